@@ -1,0 +1,68 @@
+"""Engines for PostgreSQL and SQLite, and one clear sentence when a database cannot be reached."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlalchemy import create_engine, event, text
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import DBAPIError, OperationalError, ArgumentError
+
+from queries.config import ConfigError, mask_url, normalise_url
+
+
+def _sqlite_pragmas(dbapi_conn, _record, bulk: bool = False) -> None:
+    cur = dbapi_conn.cursor()
+    # Bulk loads write rows whose keys the writer has already checked; the invariant tests re-check.
+    cur.execute(f"PRAGMA foreign_keys={'OFF' if bulk else 'ON'}")
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute(f"PRAGMA synchronous={'OFF' if bulk else 'NORMAL'}")
+    if bulk:  # CHECK constraints double SQLite's insert cost; the generator and the tests enforce them
+        cur.execute("PRAGMA ignore_check_constraints=ON")
+    cur.execute("PRAGMA cache_size=-200000")
+    cur.execute("PRAGMA temp_store=MEMORY")
+    cur.close()
+
+
+def make_engine(url: str, *, create_dirs: bool = True, statement_timeout_ms: int | None = None,
+                bulk: bool = False) -> Engine:
+    """An engine for `url`; SQLite files get WAL and foreign keys, PostgreSQL a connect timeout."""
+    url = normalise_url(url)
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        if parsed.database and parsed.database != ":memory:" and create_dirs:
+            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, connect_args={"timeout": 30})
+        event.listen(engine, "connect", lambda c, r: _sqlite_pragmas(c, r, bulk))
+        return engine
+    connect_args: dict = {"connect_timeout": 5, "application_name": "pulse-cur"}
+    if statement_timeout_ms:
+        connect_args["options"] = f"-c statement_timeout={int(statement_timeout_ms)}"
+    return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5, connect_args=connect_args)
+
+
+def describe_failure(url: str, exc: BaseException) -> str:
+    """One sentence naming the (masked) URL and the reason it failed."""
+    reason = getattr(exc, "orig", None) or exc
+    first = str(reason).strip().splitlines()[0] if str(reason).strip() else type(reason).__name__
+    return f"cannot connect to {mask_url(url)}: {first}"
+
+
+def check_connection(url: str, **engine_options) -> Engine:
+    """An engine that has answered `select 1`, or ConfigError with one sentence."""
+    try:
+        engine = make_engine(url, **engine_options)
+    except (ArgumentError, ValueError) as exc:
+        raise ConfigError(f"cannot use database URL {mask_url(url)}: {exc}") from exc
+    except ModuleNotFoundError as exc:
+        raise ConfigError(f"cannot use database URL {mask_url(url)}: driver missing ({exc.name})") from exc
+    try:
+        with engine.connect() as conn:
+            conn.execute(text("select 1"))
+    except (OperationalError, DBAPIError) as exc:
+        engine.dispose()
+        raise ConfigError(describe_failure(url, exc)) from exc
+    return engine
+
+
+def is_sqlite(engine_or_conn) -> bool:
+    return engine_or_conn.dialect.name == "sqlite"

@@ -1,0 +1,152 @@
+"""The canonical schema of data-model.md as SQLAlchemy 2 metadata; names are a contract."""
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger, Boolean, CheckConstraint, Column, Date, DateTime, Float, ForeignKey, Index, Integer,
+    MetaData, SmallInteger, Table, Text,
+)
+from sqlalchemy.dialects import sqlite
+
+# ISO-8601 UTC text in SQLite ("2024-05-01T09:30:00"), timestamptz in PostgreSQL.
+SQLITE_TS_FORMAT = "%(year)04d-%(month)02d-%(day)02dT%(hour)02d:%(minute)02d:%(second)02d"
+SQLITE_TS_REGEXP = r"(\d+)-(\d+)-(\d+)[T ](\d+):(\d+):(\d+)"
+UtcTimestamp = DateTime(timezone=True).with_variant(
+    sqlite.DATETIME(storage_format=SQLITE_TS_FORMAT, regexp=SQLITE_TS_REGEXP), "sqlite"
+)
+BigId = BigInteger().with_variant(Integer(), "sqlite")  # SQLite rowid aliasing needs INTEGER
+
+OPEN_STATUSES = ("new", "assigned", "in_progress")
+CLOSED_STATUSES = ("resolved", "explained", "declined")
+SOURCES = ("vk", "ok", "telegram", "instagram", "facebook", "pos", "website", "other")
+SOCIAL_SOURCES = ("vk", "ok", "telegram", "instagram", "facebook")
+EVENT_KINDS = (
+    "received", "assigned", "reassigned", "response", "interim_response", "escalated", "closed",
+    "citizen_confirmed", "citizen_disputed", "reopened", "comment_removed", "author_blocked",
+)
+MUNICIPALITY_KINDS = ("urban_okrug", "municipal_district", "municipal_okrug", "city_district")
+ORGANIZATION_KINDS = ("ministry", "regional_agency", "municipal_admin", "clinic", "utility", "other")
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+
+def _in(column: str, values: tuple[str, ...]) -> str:
+    return f"{column} in ({', '.join(repr(v) for v in values)})"
+
+
+municipalities = Table(
+    "municipalities", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("code", Text, nullable=False, unique=True),
+    Column("name_ru", Text, nullable=False),
+    Column("name_en", Text, nullable=False),
+    Column("kind", Text, nullable=False),
+    Column("parent_id", Integer, ForeignKey("municipalities.id"), nullable=True),
+    Column("population", Integer, nullable=False),
+    Column("population_year", Integer, nullable=True),
+    Column("lat", Float, nullable=True),
+    Column("lon", Float, nullable=True),
+    # extensions
+    Column("oktmo", Text, nullable=True),
+    Column("center_ru", Text, nullable=True),
+    CheckConstraint(_in("kind", MUNICIPALITY_KINDS), name="kind"),
+)
+
+topics = Table(
+    "topics", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("code", Text, nullable=False, unique=True),
+    Column("name_ru", Text, nullable=False),
+    Column("name_en", Text, nullable=False),
+    Column("parent_id", Integer, ForeignKey("topics.id"), nullable=True),
+    Column("response_norm_hours", Float, nullable=False),
+    Column("is_urgent", Boolean, nullable=False, default=False),
+)
+
+organizations = Table(
+    "organizations", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name_ru", Text, nullable=False),
+    Column("kind", Text, nullable=False),
+    Column("parent_id", Integer, ForeignKey("organizations.id"), nullable=True),
+    Column("municipality_id", Integer, ForeignKey("municipalities.id"), nullable=True),
+    # extensions
+    Column("code", Text, nullable=False, unique=True),
+    Column("name_en", Text, nullable=True),
+    Column("short_name_ru", Text, nullable=True),
+    CheckConstraint(_in("kind", ORGANIZATION_KINDS), name="kind"),
+)
+
+appeals = Table(
+    "appeals", metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("external_id", Text, nullable=False, unique=True),
+    Column("source", Text, nullable=False),
+    Column("source_url", Text, nullable=True),
+    Column("author_ref", Text, nullable=True),
+    Column("text", Text, nullable=False),
+    Column("received_at", UtcTimestamp, nullable=False),
+    Column("municipality_id", Integer, ForeignKey("municipalities.id"), nullable=False),
+    Column("topic_id", Integer, ForeignKey("topics.id"), nullable=False),
+    Column("organization_id", Integer, ForeignKey("organizations.id"), nullable=False),
+    Column("status", Text, nullable=False),
+    Column("response_due_at", UtcTimestamp, nullable=False),
+    Column("first_response_at", UtcTimestamp, nullable=True),
+    Column("closed_at", UtcTimestamp, nullable=True),
+    Column("escalated_at", UtcTimestamp, nullable=True),
+    Column("escalated_to_id", Integer, ForeignKey("organizations.id"), nullable=True),
+    Column("citizen_feedback", Text, nullable=True),
+    Column("citizen_rating", SmallInteger, nullable=True),
+    Column("reopened_count", Integer, nullable=False, default=0, server_default="0"),
+    Column("reach", Integer, nullable=True),
+    # extensions: working hours between received_at and the event, by the production calendar
+    Column("first_response_work_hours", Float, nullable=True),
+    Column("escalation_work_hours", Float, nullable=True),
+    CheckConstraint(_in("source", SOURCES), name="source"),
+    CheckConstraint(_in("status", OPEN_STATUSES + CLOSED_STATUSES), name="status"),
+    CheckConstraint("citizen_feedback is null or citizen_feedback in ('confirmed', 'disputed')", name="feedback"),
+    CheckConstraint("citizen_rating is null or citizen_rating between 1 and 5", name="rating"),
+    CheckConstraint(
+        f"(closed_at is null) = (status in ({', '.join(repr(s) for s in OPEN_STATUSES)}))", name="closed_status"
+    ),
+    CheckConstraint("first_response_at is null or first_response_at >= received_at", name="response_order"),
+    CheckConstraint("closed_at is null or closed_at >= received_at", name="closed_order"),
+    CheckConstraint("escalated_at is null or escalated_at >= received_at", name="escalated_order"),
+)
+Index("ix_appeals_received_at", appeals.c.received_at)
+Index("ix_appeals_municipality_received", appeals.c.municipality_id, appeals.c.received_at)
+Index("ix_appeals_topic_received", appeals.c.topic_id, appeals.c.received_at)
+Index("ix_appeals_organization_received", appeals.c.organization_id, appeals.c.received_at)
+Index("ix_appeals_source_received", appeals.c.source, appeals.c.received_at)
+Index("ix_appeals_escalated_to", appeals.c.escalated_to_id)
+Index("ix_appeals_open_due", appeals.c.status, appeals.c.response_due_at)
+
+appeal_events = Table(
+    "appeal_events", metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("appeal_id", BigId, ForeignKey("appeals.id", ondelete="CASCADE"), nullable=False),
+    Column("at", UtcTimestamp, nullable=False),
+    Column("kind", Text, nullable=False),
+    Column("organization_id", Integer, ForeignKey("organizations.id"), nullable=True),
+    Column("note", Text, nullable=True),
+    CheckConstraint(_in("kind", EVENT_KINDS), name="kind"),
+)
+Index("ix_appeal_events_appeal_at", appeal_events.c.appeal_id, appeal_events.c.at)
+Index("ix_appeal_events_kind", appeal_events.c.kind)
+
+# Facts about the database itself: what generated it, when it was last loaded.
+dataset_info = Table(
+    "dataset_info", metadata,
+    Column("key", Text, primary_key=True),
+    Column("value", Text, nullable=False),
+)
+
+FACT_TABLES = ("appeal_events", "appeals")
+REFERENCE_TABLES = ("organizations", "topics", "municipalities")

@@ -1,0 +1,116 @@
+"""Seeding a database: migrate, load reference data, generate and bulk-load, all or nothing."""
+from __future__ import annotations
+
+import datetime as dt
+import sys
+import time
+from dataclasses import dataclass
+from typing import Callable
+
+from sqlalchemy import delete, func, insert, select, text
+from sqlalchemy.engine import Engine
+
+from queries import schema
+from queries.migrate import upgrade
+from queries.workcal import default_calendar
+from seed import scenario as sc
+from seed.generator import GENERATOR_VERSION, Generator, Scenario
+from seed.reference import build_reference, load_reference
+from seed.writer import create_indexes, drop_fact_indexes, reset_sequences, write_chunk
+
+Progress = Callable[[float, str], None]
+
+
+class SeedError(Exception):
+    """A seed that cannot run; the message is one line for the user."""
+
+
+@dataclass
+class SeedResult:
+    appeals: int
+    events: int
+    seconds: float
+
+    @property
+    def rows_per_second(self) -> float:
+        return (self.appeals + self.events) / self.seconds if self.seconds else 0.0
+
+
+def text_progress(stream=sys.stderr, width: int = 30) -> Progress:
+    """A one-line progress bar on a terminal (plain lines when not a terminal)."""
+    tty = stream.isatty()
+    last = [-1]
+
+    def report(fraction: float, label: str) -> None:
+        pct = int(fraction * 100)
+        if not tty and pct // 10 == last[0] // 10 and fraction < 1:
+            return
+        last[0] = pct
+        filled = int(width * fraction)
+        line = f"[{'#' * filled}{'.' * (width - filled)}] {pct:3d}% {label}"
+        stream.write(("\r" + line) if tty else (line + "\n"))
+        if tty and fraction >= 1:
+            stream.write("\n")
+        stream.flush()
+
+    return report
+
+
+def appeal_count(engine: Engine) -> int:
+    with engine.connect() as conn:
+        return conn.execute(select(func.count()).select_from(schema.appeals)).scalar_one()
+
+
+def seed_database(engine: Engine, scenario: Scenario, *, replace: bool = False,
+                  progress: Progress | None = None, fail_after_months: int | None = None) -> SeedResult:
+    """Generate the scenario into `engine` in one transaction; on any error the database is unchanged."""
+    if scenario.as_of_local_date < sc.CENTRE_START:
+        raise SeedError(f"--until must not be before the centre's start date {sc.CENTRE_START.isoformat()}")
+    if not scenario.scale > 0:
+        raise SeedError("--scale must be a positive number")
+    upgrade(engine)
+    started = time.perf_counter()
+    months = sc.month_starts(sc.CENTRE_START, scenario.as_of_local_date)
+    ref = build_reference()
+    n_appeals = n_events = 0
+    with engine.begin() as conn:
+        existing = conn.execute(select(func.count()).select_from(schema.appeals)).scalar_one()
+        if existing and not replace:
+            raise SeedError(f"the database already holds {existing} appeals; pass --replace to regenerate them")
+        if existing:
+            if conn.dialect.name == "postgresql":
+                conn.execute(text("truncate appeal_events, appeals"))
+            else:
+                conn.execute(delete(schema.appeal_events))
+                conn.execute(delete(schema.appeals))
+        ref = load_reference(conn, ref)
+        indexes = drop_fact_indexes(conn)
+        gen = Generator(ref, scenario, default_calendar(scenario.as_of_local_date))
+        for i, chunk in enumerate(gen.chunks(), start=1):
+            if fail_after_months is not None and i > fail_after_months:
+                raise SeedError("seeding interrupted on purpose (test hook)")
+            write_chunk(conn, chunk.appeals, chunk.events)
+            n_appeals += len(chunk.appeals)
+            n_events += len(chunk.events)
+            if progress:
+                progress(0.9 * i / len(months), chunk.month.strftime("%Y-%m"))
+        if progress:
+            progress(0.92, "indexes")
+        create_indexes(conn, indexes)
+        reset_sequences(conn)
+        info = {
+            "generator": f"seed v{GENERATOR_VERSION}", "seed": str(scenario.seed), "scale": repr(scenario.scale),
+            "as_of": scenario.as_of.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "kind": "demo",
+        }
+        conn.execute(delete(schema.dataset_info))
+        conn.execute(insert(schema.dataset_info), [{"key": k, "value": v} for k, v in info.items()])
+    if conn.dialect.name == "postgresql":
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as c:
+            c.execute(text("analyze appeals; analyze appeal_events"))
+    else:
+        with engine.begin() as c:
+            c.execute(text("analyze"))
+    if progress:
+        progress(1.0, "done")
+    return SeedResult(n_appeals, n_events, time.perf_counter() - started)

@@ -1,0 +1,100 @@
+"""Bulk loading of generated chunks: executemany on SQLite, COPY on PostgreSQL, one transaction."""
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import text
+from sqlalchemy.engine import Connection
+
+from queries import schema
+
+NEVER_THRESHOLD = np.iinfo(np.int64).max // 8
+
+APPEAL_COLUMNS = [c.name for c in schema.appeals.columns]
+EVENT_COLUMNS = [c.name for c in schema.appeal_events.columns]
+TIME_COLUMNS = {"received_at", "response_due_at", "first_response_at", "closed_at", "escalated_at", "at"}
+ZERO_IS_NULL = {"escalated_to_id", "citizen_rating", "organization_id"}
+NEGATIVE_IS_NULL = {"reach"}
+
+
+def _timestamps(values: np.ndarray, suffix: str) -> np.ndarray:
+    values = np.asarray(values, dtype=np.int64)
+    missing = values >= NEVER_THRESHOLD
+    out = np.datetime_as_string(np.where(missing, 0, values).astype("datetime64[s]"), unit="s").astype(object)
+    if suffix:
+        out = out + suffix
+    out[missing] = None
+    return out
+
+
+def _column(df: pd.DataFrame, name: str, ts_suffix: str) -> list:
+    col = df[name]
+    if name in TIME_COLUMNS:
+        return _timestamps(col.to_numpy(), ts_suffix).tolist()
+    values = col.to_numpy()
+    if name in ZERO_IS_NULL and values.dtype.kind in "iu":
+        obj = values.astype(object)
+        obj[values == 0] = None
+        return obj.tolist()
+    if name in NEGATIVE_IS_NULL:
+        obj = values.astype(object)
+        obj[values < 0] = None
+        return obj.tolist()
+    if values.dtype.kind == "f":
+        obj = values.astype(object)
+        obj[np.isnan(values)] = None
+        return obj.tolist()
+    return values.tolist()
+
+
+def _rows(df: pd.DataFrame, columns: list[str], ts_suffix: str) -> list[list]:
+    return [_column(df, c, ts_suffix) for c in columns]
+
+
+def insert_sqlite(conn: Connection, table: str, columns: list[str], df: pd.DataFrame) -> None:
+    cols = _rows(df, columns, "")
+    raw = conn.connection.driver_connection
+    sql = f"insert into {table} ({', '.join(columns)}) values ({', '.join('?' * len(columns))})"
+    raw.executemany(sql, zip(*cols))
+
+
+def copy_postgres(conn: Connection, table: str, columns: list[str], df: pd.DataFrame) -> None:
+    cols = _rows(df, columns, "+00")
+    frame = pd.DataFrame({c: pd.Series(v, dtype=object) for c, v in zip(columns, cols)})
+    buf = io.StringIO()
+    frame.to_csv(buf, header=False, index=False, na_rep="")
+    buf.seek(0)
+    cur = conn.connection.driver_connection.cursor()
+    cur.copy_expert(f"copy {table} ({', '.join(columns)}) from stdin with (format csv, null '')", buf)
+    cur.close()
+
+
+def write_chunk(conn: Connection, appeals: pd.DataFrame, events: pd.DataFrame) -> None:
+    load = insert_sqlite if conn.dialect.name == "sqlite" else copy_postgres
+    load(conn, "appeals", APPEAL_COLUMNS, appeals)
+    load(conn, "appeal_events", EVENT_COLUMNS, events)
+
+
+def drop_fact_indexes(conn: Connection) -> list:
+    """Drop the non-unique indexes of the fact tables (rebuilt after a bulk load: much faster)."""
+    dropped = []
+    for table in (schema.appeals, schema.appeal_events):
+        for index in table.indexes:
+            index.drop(conn, checkfirst=True)
+            dropped.append(index)
+    return dropped
+
+
+def create_indexes(conn: Connection, indexes: list) -> None:
+    for index in indexes:
+        index.create(conn, checkfirst=True)
+
+
+def reset_sequences(conn: Connection) -> None:
+    if conn.dialect.name == "postgresql":
+        for table in ("appeals", "appeal_events"):
+            conn.execute(text(
+                f"select setval(pg_get_serial_sequence('{table}', 'id'), coalesce((select max(id) from {table}), 0) + 1, false)"
+            ))
