@@ -8,6 +8,7 @@ from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import DBAPIError, OperationalError, ArgumentError
 
 from queries.config import ConfigError, mask_url, normalise_url
+from queries.dialect import register_sqlite_functions
 
 
 def _sqlite_pragmas(dbapi_conn, _record, bulk: bool = False) -> None:
@@ -21,6 +22,7 @@ def _sqlite_pragmas(dbapi_conn, _record, bulk: bool = False) -> None:
     cur.execute("PRAGMA cache_size=-200000")
     cur.execute("PRAGMA temp_store=MEMORY")
     cur.close()
+    register_sqlite_functions(dbapi_conn)
 
 
 def make_engine(url: str, *, create_dirs: bool = True, statement_timeout_ms: int | None = None,

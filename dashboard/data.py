@@ -1,0 +1,124 @@
+"""Cached reads: one engine per URL, query results cached briefly so a shared view costs one query.
+
+Cached functions take plain hashable values (the URL, a Filters value, the as-of minute) and
+never read widgets.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import os
+
+import pandas as pd
+import streamlit as st
+from sqlalchemy.engine import Engine
+
+from queries import cases, dataset, kpis, league, reference, speed, trend
+from queries.config import resolve_database
+from queries.db import make_engine
+from queries.filters import Filters
+
+TTL = 120
+
+
+@st.cache_resource(show_spinner=False)
+def _engine(url: str) -> Engine:
+    return make_engine(url, create_dirs=False, statement_timeout_ms=60_000)
+
+
+def database_url() -> str:
+    return resolve_database().url
+
+
+def engine() -> Engine:
+    return _engine(database_url())
+
+
+def now() -> dt.datetime:
+    """The as-of moment, to the minute (PULSE_AS_OF fixes it for tests and reproducible demos)."""
+    fixed = os.environ.get("PULSE_AS_OF")
+    if fixed:
+        moment = dt.datetime.fromisoformat(fixed)
+        return moment if moment.tzinfo else moment.replace(tzinfo=dt.timezone.utc)
+    return dt.datetime.now(dt.timezone.utc).replace(second=0, microsecond=0)
+
+
+def _read(fn, *args, **kwargs):
+    with engine().connect() as conn:
+        return fn(conn, *args, **kwargs)
+
+
+@st.cache_data(ttl=TTL, max_entries=16, show_spinner=False)
+def schema_ready(url: str) -> bool:
+    return _read(dataset.has_schema)
+
+
+@st.cache_data(ttl=TTL, max_entries=16, show_spinner=False)
+def totals(url: str) -> pd.Series:
+    return _read(dataset.totals)
+
+
+@st.cache_data(ttl=600, max_entries=16, show_spinner=False)
+def territories(url: str) -> pd.DataFrame:
+    return _read(reference.territories)
+
+
+@st.cache_data(ttl=600, max_entries=16, show_spinner=False)
+def topics(url: str) -> pd.DataFrame:
+    return _read(reference.topics)
+
+
+@st.cache_data(ttl=600, max_entries=16, show_spinner=False)
+def executors(url: str) -> pd.DataFrame:
+    return _read(reference.executors)
+
+
+@st.cache_data(ttl=TTL, max_entries=512, show_spinner=False)
+def kpi(url: str, filters: Filters, at: dt.datetime, group: str | None = None) -> pd.DataFrame:
+    return _read(kpis.kpi_frame, filters, at, group)
+
+
+@st.cache_data(ttl=TTL, max_entries=256, show_spinner=False)
+def flow(url: str, filters: Filters, grain: str) -> pd.DataFrame:
+    return _read(trend.received_closed, filters, grain)
+
+
+@st.cache_data(ttl=TTL, max_entries=256, show_spinner=False)
+def kpi_trend(url: str, filters: Filters, grain: str, at: dt.datetime, by: str | None = None) -> pd.DataFrame:
+    return _read(trend.kpi_trend, filters, grain, at, by)
+
+
+@st.cache_data(ttl=TTL, max_entries=128, show_spinner=False)
+def territory_league(url: str, filters: Filters, at: dt.datetime) -> pd.DataFrame:
+    return _read(league.territory_league, filters, at)
+
+
+@st.cache_data(ttl=TTL, max_entries=128, show_spinner=False)
+def executor_league(url: str, filters: Filters, at: dt.datetime) -> pd.DataFrame:
+    return _read(league.executor_league, filters, at)
+
+
+@st.cache_data(ttl=TTL, max_entries=128, show_spinner=False)
+def histogram(url: str, filters: Filters) -> pd.DataFrame:
+    return _read(speed.response_histogram, filters)
+
+
+@st.cache_data(ttl=60, max_entries=128, show_spinner=False)
+def overdue(url: str, filters: Filters, at: dt.datetime) -> pd.DataFrame:
+    return _read(speed.overdue_now, filters, at)
+
+
+@st.cache_data(ttl=TTL, max_entries=128, show_spinner=False)
+def escalations(url: str, filters: Filters) -> pd.DataFrame:
+    return _read(speed.escalation_flow, filters)
+
+
+@st.cache_data(ttl=60, max_entries=256, show_spinner=False)
+def case_page(url: str, filters: Filters, at: dt.datetime, query: str, sort: str, page: int) -> tuple[pd.DataFrame, int]:
+    return _read(cases.case_list, filters, at, query, sort, page)
+
+
+@st.cache_data(ttl=60, max_entries=256, show_spinner=False)
+def case(url: str, appeal_id: int) -> tuple[pd.Series | None, pd.DataFrame]:
+    card = _read(cases.case_card, appeal_id)
+    events = _read(cases.case_events, appeal_id) if card is not None else pd.DataFrame()
+    return card, events

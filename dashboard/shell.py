@@ -1,0 +1,191 @@
+"""The app shell: pages, navigation, the shared sidebar of global filters, database health."""
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import streamlit as st
+from sqlalchemy.exc import DBAPIError, OperationalError, ProgrammingError
+
+from dashboard import data, fmt
+from dashboard.context import Context
+from dashboard.i18n import set_lang, t
+from dashboard.urlstate import PRESET_ORDER, Choices, parse, preset_of, preset_range, to_params
+from queries.config import ConfigError, mask_url
+from queries.filters import CENTRE_START, Filters
+from queries.schema import SOURCES
+
+ROOT = Path(__file__).resolve().parent.parent
+PAGES = [  # key, file, url path (a public contract), icon
+    ("overview", "pages/overview.py", "", ":material/dashboard:"),
+    ("topics", "pages/topics.py", "topics", ":material/category:"),
+    ("territories", "pages/territories.py", "territories", ":material/map:"),
+    ("executors", "pages/executors.py", "executors", ":material/apartment:"),
+    ("speed", "pages/speed.py", "speed", ":material/timer:"),
+    ("cases", "pages/cases.py", "cases", ":material/list_alt:"),
+    ("methodology", "pages/methodology.py", "methodology", ":material/menu_book:"),
+]
+PAGE_PARAMS = ("id",)  # owned by a page (the case card), kept beside the filters
+DB_ERRORS = (OperationalError, DBAPIError, ProgrammingError, ConfigError, ConnectionError)
+
+
+def _lang_from_url() -> str:
+    lang = st.query_params.get("lang", "ru")
+    return lang if lang in ("ru", "en") else "ru"
+
+
+def _pages() -> dict:
+    return {key: st.Page(str(ROOT / path), title=t(f"nav.{key}"), url_path=url or None, icon=icon,
+                         default=(key == "overview"))
+            for key, path, url, icon in PAGES}
+
+
+def database_error(exc: Exception) -> None:
+    reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    st.error(t("db.unavailable", reason=f"{mask_url(data.database_url())} — {reason}"), icon=":material/cloud_off:")
+    if st.button(t("db.retry")):
+        st.cache_data.clear()
+        st.rerun()
+    st.stop()
+
+
+def _choices(territories, topics, executors) -> Choices:
+    return Choices(frozenset(territories["code"]), frozenset(topics["code"]), frozenset(SOURCES),
+                   frozenset(int(x) for x in executors["id"]))
+
+
+def _sync_widgets(filters: Filters, today: dt.date) -> None:
+    ss = st.session_state
+    ss["f_preset"] = preset_of(filters, today)
+    ss["f_dates"] = (filters.date_from, filters.date_to)
+    ss["f_terr"] = list(filters.territories)
+    ss["f_topic"] = list(filters.topics)
+    ss["f_source"] = list(filters.sources)
+    ss["f_exec"] = list(filters.executors)
+
+
+def sidebar(ctx_lists, today: dt.date, lang: str) -> tuple[Filters, list[tuple[str, str]]]:
+    """The global filters: URL → widgets when the URL changed, widgets → URL otherwise."""
+    territories, topics, executors = ctx_lists
+    parsed = parse(st.query_params.to_dict(), _choices(territories, topics, executors), today)
+    ss = st.session_state
+    if ss.get("_synced") != parsed.filters:
+        _sync_widgets(parsed.filters, today)
+    name = "name_en" if lang == "en" else "name_ru"
+    terr_names = {r.code: (("· " if r.parent_id == r.parent_id and r.parent_id is not None else "") + getattr(r, name))
+                  for r in territories.itertuples()}
+    topic_names = {r.code: (("· " if r.parent_code else "") + getattr(r, name)) for r in topics.itertuples()}
+    exec_names = {int(r.id): (r.name_en if lang == "en" and isinstance(r.name_en, str) else r.name_ru)
+                  for r in executors.itertuples()}
+    with st.sidebar:
+        st.subheader(t("filters.header"))
+        preset = st.selectbox(t("filters.period"), PRESET_ORDER, key="f_preset",
+                              format_func=lambda p: t(f"filters.preset.{p}"))
+        if preset != "custom":
+            ss["f_dates"] = preset_range(preset, today)
+        dates = st.date_input(t("filters.dates"), key="f_dates", min_value=dt.date(2020, 1, 1),
+                              max_value=today + dt.timedelta(days=366), format="DD.MM.YYYY",
+                              disabled=preset != "custom")
+        st.multiselect(t("filters.territory"), list(terr_names), key="f_terr", format_func=terr_names.get,
+                       placeholder=t("filters.all"))
+        st.multiselect(t("filters.topic"), list(topic_names), key="f_topic", format_func=topic_names.get,
+                       placeholder=t("filters.all"))
+        st.multiselect(t("filters.source"), list(SOURCES), key="f_source", format_func=lambda s: t(f"source.{s}"),
+                       placeholder=t("filters.all"))
+        st.multiselect(t("filters.executor"), sorted(exec_names, key=exec_names.get), key="f_exec",
+                       format_func=exec_names.get, placeholder=t("filters.all"))
+        if isinstance(dates, (tuple, list)) and len(dates) == 2:
+            d_from, d_to = dates
+        elif isinstance(dates, (tuple, list)) and len(dates) == 1:
+            d_from = d_to = dates[0]
+        else:
+            d_from, d_to = parsed.filters.date_from, parsed.filters.date_to
+        filters = Filters(d_from, d_to, tuple(ss["f_terr"]), tuple(ss["f_topic"]), tuple(ss["f_source"]),
+                          tuple(int(x) for x in ss["f_exec"]))
+        if st.button(t("filters.reset"), icon=":material/filter_alt_off:"):
+            filters = Filters(*preset_range("30d", today))
+            _sync_widgets(filters, today)
+            ss["_synced"] = filters
+            st.query_params.from_dict(to_params(filters, lang))
+            st.rerun()
+    ss["_synced"] = filters
+    params = to_params(filters, lang)
+    params.update({k: v for k, v in st.query_params.to_dict().items() if k in PAGE_PARAMS})
+    if st.query_params.to_dict() != params:
+        st.query_params.from_dict(params)
+    return filters, parsed.notices
+
+
+def navigation_links(pages: dict, params: dict) -> None:
+    with st.sidebar:
+        st.markdown(f"### {t('app.title')}")
+        st.caption(t("app.subtitle"))
+        for key, page in pages.items():
+            st.page_link(page, label=t(f"nav.{key}"), icon=PAGES[[p[0] for p in PAGES].index(key)][3],
+                         query_params=params)
+        st.divider()
+
+
+def language_switch(lang: str, params: dict) -> None:
+    with st.sidebar:
+        st.divider()
+        other = "en" if lang == "ru" else "ru"
+        target = dict(params)
+        if other == "ru":
+            target.pop("lang", None)
+        else:
+            target["lang"] = "en"
+        if st.button(t("filters.lang"), key="lang_switch", icon=":material/translate:"):
+            st.query_params.from_dict(target)
+            st.rerun()
+
+
+def main() -> None:
+    lang = _lang_from_url()
+    set_lang(lang)
+    st.set_page_config(page_title=t("app.title"), page_icon=":material/monitoring:", layout="wide")
+    pages = _pages()
+    current = st.navigation(list(pages.values()), position="hidden")
+    now = data.now()
+    today = (now + dt.timedelta(hours=7)).date()
+    try:
+        url = data.database_url()
+        if not data.schema_ready(url):
+            st.warning(t("empty.database"))
+            st.stop()
+        lists = (data.territories(url), data.topics(url), data.executors(url))
+    except DB_ERRORS as exc:
+        database_error(exc)
+        return
+    filters, notices = sidebar(lists, today, lang)
+    params = to_params(filters, lang)
+    navigation_links(pages, params)
+    language_switch(lang, params)
+    for param, value in notices:
+        st.warning(t("filters.invalid", param=param, value=value), icon=":material/link_off:")
+    st.session_state["ctx"] = Context(url, filters, lang, now, *lists, pages)
+    try:
+        current.run()
+    except DB_ERRORS as exc:
+        database_error(exc)
+
+
+def context() -> Context:
+    """The current run's context, prepared by the shell before the page runs."""
+    ctx = st.session_state["ctx"]
+    set_lang(ctx.lang)
+    return ctx
+
+
+def page_header(ctx: Context, key: str) -> None:
+    st.title(t(f"nav.{key}"))
+    f = ctx.filters
+    p = f.previous()
+    st.caption(" · ".join([
+        t("asof", when=fmt.local(ctx.now)),
+        t("period.label", start=fmt.date(f.date_from), end=fmt.date(f.date_to), days=fmt.count(f.days, "day"),
+          pstart=fmt.date(p.date_from), pend=fmt.date(p.date_to)),
+    ]))
+
+
+__all__ = ["main", "context", "page_header", "CENTRE_START"]

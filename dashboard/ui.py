@@ -1,0 +1,136 @@
+"""Page building blocks: KPI cards with deltas and definitions, tables with CSV/XLSX export, charts."""
+from __future__ import annotations
+
+import io
+
+import pandas as pd
+import plotly.graph_objects as go
+import streamlit as st
+
+from dashboard import fmt
+from dashboard.context import Context
+from dashboard.i18n import get_lang, t
+from dashboard.urlstate import to_params
+from queries.filters import Filters
+from queries.metrics import METRICS, Metric, delta
+
+PLOTLY_CONFIG = {"displaylogo": False, "locale": "ru", "toImageButtonOptions": {"format": "png", "scale": 2}}
+
+
+def format_metric(name: str, value) -> str:
+    m = METRICS[name]
+    if m.fmt == "share":
+        return fmt.share(value)
+    if m.fmt == "hours":
+        return fmt.hours(value)
+    if m.fmt == "days":
+        return fmt.days(value)
+    if m.fmt == "rate":
+        return fmt.number(value, 1)
+    return fmt.number(value)
+
+
+def _delta_text(m: Metric, d: float | None) -> str | None:
+    if d is None:
+        return None
+    if m.is_share:
+        return fmt.signed(d, 1, f"\u00a0{t('unit.pp')}")
+    return fmt.signed(d, 1, "\u00a0%")
+
+
+def kpi_cards(cur: pd.Series, prev: pd.Series, names: list[str]) -> None:
+    """A row of st.metric cards: value, delta against the comparison period, the definition as help."""
+    cols = st.columns(len(names))
+    for col, name in zip(cols, names):
+        m = METRICS[name]
+        low = bool(cur.get(f"{name}_low", False)) if m.is_share else False
+        value = format_metric(name, cur[name])
+        if low:
+            value = f"{value} · {t('low_data')}"
+        d = None if low or (m.is_share and prev.get(f"{name}_low", False)) else delta(cur[name], prev[name], m)
+        color = "off" if m.higher_is_better is None else ("normal" if m.higher_is_better else "inverse")
+        help_text = t(f"metric.{name}.help")
+        if name == "first_response_median" and pd.notna(cur.get("first_response_median_calendar")):
+            help_text += " " + t("hours.calendar", value=fmt.number(cur["first_response_median_calendar"], 1))
+        col.metric(t(f"metric.{name}.label"), value, _delta_text(m, d), delta_color=color, help=help_text,
+                   border=True)
+
+
+def filters_description(ctx: Context, filters: Filters | None = None) -> list[tuple[str, str]]:
+    f = filters or ctx.filters
+    everything = t("filters.all")
+    return [
+        (t("filters.period"), f"{fmt.date(f.date_from)} — {fmt.date(f.date_to)}"),
+        (t("filters.territory"), ", ".join(ctx.territory_name(c) for c in f.territories) or everything),
+        (t("filters.topic"), ", ".join(ctx.topic_name(c) for c in f.topics) or everything),
+        (t("filters.source"), ", ".join(t(f"source.{s}") for s in f.sources) or everything),
+        (t("filters.executor"), ", ".join(ctx.executor_name(e) for e in f.executors) or everything),
+    ]
+
+
+def to_csv(df: pd.DataFrame) -> bytes:
+    """Semicolon-separated UTF-8 with BOM: what Excel in a Russian locale opens correctly."""
+    return df.to_csv(index=False, sep=";", decimal="," if get_lang() == "ru" else ".").encode("utf-8-sig")
+
+
+def to_xlsx(df: pd.DataFrame, title: str, ctx: Context) -> bytes:
+    """The table under a header block: title, the filters, the as-of moment."""
+    buf = io.BytesIO()
+    header = [(title, ""), *filters_description(ctx), (t("asof", when=fmt.local(ctx.now)), "")]
+    with pd.ExcelWriter(buf, engine="openpyxl") as xl:
+        pd.DataFrame(header).to_excel(xl, index=False, header=False, sheet_name="data")
+        df.to_excel(xl, index=False, sheet_name="data", startrow=len(header) + 1)
+        sheet = xl.sheets["data"]
+        for i, col in enumerate(df.columns, start=1):
+            width = max([len(str(col))] + [len(str(v)) for v in df[col].head(200)]) + 2
+            sheet.column_dimensions[sheet.cell(row=1, column=i).column_letter].width = min(width, 60)
+    return buf.getvalue()
+
+
+def exports(df: pd.DataFrame, name: str, title: str, ctx: Context, key: str) -> None:
+    c1, c2, _ = st.columns([1, 1, 4])
+    c1.download_button(t("export.csv"), to_csv(df), f"{name}.csv", "text/csv", key=f"{key}_csv", icon=":material/download:")
+    c2.download_button(t("export.xlsx"), to_xlsx(df, title, ctx), f"{name}.xlsx",
+                       "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", key=f"{key}_xlsx",
+                       icon=":material/download:")
+
+
+def table(df: pd.DataFrame, export: pd.DataFrame | None, name: str, title: str, ctx: Context, key: str,
+          select: bool = True, height: int | str = "auto", column_config: dict | None = None) -> int | None:
+    """A table (selectable row → its position) with CSV and XLSX downloads of `export` (or df)."""
+    state = st.dataframe(df, hide_index=True, key=key, on_select="rerun" if select else "ignore",
+                         selection_mode="single-row", height=height, column_config=column_config)
+    exports(export if export is not None else df, name, title, ctx, key)
+    if select and state and state.selection.rows:
+        return state.selection.rows[0]
+    return None
+
+
+def chart(fig: go.Figure, key: str, select: bool = True, height: int = 360):
+    """A Plotly chart in the app's style; returns the selected points (list of dicts) or []."""
+    sep = ", " if get_lang() == "ru" else ".,"
+    fig.update_layout(separators=sep, height=height, margin=dict(l=10, r=10, t=30, b=10),
+                      legend=dict(orientation="h", yanchor="bottom", y=1.0, x=0))
+    config = dict(PLOTLY_CONFIG, locale=get_lang())
+    state = st.plotly_chart(fig, key=key, on_select="rerun" if select else "ignore",
+                            selection_mode=("points",), config=config)
+    if select and state and state.selection and state.selection.points:
+        return list(state.selection.points)
+    return []
+
+
+def go_to(ctx: Context, filters: Filters, page: str | None = None, extra: dict | None = None) -> None:
+    """Apply narrower filters: on this page (rerun) or on another page (switch)."""
+    params = to_params(filters, ctx.lang)
+    params.update(extra or {})
+    if page:
+        st.switch_page(ctx.pages[page], query_params=params)
+    st.query_params.from_dict(params)
+    st.rerun()
+
+
+def empty_notice(received: int) -> bool:
+    if received == 0:
+        st.info(t("empty.period"))
+        return True
+    return False

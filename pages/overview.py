@@ -1,0 +1,97 @@
+"""Обзор: KPI cards with deltas, received vs closed, top topics, sources, top movers."""
+import pandas as pd
+import plotly.graph_objects as go
+import streamlit as st
+
+from dashboard import data, fmt, ui
+from dashboard.drill import drill, grain_for
+from dashboard.i18n import t
+from dashboard.shell import context, page_header
+from queries.metrics import OVERVIEW_CARDS, SMALL_N
+
+ctx = context()
+page_header(ctx, "overview")
+f = ctx.filters
+cur = data.kpi(ctx.url, f, ctx.now).iloc[0]
+prev = data.kpi(ctx.url, f.previous(), ctx.now).iloc[0]
+if data.totals(ctx.url)["appeals"] == 0:
+    st.warning(t("empty.database"))
+    st.stop()
+ui.kpi_cards(cur, prev, OVERVIEW_CARDS[:4])
+ui.kpi_cards(cur, prev, OVERVIEW_CARDS[4:])
+if ui.empty_notice(int(cur["received"])):
+    st.stop()
+
+grain = grain_for(f)
+left, right = st.columns([3, 2])
+with left:
+    st.subheader(t("overview.flow"))
+    fl = data.flow(ctx.url, f, grain)
+    fig = go.Figure()
+    fig.add_bar(x=fl["bucket"], y=fl["received"], name=t("overview.flow.received"), marker_color="#1f5fa8")
+    fig.add_scatter(x=fl["bucket"], y=fl["closed"], name=t("overview.flow.closed"), mode="lines+markers",
+                    line=dict(color="#e07b00"))
+    fig.update_xaxes(tickformat="%d.%m.%Y" if ctx.lang == "ru" else "%Y-%m-%d")
+    points = ui.chart(fig, "flow")
+    if points:
+        ui.go_to(ctx, drill(f, grain, points[0]["x"]))
+with right:
+    st.subheader(t("overview.sources"))
+    src = data.kpi(ctx.url, f, ctx.now, "source").sort_values("received", ascending=False)
+    src["label"] = [t(f"source.{s}") for s in src["key"]]
+    fig = go.Figure(go.Bar(x=src["received"], y=src["label"], orientation="h", customdata=src["key"],
+                           marker_color="#5b8fd1", text=[fmt.number(v) for v in src["received"]]))
+    fig.update_yaxes(autorange="reversed")
+    points = ui.chart(fig, "sources")
+    if points:
+        ui.go_to(ctx, drill(f, "source", points[0]["customdata"]))
+
+st.subheader(t("overview.top_topics"))
+top = data.kpi(ctx.url, f, ctx.now, "topic").sort_values("received", ascending=False).head(10)
+top["label"] = [ctx.topic_name(int(k)) for k in top["key"]]
+top["code"] = [ctx.topics.set_index("id").loc[int(k), "code"] for k in top["key"]]
+fig = go.Figure(go.Bar(x=top["received"], y=top["label"], orientation="h", customdata=top["code"],
+                       marker_color="#1f5fa8", text=[fmt.number(v) for v in top["received"]]))
+fig.update_yaxes(autorange="reversed")
+points = ui.chart(fig, "top_topics", height=380)
+if points:
+    ui.go_to(ctx, drill(f, "topic", points[0]["customdata"]))
+
+
+def movers(group: str, names) -> pd.DataFrame:
+    now_df = data.kpi(ctx.url, f, ctx.now, group).set_index("key")
+    was_df = data.kpi(ctx.url, f.previous(), ctx.now, group).set_index("key")
+    df = now_df[["received", "on_time_share", "on_time_share_n"]].merge(
+        was_df[["received", "on_time_share", "on_time_share_n"]], left_index=True, right_index=True, suffixes=("", "_prev"), how="outer").fillna(
+        {"received": 0, "received_prev": 0})
+    df = df[(df["received"] >= SMALL_N) | (df["received_prev"] >= SMALL_N)]
+    df["change_pct"] = (df["received"] - df["received_prev"]) / df["received_prev"].where(df["received_prev"] > 0) * 100
+    ok = (df["on_time_share_n"] >= SMALL_N) & (df["on_time_share_n_prev"] >= SMALL_N)
+    df["on_time_change"] = ((df["on_time_share"] - df["on_time_share_prev"]) * 100).where(ok)
+    df["magnitude"] = df["change_pct"].abs().fillna(0) + df["on_time_change"].abs().fillna(0)
+    df = df.sort_values("magnitude", ascending=False).head(8).reset_index()
+    return pd.DataFrame({
+        t("col.name"): [names(k) for k in df["key"]],
+        t("metric.received.label"): df["received"].astype(int),
+        t("col.previous"): df["received_prev"].astype(int),
+        t("col.change_pct"): df["change_pct"].round(1),
+        t("col.on_time_change"): df["on_time_change"].round(1),
+    }), df["key"].tolist()
+
+
+st.subheader(t("overview.movers"), help=t("overview.movers.help"))
+c1, c2 = st.columns(2)
+with c1:
+    st.markdown(f"**{t('overview.movers.territories')}**")
+    table, keys = movers("municipality", lambda k: ctx.territory_name(int(k)))
+    row = ui.table(table, None, "movers_territories", t("overview.movers"), ctx, "mv_terr")
+    if row is not None:
+        code = ctx.territories.set_index("id").loc[int(keys[row]), "code"]
+        ui.go_to(ctx, drill(f, "territory", code))
+with c2:
+    st.markdown(f"**{t('overview.movers.topics')}**")
+    table, keys = movers("topic", lambda k: ctx.topic_name(int(k)))
+    row = ui.table(table, None, "movers_topics", t("overview.movers"), ctx, "mv_topic")
+    if row is not None:
+        code = ctx.topics.set_index("id").loc[int(keys[row]), "code"]
+        ui.go_to(ctx, drill(f, "topic", code))

@@ -1,0 +1,95 @@
+"""The cases behind a view: a paged list, one case with every field, and its timeline."""
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+from sqlalchemy.engine import Connection
+
+from queries.dialect import dialect_of
+from queries.filters import Filters, where
+from queries.run import run
+
+SORTS = {
+    "newest": "a.received_at desc, a.id desc",
+    "oldest": "a.received_at asc, a.id asc",
+    "overdue": "case when a.first_response_at is null and a.status in ('new', 'assigned', 'in_progress') "
+               "then 0 else 1 end, a.response_due_at asc, a.id asc",
+    "reach": "coalesce(a.reach, -1) desc, a.id desc",
+}
+PAGE_SIZE = 50
+
+
+def _search(d, query: str | None, params: dict) -> str:
+    if not query or not query.strip():
+        return ""
+    q = query.strip()
+    digits = q.lstrip("№#").strip()
+    if digits.isdigit():
+        params["q_id"] = int(digits)
+        params["q_ext"] = q
+        return " and (a.id = :q_id or a.external_id = :q_ext)"
+    escaped = q.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    params["q_text"] = f"%{escaped}%"
+    params["q_ext"] = q
+    return f" and ({d.lower('a.text')} like :q_text escape '\\' or a.external_id = :q_ext)"
+
+
+def case_list(conn: Connection, filters: Filters, now: dt.datetime, query: str | None = None,
+              sort: str = "newest", page: int = 1, page_size: int = PAGE_SIZE) -> tuple[pd.DataFrame, int]:
+    """One page of cases (one row per appeal) and the total count.
+
+    Columns: id, external_id, received_at, territory, topic, executor, source, status,
+    response_due_at, first_response_at, closed_at, overdue (bool), text (first 300 characters).
+    """
+    d = dialect_of(conn)
+    cond, params = where(filters, d)
+    cond += _search(d, query, params)
+    total = int(run(conn, f"select count(*) as n from appeals a where {cond}", params)["n"].iloc[0])
+    params.update(now=d.ts_param(now), limit=int(page_size), offset=int(max(page - 1, 0) * page_size))
+    df = run(conn, f"""
+select a.id, a.external_id, a.received_at, m.name_ru as territory, t.name_ru as topic,
+       o.name_ru as executor, a.source, a.status, a.response_due_at, a.first_response_at, a.closed_at,
+       case when a.first_response_at is null and a.status in ('new', 'assigned', 'in_progress')
+            and a.response_due_at < :now then 1 else 0 end as overdue,
+       a.reach, substr(a.text, 1, 300) as text
+from appeals a
+  join municipalities m on m.id = a.municipality_id
+  join topics t on t.id = a.topic_id
+  join organizations o on o.id = a.organization_id
+where {cond}
+order by {SORTS.get(sort, SORTS['newest'])}
+limit :limit offset :offset""", params)
+    for col in ("received_at", "response_due_at", "first_response_at", "closed_at"):
+        df[col] = pd.to_datetime(df[col], utc=True)
+    df["overdue"] = df["overdue"].astype(bool)
+    return df, total
+
+
+def case_card(conn: Connection, appeal_id: int) -> pd.Series | None:
+    """Every column of one appeal, with the names of its territory, topic and executors."""
+    df = run(conn, """
+select a.*, m.name_ru as territory, m.code as territory_code, t.name_ru as topic, t.code as topic_code,
+       t.response_norm_hours, o.name_ru as executor, e.name_ru as escalated_to
+from appeals a
+  join municipalities m on m.id = a.municipality_id
+  join topics t on t.id = a.topic_id
+  join organizations o on o.id = a.organization_id
+  left join organizations e on e.id = a.escalated_to_id
+where a.id = :id""", {"id": int(appeal_id)})
+    if df.empty:
+        return None
+    row = df.iloc[0].copy()
+    for col in ("received_at", "response_due_at", "first_response_at", "closed_at", "escalated_at"):
+        row[col] = pd.to_datetime(row[col], utc=True) if row[col] is not None else None
+    return row
+
+
+def case_events(conn: Connection, appeal_id: int) -> pd.DataFrame:
+    """The appeal's timeline, in order: id, at, kind, organization, note."""
+    df = run(conn, """
+select e.id, e.at, e.kind, o.name_ru as organization, e.note
+from appeal_events e left join organizations o on o.id = e.organization_id
+where e.appeal_id = :id order by e.at, e.id""", {"id": int(appeal_id)})
+    df["at"] = pd.to_datetime(df["at"], utc=True)
+    return df

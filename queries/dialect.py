@@ -1,0 +1,117 @@
+"""Every SQL difference between PostgreSQL and SQLite: time zones, buckets, intervals, percentiles."""
+from __future__ import annotations
+
+import datetime as dt
+import math
+
+from sqlalchemy.engine import Connection
+
+TZ = "Asia/Novosibirsk"
+LOCAL_OFFSET = dt.timedelta(hours=7)  # Novosibirsk has had no DST since 2016
+
+
+class Dialect:
+    """SQL fragments for one database; expressions take column SQL and return SQL."""
+
+    def __init__(self, name: str):
+        if name not in ("sqlite", "postgresql"):
+            raise ValueError(f"unsupported dialect {name}")
+        self.name = name
+
+    @property
+    def pg(self) -> bool:
+        return self.name == "postgresql"
+
+    def ts_param(self, moment: dt.datetime):
+        """A UTC moment as a bound value comparable with stored timestamps."""
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=dt.timezone.utc)
+        moment = moment.astimezone(dt.timezone.utc)
+        if self.pg:
+            return moment
+        return moment.strftime("%Y-%m-%dT%H:%M:%S")
+
+    def local_date(self, col: str) -> str:
+        if self.pg:
+            return f"(({col}) at time zone '{TZ}')::date"
+        return f"date({col}, '+7 hours')"
+
+    def bucket(self, col: str, grain: str) -> str:
+        """The local day, ISO week (its Monday) or month (its first day) of a timestamp."""
+        if grain == "day":
+            return self.local_date(col)
+        if grain == "week":
+            if self.pg:
+                return f"date_trunc('week', ({col}) at time zone '{TZ}')::date"
+            return f"date({col}, '+7 hours', 'weekday 0', '-6 days')"
+        if grain == "month":
+            if self.pg:
+                return f"date_trunc('month', ({col}) at time zone '{TZ}')::date"
+            return f"strftime('%Y-%m-01', {col}, '+7 hours')"
+        raise ValueError(f"unknown grain {grain}")
+
+    def hours_between(self, start: str, end: str) -> str:
+        if self.pg:
+            return f"(extract(epoch from ({end}) - ({start})) / 3600.0)"
+        return f"((julianday({end}) - julianday({start})) * 24.0)"
+
+    def days_between(self, start: str, end: str) -> str:
+        if self.pg:
+            return f"(extract(epoch from ({end}) - ({start})) / 86400.0)"
+        return f"(julianday({end}) - julianday({start}))"
+
+    def percentile(self, expr: str, q: float) -> str:
+        """Linear-interpolated percentile (percentile_cont) as an aggregate; NULLs are ignored."""
+        q = float(q)
+        if self.pg:
+            return f"percentile_cont({q}) within group (order by {expr})"
+        return f"percentile_cont({expr}, {q})"
+
+    def lower(self, expr: str) -> str:
+        """Unicode lower case (SQLite's own lower() folds ASCII only)."""
+        return f"lower({expr})" if self.pg else f"ulower({expr})"
+
+    def floor(self, expr: str) -> str:
+        """Floor of a non-negative number."""
+        return f"floor({expr})" if self.pg else f"cast({expr} as integer)"
+
+    def true(self) -> str:
+        return "true" if self.pg else "1"
+
+
+def dialect_of(conn: Connection) -> Dialect:
+    return Dialect(conn.dialect.name)
+
+
+class PercentileCont:
+    """SQLite aggregate percentile_cont(value, q), the same interpolation as PostgreSQL's."""
+
+    def __init__(self):
+        self.values: list[float] = []
+        self.q = 0.5
+
+    def step(self, value, q):
+        if value is not None:
+            self.values.append(float(value))
+            self.q = float(q)
+
+    def finalize(self):
+        return percentile_cont(self.values, self.q)
+
+
+def percentile_cont(values: list[float], q: float) -> float | None:
+    if not values:
+        return None
+    values = sorted(values)
+    pos = q * (len(values) - 1)
+    lo, hi = math.floor(pos), math.ceil(pos)
+    return values[lo] + (values[hi] - values[lo]) * (pos - lo)
+
+
+def _ulower(value):
+    return value.lower() if isinstance(value, str) else value
+
+
+def register_sqlite_functions(dbapi_conn) -> None:
+    dbapi_conn.create_aggregate("percentile_cont", 2, PercentileCont)
+    dbapi_conn.create_function("ulower", 1, _ulower, deterministic=True)

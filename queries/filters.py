@@ -1,0 +1,87 @@
+"""The Filters value (the contract between UI and queries) and its translation to a WHERE clause."""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, replace
+
+from sqlalchemy import bindparam, text
+from sqlalchemy.sql.elements import TextClause
+
+from queries.dialect import LOCAL_OFFSET, Dialect
+
+CENTRE_START = dt.date(2020, 11, 26)
+
+
+@dataclass(frozen=True)
+class Filters:
+    """A cohort of appeals: received between two local dates (inclusive), narrowed by dimensions.
+
+    territories: municipality codes (a city also selects its districts); topics: topic or
+    category codes (a category selects its topics); sources: source codes; executors:
+    organization ids. Empty means "all".
+    """
+    date_from: dt.date
+    date_to: dt.date
+    territories: tuple[str, ...] = ()
+    topics: tuple[str, ...] = ()
+    sources: tuple[str, ...] = ()
+    executors: tuple[int, ...] = ()
+
+    def __post_init__(self):
+        if self.date_to < self.date_from:
+            raise ValueError("date_to before date_from")
+        for name in ("territories", "topics", "sources", "executors"):
+            object.__setattr__(self, name, tuple(sorted(set(getattr(self, name)))))
+
+    @property
+    def days(self) -> int:
+        return (self.date_to - self.date_from).days + 1
+
+    def previous(self) -> "Filters":
+        """The comparison period: the equal-length period right before this one."""
+        return replace(self, date_from=self.date_from - dt.timedelta(days=self.days),
+                       date_to=self.date_from - dt.timedelta(days=1))
+
+    def utc_bounds(self) -> tuple[dt.datetime, dt.datetime]:
+        start = dt.datetime.combine(self.date_from, dt.time(), dt.timezone.utc) - LOCAL_OFFSET
+        end = dt.datetime.combine(self.date_to + dt.timedelta(days=1), dt.time(), dt.timezone.utc) - LOCAL_OFFSET
+        return start, end
+
+    def narrowed(self, **changes) -> "Filters":
+        return replace(self, **changes)
+
+
+def where(filters: Filters, d: Dialect, alias: str = "a", *, with_dates: bool = True) -> tuple[str, dict]:
+    """SQL conditions (joined by `and`) and bound values selecting the filtered appeals."""
+    conds, params = [], {}
+    if with_dates:
+        start, end = filters.utc_bounds()
+        conds.append(f"{alias}.received_at >= :f_start and {alias}.received_at < :f_end")
+        params.update(f_start=d.ts_param(start), f_end=d.ts_param(end))
+    if filters.territories:
+        conds.append(
+            f"{alias}.municipality_id in (select id from municipalities where code in :f_terr"
+            f" or parent_id in (select id from municipalities where code in :f_terr))")
+        params["f_terr"] = list(filters.territories)
+    if filters.topics:
+        conds.append(
+            f"{alias}.topic_id in (select id from topics where code in :f_topic"
+            f" or parent_id in (select id from topics where code in :f_topic))")
+        params["f_topic"] = list(filters.topics)
+    if filters.sources:
+        conds.append(f"{alias}.source in :f_source")
+        params["f_source"] = list(filters.sources)
+    if filters.executors:
+        conds.append(f"{alias}.organization_id in :f_exec")
+        params["f_exec"] = [int(x) for x in filters.executors]
+    return (" and ".join(conds) or "1=1"), params
+
+
+EXPANDING = ("f_terr", "f_topic", "f_source", "f_exec")
+
+
+def sql(statement: str, params: dict) -> TextClause:
+    """A text() statement whose list parameters are bound as expanding IN lists."""
+    clause = text(statement)
+    expanding = [bindparam(name, expanding=True) for name in params if name in EXPANDING or name.startswith("in_")]
+    return clause.bindparams(*expanding) if expanding else clause

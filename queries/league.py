@@ -1,0 +1,100 @@
+"""League tables of territories and executors: KPIs, score, rank within peer group, rank change.
+
+Grain: one row per territory (a city counts its districts; each city district also has a row
+of its own) or per executor.
+"""
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pandas as pd
+from sqlalchemy.engine import Connection
+
+from queries import reference
+from queries.filters import Filters
+from queries.kpis import kpi_frame
+from queries.metrics import SMALL_N, score
+
+TERRITORY_PEERS = {"urban_okrug": "urban_okrug", "municipal_district": "municipal", "municipal_okrug": "municipal",
+                   "city_district": "city_district"}
+EXECUTOR_PEERS = {"ministry": "ministry", "regional_agency": "ministry", "municipal_admin": "municipal_admin",
+                  "clinic": "clinic", "utility": "utility", "other": "utility"}
+
+
+def rank(df: pd.DataFrame) -> pd.Series:
+    """Rank by score within peer group, only for rows with enough appeals and a score (1 = best)."""
+    eligible = (df["received"] >= SMALL_N) & df["score"].notna()
+    ranks = pd.Series(np.nan, index=df.index)
+    for _, idx in df[eligible].groupby("peer_group").groups.items():
+        ranks.loc[idx] = df.loc[idx, "score"].rank(ascending=False, method="min")
+    return ranks
+
+
+def _territory_rows(conn: Connection, filters: Filters, now: dt.datetime) -> pd.DataFrame:
+    terr = reference.territories(conn)
+    top = kpi_frame(conn, filters, now, "territory")
+    top = top.merge(terr[terr["parent_id"].isna()], left_on="key", right_on="id")
+    districts = kpi_frame(conn, filters, now, "municipality")
+    districts = districts.merge(terr[terr["kind"] == "city_district"], left_on="key", right_on="id")
+    rows = pd.concat([top, districts], ignore_index=True)
+    # every territory appears, even with no appeals in the period
+    missing = terr[~terr["id"].isin(rows["id"])]
+    if len(missing):
+        rows = pd.concat([rows, missing.assign(received=0)], ignore_index=True)
+    rows["peer_group"] = rows["kind"].map(TERRITORY_PEERS)
+    return rows
+
+
+def _finish(rows: pd.DataFrame) -> pd.DataFrame:
+    from queries.metrics import derive
+    count_cols = [c for c in ("received", "closed", "resolved", "open", "confirmed", "resolved_with_feedback",
+                              "false_closures", "satisfied", "rated", "escalated", "removed", "on_time", "late",
+                              "no_response_overdue", "overdue_now", "on_time_base") if c in rows.columns]
+    rows[count_cols] = rows[count_cols].fillna(0).astype("int64")
+    rows = derive(rows)
+    rows["score"] = rows.apply(score, axis=1)
+    rows["rank"] = rank(rows)
+    return rows
+
+
+def territory_league(conn: Connection, filters: Filters, now: dt.datetime) -> pd.DataFrame:
+    """Territories with every league column, score, rank, previous rank and rank change.
+
+    The territory filter is ignored here: a league compares every territory.
+    """
+    f = filters.narrowed(territories=())
+    cur = _finish(_territory_rows(conn, f, now))
+    prev = _finish(_territory_rows(conn, f.previous(), now))
+    return _with_change(cur, prev)
+
+
+def executor_league(conn: Connection, filters: Filters, now: dt.datetime) -> pd.DataFrame:
+    """Executors with every league column (no per-capita), score, rank and rank change."""
+    f = filters.narrowed(executors=())
+    orgs = reference.executors(conn)
+
+    def rows(flt: Filters) -> pd.DataFrame:
+        df = kpi_frame(conn, flt, now, "executor").merge(orgs, left_on="key", right_on="id")
+        df["peer_group"] = df["kind"].map(EXECUTOR_PEERS)
+        return _finish(df)
+
+    return _with_change(rows(f), rows(f.previous()))
+
+
+def _with_change(cur: pd.DataFrame, prev: pd.DataFrame) -> pd.DataFrame:
+    prev_rank = prev.set_index("id")["rank"]
+    cur["previous_rank"] = cur["id"].map(prev_rank)
+    cur["rank_change"] = cur["previous_rank"] - cur["rank"]  # positive: moved up
+    return cur.sort_values(["peer_group", "rank", "received"], ascending=[True, True, False],
+                           na_position="last").reset_index(drop=True)
+
+
+def funnel_limits(p: float, n_max: int, points: int = 60) -> pd.DataFrame:
+    """Binomial control limits around share p: n, lo95, hi95, lo998, hi998."""
+    n = np.unique(np.geomspace(max(5, 1), max(n_max, 10), points).astype(int))
+    se = np.sqrt(p * (1 - p) / n)
+    return pd.DataFrame({
+        "n": n, "lo95": np.clip(p - 1.96 * se, 0, 1), "hi95": np.clip(p + 1.96 * se, 0, 1),
+        "lo998": np.clip(p - 3.09 * se, 0, 1), "hi998": np.clip(p + 3.09 * se, 0, 1),
+    })

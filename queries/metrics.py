@@ -1,0 +1,86 @@
+"""Each KPI of metrics.md defined once: how it is computed from the cohort's counts, its format.
+
+Labels and definition texts live in the message catalog under `metric.<name>.label` and
+`metric.<name>.help`; everything else about a figure lives here.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+SMALL_N = 30  # a share over fewer appeals is "мало данных" and takes no rank
+
+
+@dataclass(frozen=True)
+class Metric:
+    name: str
+    fmt: str                     # count | share | hours | days | rate
+    numerator: str | None = None
+    denominator: str | None = None
+    higher_is_better: bool | None = True
+
+    @property
+    def is_share(self) -> bool:
+        return self.fmt == "share"
+
+
+METRICS: dict[str, Metric] = {m.name: m for m in [
+    Metric("received", "count", higher_is_better=None),
+    Metric("per_10k", "rate", higher_is_better=None),
+    Metric("closed", "count", higher_is_better=None),
+    Metric("resolved", "count", higher_is_better=None),
+    Metric("open", "count", higher_is_better=None),
+    Metric("resolved_share", "share", "resolved", "received"),
+    Metric("confirmed_share", "share", "confirmed", "resolved_with_feedback"),
+    Metric("false_closure_share", "share", "false_closures", "resolved", higher_is_better=False),
+    Metric("satisfaction", "share", "satisfied", "rated"),
+    Metric("escalated_share", "share", "escalated", "received", higher_is_better=False),
+    Metric("removed", "count", higher_is_better=False),
+    Metric("on_time_share", "share", "on_time", "on_time_base"),
+    Metric("overdue_now", "count", higher_is_better=False),
+    Metric("first_response_median", "hours", higher_is_better=False),
+    Metric("first_response_p90", "hours", higher_is_better=False),
+    Metric("close_time_median", "days", higher_is_better=False),
+    Metric("time_before_escalation", "hours", higher_is_better=None),
+]}
+
+OVERVIEW_CARDS = ["received", "resolved_share", "on_time_share", "first_response_median", "overdue_now",
+                  "satisfaction", "escalated_share"]
+LEAGUE_COLUMNS = ["received", "per_10k", "on_time_share", "first_response_median", "resolved_share",
+                  "confirmed_share", "false_closure_share", "satisfaction", "escalated_share", "overdue_now"]
+SCORE_PARTS = ["on_time_share", "resolved_share", "confirmed_share", "satisfaction"]
+
+
+def derive(df: pd.DataFrame) -> pd.DataFrame:
+    """Add every share (a fraction 0..1, NaN when its denominator is 0) and its low-data flag."""
+    out = df.copy()
+    for m in METRICS.values():
+        if m.is_share:
+            num = out[m.numerator].astype(float)
+            den = out[m.denominator].astype(float)
+            out[m.name] = np.where(den > 0, num / den.where(den > 0, 1), np.nan)
+            out[f"{m.name}_n"] = den.astype(int)
+            out[f"{m.name}_low"] = den < SMALL_N
+    if "population" in out.columns:
+        pop = out["population"].astype(float)
+        out["per_10k"] = np.where(pop > 0, out["received"] / pop.where(pop > 0, 1) * 10_000, np.nan)
+    return out
+
+
+def score(row: pd.Series) -> float:
+    """Score 0–100: the mean of the score parts in %, over those that are not low-data."""
+    parts = [row[p] * 100 for p in SCORE_PARTS if not row[f"{p}_low"] and pd.notna(row[p])]
+    return float(np.mean(parts)) if parts else np.nan
+
+
+def delta(current: float, previous: float, metric: Metric) -> float | None:
+    """Percentage points for shares, % change for counts and times; None when not comparable."""
+    if current is None or previous is None or pd.isna(current) or pd.isna(previous):
+        return None
+    if metric.is_share:
+        return (current - previous) * 100
+    if previous == 0:
+        return None
+    return (current - previous) / previous * 100

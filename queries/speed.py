@@ -1,0 +1,72 @@
+"""Response times: the distribution against the norm and what is overdue right now."""
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+from sqlalchemy.engine import Connection
+
+from queries.dialect import dialect_of
+from queries.filters import Filters, where
+from queries.run import run
+
+MAX_BIN = 24  # the last bin holds 24 working hours and more
+
+
+def response_histogram(conn: Connection, filters: Filters) -> pd.DataFrame:
+    """One row per whole working hour to first response (0..24, 24 = 24+): bin, urgent, appeals."""
+    d = dialect_of(conn)
+    cond, params = where(filters, d)
+    x = "a.first_response_work_hours"
+    df = run(conn, f"""
+select case when {x} >= {MAX_BIN} then {MAX_BIN} else {d.floor(x)} end as bin,
+       t.is_urgent as urgent, count(*) as appeals
+from appeals a join topics t on t.id = a.topic_id
+where {cond} and {x} is not null
+group by 1, 2 order by 1, 2""", params)
+    df["bin"] = pd.to_numeric(df["bin"]).astype(int)
+    df["urgent"] = df["urgent"].astype(bool)
+    df["appeals"] = pd.to_numeric(df["appeals"]).astype("int64")
+    return df
+
+
+def overdue_now(conn: Connection, filters: Filters, now: dt.datetime, limit: int = 1000) -> pd.DataFrame:
+    """Open appeals with no response past their deadline, oldest deadline first (one row per appeal)."""
+    d = dialect_of(conn)
+    cond, params = where(filters, d)
+    params.update(now=d.ts_param(now), limit=int(limit))
+    df = run(conn, f"""
+select a.id, a.received_at, a.response_due_at, {d.hours_between('a.response_due_at', ':now')} as overdue_hours,
+       o.id as executor_id, o.name_ru as executor, m.name_ru as territory, t.name_ru as topic, a.status,
+       substr(a.text, 1, 200) as text
+from appeals a
+  join organizations o on o.id = a.organization_id
+  join municipalities m on m.id = a.municipality_id
+  join topics t on t.id = a.topic_id
+where {cond} and a.first_response_at is null and a.status in ('new', 'assigned', 'in_progress')
+  and a.response_due_at < :now
+order by a.response_due_at asc, a.id asc
+limit :limit""", params)
+    for col in ("received_at", "response_due_at"):
+        df[col] = pd.to_datetime(df[col], utc=True)
+    df["overdue_hours"] = pd.to_numeric(df["overdue_hours"])
+    return df
+
+
+def escalation_flow(conn: Connection, filters: Filters) -> pd.DataFrame:
+    """One row per (from executor, to body): escalations and median working hours before escalating."""
+    d = dialect_of(conn)
+    cond, params = where(filters, d)
+    df = run(conn, f"""
+select a.organization_id as from_id, f.name_ru as from_name, f.kind as from_kind,
+       a.escalated_to_id as to_id, o.name_ru as to_name, count(*) as escalations,
+       {d.percentile('a.escalation_work_hours', 0.5)} as median_hours
+from appeals a
+  join organizations f on f.id = a.organization_id
+  join organizations o on o.id = a.escalated_to_id
+where {cond} and a.escalated_at is not null
+group by a.organization_id, f.name_ru, f.kind, a.escalated_to_id, o.name_ru
+order by escalations desc, from_name""", params)
+    df["escalations"] = pd.to_numeric(df["escalations"]).astype("int64")
+    df["median_hours"] = pd.to_numeric(df["median_hours"])
+    return df

@@ -1,0 +1,44 @@
+"""`make run`'s first step: create or upgrade the schema; seed demo data on the first start only."""
+from __future__ import annotations
+
+import sys
+
+from queries.config import ConfigError, mask_url, resolve_database
+from queries.db import check_connection
+from queries.migrate import current_revision, head_revision, upgrade
+from seed.generator import Scenario
+from seed.load import SeedError, appeal_count, seed_database, text_progress
+
+
+def main() -> int:
+    try:
+        target = resolve_database()
+        engine = check_connection(target.url, bulk=True)
+    except ConfigError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    try:
+        before = current_revision(engine)
+        if before != head_revision():
+            print(f"Database {mask_url(target.url)}: schema {before or 'empty'} → {head_revision()}", file=sys.stderr)
+            upgrade(engine)
+        count = appeal_count(engine)
+        if count == 0 and target.is_default:
+            print("First start: generating the demo data of ЦУР НСО (about a minute)…", file=sys.stderr)
+            result = seed_database(engine, Scenario(), progress=text_progress())
+            print(f"Demo data ready: {result.appeals:,} appeals in {result.seconds:.0f} s.", file=sys.stderr)
+        elif count == 0:
+            print(f"The database {mask_url(target.url)} holds no appeals yet; load them with "
+                  f"`python -m seed --db URL` (demo) or an import.", file=sys.stderr)
+        else:
+            print(f"Database {mask_url(target.url)}: {count:,} appeals.", file=sys.stderr)
+    except SeedError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    finally:
+        engine.dispose()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
