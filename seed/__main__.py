@@ -9,7 +9,7 @@ from queries.config import ConfigError, mask_url, resolve_database
 from queries.db import check_connection, describe_failure
 from seed import scenario as sc
 from seed.generator import Scenario
-from seed.load import SeedError, seed_database, text_progress
+from seed.load import SeedError, appeal_count, seed_database, text_progress
 
 LOCAL_TZ = dt.timezone(dt.timedelta(hours=7))
 
@@ -70,6 +70,13 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def existing_appeals(engine) -> int:
+    from sqlalchemy import inspect
+    if not inspect(engine).has_table("appeals"):
+        return 0
+    return appeal_count(engine)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     now = dt.datetime.now(dt.timezone.utc).replace(minute=0, second=0, microsecond=0)
@@ -86,6 +93,12 @@ def main(argv: list[str] | None = None) -> int:
         print(f"python -m seed: error: {exc}", file=sys.stderr)
         return 2
     scenario = Scenario(seed=args.seed, as_of=as_of, scale=args.scale)
+    existing = existing_appeals(engine)
+    if existing and not args.replace:
+        print(f"python -m seed: error: the database already holds {existing} appeals; "
+              f"pass --replace to regenerate them", file=sys.stderr)
+        engine.dispose()
+        return 2
     print(f"Seeding {mask_url(url)}: seed {args.seed}, scale {args.scale:g}, data up to "
           f"{as_of.astimezone(LOCAL_TZ):%Y-%m-%d %H:%M} local time", file=sys.stderr)
     try:

@@ -1,0 +1,124 @@
+"""Real databases for the tests: SQLite files and a PostgreSQL database created per session.
+
+Without a reachable PostgreSQL the PostgreSQL tests skip with the reason, unless
+REQUIRE_POSTGRES=1 (CI), which turns that into a failure.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import os
+import uuid
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from queries.config import normalise_url
+from queries.db import make_engine
+from seed.generator import Scenario
+from seed.load import seed_database
+
+PG_ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+REQUIRE_POSTGRES = os.environ.get("REQUIRE_POSTGRES") == "1"
+UTC = dt.timezone.utc
+LOCAL = dt.timezone(dt.timedelta(hours=7))
+
+# The small fixed database most tests read: the first months of the centre, scaled down.
+SMALL_AS_OF = dt.datetime(2021, 4, 15, tzinfo=LOCAL).astimezone(UTC)
+SMALL_SCENARIO = Scenario(seed=7, as_of=SMALL_AS_OF, scale=0.4)
+
+
+class PostgresServer:
+    def __init__(self, admin_url: str):
+        self.admin_url = admin_url
+        self.admin = create_engine(normalise_url(admin_url), isolation_level="AUTOCOMMIT", connect_args={"connect_timeout": 3})
+        self.created: list[str] = []
+
+    def create_database(self, prefix: str = "pulse_test") -> str:
+        name = f"{prefix}_{uuid.uuid4().hex[:10]}"
+        with self.admin.connect() as c:
+            c.execute(text(f'create database "{name}"'))
+        self.created.append(name)
+        return self.admin_url.rsplit("/", 1)[0] + f"/{name}"
+
+    def drop_all(self) -> None:
+        with self.admin.connect() as c:
+            for name in self.created:
+                c.execute(text("select pg_terminate_backend(pid) from pg_stat_activity where datname = :n"), {"n": name})
+                c.execute(text(f'drop database if exists "{name}"'))
+        self.admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def pg_server():
+    try:
+        server = PostgresServer(PG_ADMIN_URL)
+        with server.admin.connect() as c:
+            c.execute(text("select 1"))
+    except Exception as exc:  # no server here
+        reason = f"PostgreSQL not reachable at {PG_ADMIN_URL}: {str(exc).splitlines()[0]}"
+        if REQUIRE_POSTGRES:
+            pytest.fail(f"REQUIRE_POSTGRES=1 but {reason}")
+        pytest.skip(reason)
+    yield server
+    server.drop_all()
+
+
+@pytest.fixture
+def pg_url(pg_server):
+    """A new empty PostgreSQL database for one test."""
+    return pg_server.create_database()
+
+
+def _seeded(url: str, scenario: Scenario):
+    engine = make_engine(url, bulk=True)
+    seed_database(engine, scenario)
+    engine.dispose()
+    return make_engine(url)
+
+
+@pytest.fixture(scope="session")
+def small_sqlite(tmp_path_factory):
+    url = f"sqlite:///{tmp_path_factory.mktemp('small') / 'small.sqlite'}"
+    engine = _seeded(url, SMALL_SCENARIO)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def small_postgres(pg_server):
+    url = pg_server.create_database("pulse_small")
+    engine = _seeded(url, SMALL_SCENARIO)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def small_db(request):
+    """The small fixed database on each backend."""
+    return request.getfixturevalue("small_sqlite" if request.param == "sqlite" else "small_postgres")
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def backend(request):
+    return request.param
+
+
+@pytest.fixture
+def fresh_url(backend, tmp_path, request):
+    """A new empty database of the current backend."""
+    if backend == "sqlite":
+        return f"sqlite:///{tmp_path / 'fresh.sqlite'}"
+    return request.getfixturevalue("pg_server").create_database()
+
+
+# The default scenario up to mid-2024 (every calibration window lies before it; the months
+# generated are the same as in a full run, since each month draws from the seeded stream in turn).
+CALIBRATION_AS_OF = dt.datetime(2024, 7, 1, tzinfo=LOCAL).astimezone(UTC)
+
+
+@pytest.fixture(scope="session")
+def default_sqlite(tmp_path_factory):
+    url = f"sqlite:///{tmp_path_factory.mktemp('default') / 'default.sqlite'}"
+    engine = _seeded(url, Scenario(as_of=CALIBRATION_AS_OF))
+    yield engine
+    engine.dispose()
