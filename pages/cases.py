@@ -1,4 +1,88 @@
+"""Обращения: the cases behind the filters (search, sort, pages) and the case card (?id=)."""
+import math
+
+import pandas as pd
 import streamlit as st
+
+from dashboard import data, fmt, ui
+from dashboard.i18n import t
 from dashboard.shell import context, page_header
+from dashboard.urlstate import to_params
+from queries.cases import PAGE_SIZE, SORTS
+
 ctx = context()
+f = ctx.filters
+
+
+def show_card(appeal_id: int) -> None:
+    card, events = data.case(ctx.url, appeal_id)
+    st.page_link(ctx.pages["cases"], label=t("cases.back"), query_params=to_params(f, ctx.lang))
+    if card is None:
+        st.warning(t("cases.not_found", id=appeal_id))
+        return
+    st.title(t("cases.card", id=int(card["id"])))
+    st.caption(t("asof", when=fmt.local(ctx.now)))
+    status = t(f"status.{card['status']}")
+    fields = [
+        (t("card.external_id"), card["external_id"]),
+        (t("card.source"), t(f"source.{card['source']}")),
+        (t("card.author"), card["author_ref"] or "—"),
+        (t("card.received"), fmt.local(card["received_at"])),
+        (t("card.territory"), card["territory"]),
+        (t("card.topic"), card["topic"]),
+        (t("card.executor"), card["executor"]),
+        (t("card.status"), status),
+        (t("card.due"), fmt.local(card["response_due_at"])),
+        (t("card.first_response"), fmt.local(card["first_response_at"])),
+        (t("card.fr_hours"), fmt.hours(card["first_response_work_hours"])),
+        (t("card.closed"), fmt.local(card["closed_at"])),
+        (t("card.escalated"), f"{fmt.local(card['escalated_at'])} → {card['escalated_to']}" if card["escalated_to"] else "—"),
+        (t("card.feedback"), t(f"feedback.{card['citizen_feedback']}") if card["citizen_feedback"] else "—"),
+        (t("card.rating"), str(int(card["citizen_rating"])) if pd.notna(card["citizen_rating"]) else "—"),
+        (t("card.reopened"), fmt.number(card["reopened_count"])),
+        (t("card.reach"), fmt.number(card["reach"]) if pd.notna(card["reach"]) else "—"),
+    ]
+    left, right = st.columns([3, 2])
+    with left:
+        st.markdown(f"> {card['text']}")
+        if card["source_url"]:
+            st.link_button(t("cases.source_link"), card["source_url"], icon=":material/open_in_new:")
+        st.subheader(t("cases.timeline"))
+        for ev in events.itertuples():
+            who = f" — {ev.organization}" if isinstance(ev.organization, str) else ""
+            note = f"  \n_{ev.note}_" if isinstance(ev.note, str) else ""
+            st.markdown(f"**{fmt.local(ev.at)}** · {t(f'event.{ev.kind}')}{who}{note}")
+    with right:
+        st.dataframe(pd.DataFrame(fields, columns=[t("col.name"), ""]), hide_index=True)
+
+
+raw_id = st.query_params.get("id")
+if raw_id is not None:
+    if raw_id.isdigit():
+        show_card(int(raw_id))
+        st.stop()
+    st.warning(t("filters.invalid", param="id", value=raw_id))
+
 page_header(ctx, "cases")
+c1, c2, c3 = st.columns([3, 2, 1])
+query = c1.text_input(t("cases.search"), key="case_q")
+sort = c2.selectbox(t("cases.sort"), list(SORTS), key="case_sort", format_func=lambda s: t(f"cases.sort.{s}"))
+page = int(c3.number_input(t("cases.page"), min_value=1, value=1, step=1, key="case_page"))
+rows, total = data.case_page(ctx.url, f, ctx.now, query or "", sort, page)
+pages = max(1, math.ceil(total / PAGE_SIZE))
+st.caption(f"{t('cases.found', n=fmt.number(total))} · {t('cases.page')} {page} / {pages}")
+if total == 0:
+    st.info(t("empty.period"))
+    st.stop()
+shown = pd.DataFrame({
+    t("col.id"): rows["id"],
+    t("col.received_at"): [fmt.local(x) for x in rows["received_at"]],
+    t("col.territory"): rows["territory"], t("col.topic"): rows["topic"], t("col.executor"): rows["executor"],
+    t("col.source"): [t(f"source.{s}") for s in rows["source"]],
+    t("col.status"): [("⚠ " if o else "") + t(f"status.{s}") for s, o in zip(rows["status"], rows["overdue"])],
+    t("col.text"): rows["text"],
+})
+row = ui.table(shown, shown, "cases", t("cases.title"), ctx, "cases_table", height=600)
+if row is not None:
+    st.query_params["id"] = str(int(rows.iloc[row]["id"]))
+    st.rerun()

@@ -1,4 +1,55 @@
+"""Исполнители: the executor league table and the escalation flow (who escalates to whom)."""
+import pandas as pd
+import plotly.graph_objects as go
 import streamlit as st
+
+from dashboard import data, fmt, ui
+from dashboard.drill import drill
+from dashboard.i18n import t
 from dashboard.shell import context, page_header
+from dashboard.tables import league_frame
+
 ctx = context()
 page_header(ctx, "executors")
+f = ctx.filters
+COLUMNS = ["received", "on_time_share", "first_response_median", "resolved_share", "confirmed_share",
+           "false_closure_share", "satisfaction", "escalated_share", "overdue_now", "removed"]
+
+league = data.executor_league(ctx.url, f, ctx.now)
+if ui.empty_notice(int(league["received"].sum()) if len(league) else 0):
+    st.stop()
+league["display_name"] = [ctx.executor_name(int(i)) for i in league["id"]]
+st.subheader(t("executors.league"), help=t("executors.league.help"))
+st.caption(t("metric.score.help") + " " + t("drill.hint"))
+shown = league_frame(league, "display_name", COLUMNS, lambda p: t(f"peer.{p}"), formatted=True)
+export = league_frame(league, "display_name", COLUMNS, lambda p: t(f"peer.{p}"), formatted=False)
+row = ui.table(shown, export, "executors_league", t("executors.league"), ctx, "exec_league", height=560)
+if row is not None:
+    ui.go_to(ctx, drill(f, "executor", int(league.iloc[row]["id"])), page="cases")
+
+st.subheader(t("executors.escalations"), help=t("metric.time_before_escalation.help"))
+flow = data.escalations(ctx.url, f)
+if flow.empty:
+    st.info(t("empty.period"))
+else:
+    flow["from_label"] = [ctx.executor_name(int(i)) for i in flow["from_id"]]
+    flow["to_label"] = [ctx.executor_name(int(i)) for i in flow["to_id"]]
+    top = flow.head(30)
+    nodes = list(dict.fromkeys(list(top["from_label"]) + list(top["to_label"])))
+    fig = go.Figure(go.Sankey(
+        node=dict(label=nodes, pad=12, thickness=14, color="#5b8fd1"),
+        link=dict(source=[nodes.index(x) for x in top["from_label"]], target=[nodes.index(x) for x in top["to_label"]],
+                  value=top["escalations"], color="rgba(224,123,0,0.35)")))
+    ui.chart(fig, "sankey", select=False, height=max(360, 18 * len(nodes)))
+    shown = pd.DataFrame({
+        t("col.from"): flow["from_label"], t("col.to"): flow["to_label"],
+        t("col.count"): [fmt.number(v) for v in flow["escalations"]],
+        t("col.median_hours"): [fmt.number(v, 1) for v in flow["median_hours"]],
+    })
+    export = pd.DataFrame({
+        t("col.from"): flow["from_label"], t("col.to"): flow["to_label"],
+        t("col.count"): flow["escalations"], t("col.median_hours"): flow["median_hours"].round(2),
+    })
+    row = ui.table(shown, export, "escalations", t("executors.escalations"), ctx, "esc_table")
+    if row is not None:
+        ui.go_to(ctx, drill(f, "executor", int(flow.iloc[row]["from_id"])), page="cases")

@@ -1,4 +1,73 @@
+"""Сроки: first-response distribution against the norm, on-time share over time, overdue now."""
+import pandas as pd
+import plotly.graph_objects as go
 import streamlit as st
+
+from dashboard import data, fmt, ui
+from dashboard.drill import drill, grain_for
+from dashboard.i18n import t
 from dashboard.shell import context, page_header
+from dashboard.urlstate import to_params
+from queries.speed import MAX_BIN
+
 ctx = context()
 page_header(ctx, "speed")
+f = ctx.filters
+cur = data.kpi(ctx.url, f, ctx.now).iloc[0]
+prev = data.kpi(ctx.url, f.previous(), ctx.now).iloc[0]
+ui.kpi_cards(cur, prev, ["on_time_share", "first_response_median", "first_response_p90", "overdue_now", "close_time_median"])
+if ui.empty_notice(int(cur["received"])):
+    st.stop()
+
+left, right = st.columns(2)
+with left:
+    st.subheader(t("speed.distribution"), help=t("metric.first_response_median.help"))
+    hist = data.histogram(ctx.url, f)
+    fig = go.Figure()
+    for urgent, label, color in ((False, "8", "#1f5fa8"), (True, "4", "#e07b00")):
+        part = hist[hist["urgent"] == urgent]
+        fig.add_bar(x=part["bin"], y=part["appeals"], name=t("speed.norm", hours=label), marker_color=color)
+    for hours, color in ((4, "#e07b00"), (8, "#1f5fa8")):
+        fig.add_vline(x=hours, line_dash="dash", line_color=color)
+    fig.update_layout(barmode="stack")
+    ticks = list(range(0, MAX_BIN + 1, 2))
+    fig.update_xaxes(title=t("speed.bin"), tickvals=ticks, ticktext=[f"{h}+" if h == MAX_BIN else str(h) for h in ticks])
+    ui.chart(fig, "histogram", select=False)
+with right:
+    st.subheader(t("speed.on_time_trend"), help=t("metric.on_time_share.help"))
+    grain = grain_for(f)
+    tr = data.kpi_trend(ctx.url, f, grain, ctx.now)
+    tr = tr[tr["on_time_base"] > 0]
+    fig = go.Figure(go.Scatter(x=tr["bucket"], y=tr["on_time"] / tr["on_time_base"] * 100, mode="lines+markers",
+                               line=dict(color="#1f5fa8"), customdata=tr["on_time_base"],
+                               hovertemplate="%{x}<br>%{y:.1f} % (n=%{customdata})<extra></extra>"))
+    fig.update_yaxes(title="%", range=[0, 100])
+    fig.update_xaxes(tickformat="%d.%m.%Y" if ctx.lang == "ru" else "%Y-%m-%d")
+    points = ui.chart(fig, "on_time_trend")
+    if points:
+        ui.go_to(ctx, drill(f, grain, points[0]["x"]))
+
+st.subheader(t("speed.overdue"), help=t("metric.overdue_now.help"))
+od = data.overdue(ctx.url, f, ctx.now)
+if od.empty:
+    st.success(fmt.count(0, "appeal"))
+else:
+    by_exec = od.groupby(["executor_id", "executor"]).agg(n=("id", "size"), oldest=("overdue_hours", "max")).reset_index()
+    by_exec = by_exec.sort_values("n", ascending=False)
+    c1, c2 = st.columns([2, 3])
+    with c1:
+        st.markdown(f"**{t('speed.overdue.by_executor')}**")
+        shown = pd.DataFrame({t("col.executor"): [ctx.executor_name(int(i)) for i in by_exec["executor_id"]],
+                              t("col.count"): by_exec["n"], t("col.overdue_hours"): by_exec["oldest"].round(1)})
+        row = ui.table(shown, None, "overdue_by_executor", t("speed.overdue.by_executor"), ctx, "od_exec")
+        if row is not None:
+            ui.go_to(ctx, drill(f, "executor", int(by_exec.iloc[row]["executor_id"])))
+    with c2:
+        shown = pd.DataFrame({
+            t("col.id"): od["id"], t("col.due"): [fmt.local(x) for x in od["response_due_at"]],
+            t("col.overdue_hours"): od["overdue_hours"].round(1), t("col.executor"): od["executor"],
+            t("col.territory"): od["territory"], t("col.topic"): od["topic"],
+        })
+        row = ui.table(shown, None, "overdue_now", t("speed.overdue"), ctx, "od_list")
+        if row is not None:
+            st.switch_page(ctx.pages["cases"], query_params={**to_params(f, ctx.lang), "id": str(int(od.iloc[row]["id"]))})

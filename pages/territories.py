@@ -1,4 +1,119 @@
+"""Территории: the league table (peer groups, score, rank, rank change), funnel plot, per-capita
+rates; a row opens the territory's profile."""
+import pandas as pd
+import plotly.graph_objects as go
 import streamlit as st
+
+from dashboard import data, fmt, ui
+from dashboard.drill import drill, grain_for
+from dashboard.i18n import t
 from dashboard.shell import context, page_header
+from dashboard.tables import kpi_columns, league_frame
+from dashboard.urlstate import to_params
+from queries.league import funnel_limits
+from queries.metrics import LEAGUE_COLUMNS, SMALL_N
+
 ctx = context()
 page_header(ctx, "territories")
+f = ctx.filters
+name = ctx.name_col()
+
+# ---- the profile of one selected territory -------------------------------------------------
+if len(f.territories) == 1:
+    code = f.territories[0]
+    terr_name = ctx.territory_name(code)
+    st.header(t("territories.profile", name=terr_name))
+    mine = data.kpi(ctx.url, f, ctx.now).iloc[0]
+    region = data.kpi(ctx.url, f.narrowed(territories=()), ctx.now).iloc[0]
+    st.caption(t("territories.profile.vs_region"))
+    ui.kpi_cards(mine, data.kpi(ctx.url, f.previous(), ctx.now).iloc[0],
+                 ["received", "resolved_share", "on_time_share", "first_response_median", "overdue_now", "satisfaction"])
+    compare = pd.DataFrame({
+        t("col.name"): [t(f"metric.{m}.label") for m in LEAGUE_COLUMNS if m != "per_10k"],
+        terr_name: [ui.format_metric(m, mine[m]) for m in LEAGUE_COLUMNS if m != "per_10k"],
+        t("territories.profile.region"): [ui.format_metric(m, region[m]) for m in LEAGUE_COLUMNS if m != "per_10k"],
+    })
+    st.dataframe(compare, hide_index=True)
+    c1, c2 = st.columns(2)
+    with c1:
+        st.subheader(t("territories.profile.topics"))
+        mix = data.kpi(ctx.url, f, ctx.now, "category").sort_values("received", ascending=False)
+        mix["label"] = [ctx.topic_name(int(k)) for k in mix["key"]]
+        fig = go.Figure(go.Bar(x=mix["received"], y=mix["label"], orientation="h", marker_color="#1f5fa8"))
+        fig.update_yaxes(autorange="reversed")
+        ui.chart(fig, "profile_topics", select=False)
+    with c2:
+        st.subheader(t("territories.profile.trend"))
+        fl = data.flow(ctx.url, f, grain_for(f))
+        fig = go.Figure()
+        fig.add_bar(x=fl["bucket"], y=fl["received"], name=t("overview.flow.received"), marker_color="#1f5fa8")
+        fig.add_scatter(x=fl["bucket"], y=fl["closed"], name=t("overview.flow.closed"), line=dict(color="#e07b00"))
+        ui.chart(fig, "profile_trend", select=False)
+    st.subheader(t("territories.profile.executors"))
+    ex = data.kpi(ctx.url, f, ctx.now, "executor").sort_values("received", ascending=False)
+    ex_shown = pd.concat([pd.DataFrame({t("col.executor"): [ctx.executor_name(int(k)) for k in ex["key"]]}, index=ex.index),
+                          kpi_columns(ex, ["received", "on_time_share", "first_response_median", "resolved_share", "overdue_now"], True)], axis=1)
+    ex_export = pd.concat([pd.DataFrame({t("col.executor"): [ctx.executor_name(int(k)) for k in ex["key"]]}, index=ex.index),
+                           kpi_columns(ex, ["received", "on_time_share", "first_response_median", "resolved_share", "overdue_now"], False)], axis=1)
+    row = ui.table(ex_shown, ex_export, f"executors_{code}", t("territories.profile.executors"), ctx, "profile_exec")
+    if row is not None:
+        ui.go_to(ctx, drill(f, "executor", int(ex.iloc[row]["key"])), page="executors")
+    st.subheader(t("territories.profile.overdue"))
+    od = data.overdue(ctx.url, f, ctx.now)
+    od_shown = pd.DataFrame({
+        t("col.id"): od["id"], t("col.received_at"): [fmt.local(x) for x in od["received_at"]],
+        t("col.due"): [fmt.local(x) for x in od["response_due_at"]],
+        t("col.overdue_hours"): od["overdue_hours"].round(1), t("col.executor"): od["executor"],
+        t("col.topic"): od["topic"], t("col.text"): od["text"],
+    })
+    row = ui.table(od_shown, None, f"overdue_{code}", t("territories.profile.overdue"), ctx, "profile_overdue")
+    if row is not None:
+        st.switch_page(ctx.pages["cases"], query_params={**to_params(f, ctx.lang), "id": str(int(od.iloc[row]["id"]))})
+    st.page_link(ctx.pages["cases"], label=t("drill.open_cases"), icon=":material/list_alt:",
+                 query_params=to_params(f, ctx.lang))
+    st.divider()
+
+# ---- the league table --------------------------------------------------------------------
+league = data.territory_league(ctx.url, f, ctx.now)
+if ui.empty_notice(int(league["received"].sum())):
+    st.stop()
+st.subheader(t("territories.league"), help=t("territories.league.help"))
+st.caption(t("metric.score.help") + " " + t("drill.hint"))
+league["display_name"] = league[name]
+shown = league_frame(league, "display_name", LEAGUE_COLUMNS, lambda p: t(f"peer.{p}"), formatted=True)
+export = league_frame(league, "display_name", LEAGUE_COLUMNS, lambda p: t(f"peer.{p}"), formatted=False)
+row = ui.table(shown, export, "territories_league", t("territories.league"), ctx, "league", height=560)
+if row is not None:
+    ui.go_to(ctx, drill(f, "territory", league.iloc[row]["code"]))
+
+# ---- funnel plot -------------------------------------------------------------------------
+st.subheader(t("territories.funnel"), help=t("territories.funnel.help"))
+region = data.kpi(ctx.url, f.narrowed(territories=()), ctx.now).iloc[0]
+p = float(region["on_time_share"]) if pd.notna(region["on_time_share"]) else None
+pts = league[league["on_time_share_n"] > 0]
+if p is not None and len(pts):
+    lim = funnel_limits(p, int(pts["on_time_share_n"].max()))
+    fig = go.Figure()
+    for lo, hi, dash, label in (("lo95", "hi95", "dash", "95 %"), ("lo998", "hi998", "dot", "99,8 %")):
+        fig.add_scatter(x=lim["n"], y=lim[lo] * 100, mode="lines", line=dict(color="#888", dash=dash), name=label)
+        fig.add_scatter(x=lim["n"], y=lim[hi] * 100, mode="lines", line=dict(color="#888", dash=dash), showlegend=False)
+    fig.add_hline(y=p * 100, line_color="#1f5fa8", annotation_text=t("territories.funnel.region"))
+    fig.add_scatter(x=pts["on_time_share_n"], y=pts["on_time_share"] * 100, mode="markers", text=pts[name],
+                    customdata=pts["code"], marker=dict(size=9, color="#e07b00"), name=t("col.territory"),
+                    hovertemplate="%{text}<br>n=%{x}<br>%{y:.1f} %<extra></extra>")
+    fig.update_xaxes(type="log", title=t("metric.on_time_share.label") + ": n")
+    fig.update_yaxes(title=t("metric.on_time_share.label") + ", %")
+    points = ui.chart(fig, "funnel", height=420)
+    if points and "customdata" in points[0]:
+        ui.go_to(ctx, drill(f, "territory", points[0]["customdata"]))
+
+# ---- per capita ----------------------------------------------------------------------------
+st.subheader(t("territories.per_capita"), help=t("metric.per_10k.help"))
+pc = league[league["received"] > 0].sort_values("per_10k", ascending=False)
+fig = go.Figure(go.Bar(x=pc[name], y=pc["per_10k"], customdata=pc["code"], marker_color="#5b8fd1",
+                       text=[fmt.number(v, 1) for v in pc["per_10k"]]))
+points = ui.chart(fig, "per_capita", height=420)
+if points:
+    ui.go_to(ctx, drill(f, "territory", points[0]["customdata"]))
+if (league["received"] < SMALL_N).any():
+    st.caption(t("method.small"))

@@ -1,4 +1,70 @@
+"""Темы: categories → topics with each topic's KPIs and its trend; a click narrows to the topic."""
+import pandas as pd
+import plotly.express as px
+import plotly.graph_objects as go
 import streamlit as st
+
+from dashboard import data, fmt, ui
+from dashboard.drill import drill, grain_for
+from dashboard.i18n import t
 from dashboard.shell import context, page_header
+from dashboard.tables import kpi_columns
+
 ctx = context()
 page_header(ctx, "topics")
+f = ctx.filters
+by_topic = data.kpi(ctx.url, f, ctx.now, "topic")
+if ui.empty_notice(int(by_topic["received"].sum()) if len(by_topic) else 0):
+    st.stop()
+topics = ctx.topics.set_index("id")
+name = ctx.name_col()
+by_topic["code"] = [topics.loc[int(k), "code"] for k in by_topic["key"]]
+by_topic["topic"] = [topics.loc[int(k), name] for k in by_topic["key"]]
+by_topic["category_code"] = [topics.loc[int(k), "parent_code"] for k in by_topic["key"]]
+cat_names = ctx.topics.set_index("code")[name]
+by_topic["category"] = [cat_names.get(c, c) for c in by_topic["category_code"]]
+by_topic = by_topic.sort_values(["received"], ascending=False).reset_index(drop=True)
+
+st.subheader(t("topics.treemap"))
+tm = by_topic.assign(on_time_pct=(by_topic["on_time_share"] * 100).round(1))
+fig = px.treemap(tm, path=[px.Constant(t("filters.all")), "category", "topic"], values="received",
+                 color="on_time_pct", color_continuous_scale="RdYlGn", range_color=[60, 100],
+                 custom_data=["code", "category_code"])
+fig.update_traces(hovertemplate="%{label}<br>%{value}<extra></extra>")
+fig.update_layout(coloraxis_colorbar=dict(title=t("metric.on_time_share.label") + ", %"))
+points = ui.chart(fig, "treemap", height=460)
+if points:
+    p = points[0]
+    label = p.get("label")
+    row = by_topic[by_topic["topic"] == label]
+    if len(row):
+        ui.go_to(ctx, drill(f, "topic", row.iloc[0]["code"]))
+    cat = ctx.topics[(ctx.topics[name] == label) & ctx.topics["parent_id"].isna()]
+    if len(cat):
+        ui.go_to(ctx, drill(f, "topic", cat.iloc[0]["code"]))
+
+st.subheader(t("topics.table"))
+st.caption(t("drill.hint"))
+metrics = ["received", "resolved_share", "on_time_share", "first_response_median", "confirmed_share",
+           "satisfaction", "escalated_share", "overdue_now"]
+head = pd.DataFrame({t("col.category"): by_topic["category"], t("col.topic"): by_topic["topic"]})
+shown = pd.concat([head, kpi_columns(by_topic, metrics, formatted=True)], axis=1)
+export = pd.concat([head, kpi_columns(by_topic, metrics, formatted=False)], axis=1)
+row = ui.table(shown, export, "topics", t("topics.table"), ctx, "topics_table")
+if row is not None:
+    ui.go_to(ctx, drill(f, "topic", by_topic.iloc[row]["code"]))
+
+st.subheader(t("topics.trend"))
+grain = grain_for(f)
+trend = data.kpi_trend(ctx.url, f, grain, ctx.now, "topic")
+if len(trend):
+    top_ids = by_topic["key"].head(8).astype(int).tolist()
+    trend = trend[trend["key"].astype(int).isin(top_ids)]
+    trend["topic"] = [topics.loc[int(k), name] for k in trend["key"]]
+    fig = go.Figure()
+    for topic_name, part in trend.groupby("topic", sort=False):
+        fig.add_scatter(x=part["bucket"], y=part["received"], name=topic_name, mode="lines+markers")
+    fig.update_xaxes(tickformat="%d.%m.%Y" if ctx.lang == "ru" else "%Y-%m-%d")
+    fig.update_yaxes(title=t("metric.received.label"))
+    ui.chart(fig, "topic_trend", select=False)
+    st.caption(f"{fmt.count(int(by_topic['received'].sum()), 'appeal')}")

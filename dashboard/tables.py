@@ -1,0 +1,46 @@
+"""Display and export frames built from KPI rows: Russian headers, formatted values, low-data marks."""
+from __future__ import annotations
+
+import pandas as pd
+
+from dashboard import fmt
+from dashboard.i18n import t
+from dashboard.ui import format_metric
+from queries.metrics import METRICS
+
+
+def kpi_columns(df: pd.DataFrame, names: list[str], formatted: bool) -> pd.DataFrame:
+    """One column per metric; shares with too little data get the "мало данных" mark."""
+    out = pd.DataFrame(index=df.index)
+    for name in names:
+        label = t(f"metric.{name}.label")
+        m = METRICS[name]
+        if formatted:
+            values = [format_metric(name, v) for v in df[name]]
+            if m.is_share:
+                values = [f"{v} · {t('low_data')}" if low else v for v, low in zip(values, df[f"{name}_low"])]
+            out[label] = values
+        else:
+            col = df[name]
+            if m.is_share:
+                col = (col * 100).round(1).where(~df[f"{name}_low"])
+            elif m.fmt in ("hours", "days", "rate"):
+                col = col.round(2)
+            out[label + (", %" if m.is_share else "")] = col
+    return out
+
+
+def league_frame(df: pd.DataFrame, name_col: str, names: list[str], peer_label, formatted: bool) -> pd.DataFrame:
+    head = pd.DataFrame({
+        t("metric.rank.label"): df["rank"].astype("Int64"),
+        t("col.name"): df[name_col],
+        t("col.peer_group"): [peer_label(p) for p in df["peer_group"]],
+    }, index=df.index)
+    body = kpi_columns(df, names, formatted)
+    score = df["score"].round(1)
+    change = df["rank_change"].astype("Int64")
+    tail = pd.DataFrame({
+        t("metric.score.label"): [fmt.number(v, 1) for v in score] if formatted else score,
+        t("metric.rank_change.label"): [("—" if pd.isna(v) else fmt.signed(v, 0)) for v in change] if formatted else change,
+    }, index=df.index)
+    return pd.concat([head, body, tail], axis=1)
