@@ -83,8 +83,8 @@ def sidebar(ctx_lists, today: dt.date, lang: str) -> tuple[Filters, list[tuple[s
                               format_func=lambda p: t(f"filters.preset.{p}"))
         if preset != "custom":
             ss["f_dates"] = preset_range(preset, today)
-        dates = st.date_input(t("filters.dates"), key="f_dates", min_value=dt.date(2020, 1, 1),
-                              max_value=today + dt.timedelta(days=366), format="DD.MM.YYYY",
+        dates = st.date_input(t("filters.dates"), key="f_dates", min_value=dt.date(2000, 1, 1),
+                              max_value=dt.date(2100, 1, 1), format="DD.MM.YYYY",
                               disabled=preset != "custom")
         st.multiselect(t("filters.territory"), list(terr_names), key="f_terr", format_func=terr_names.get,
                        placeholder=t("filters.all"))
@@ -116,8 +116,8 @@ def sidebar(ctx_lists, today: dt.date, lang: str) -> tuple[Filters, list[tuple[s
     return filters, parsed.notices
 
 
-def navigation_links(pages: dict, params: dict) -> None:
-    with st.sidebar:
+def navigation_links(pages: dict, params: dict, where) -> None:
+    with where:
         st.markdown(f"### {t('app.title')}")
         st.caption(t("app.subtitle"))
         for key, page in pages.items():
@@ -157,9 +157,10 @@ def main() -> None:
     except DB_ERRORS as exc:
         database_error(exc)
         return
+    nav = st.sidebar.container()
     filters, notices = sidebar(lists, today, lang)
     params = to_params(filters, lang)
-    navigation_links(pages, params)
+    navigation_links(pages, params, nav)
     language_switch(lang, params)
     for param, value in notices:
         st.warning(t("filters.invalid", param=param, value=value), icon=":material/link_off:")

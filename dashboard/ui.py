@@ -30,12 +30,15 @@ def format_metric(name: str, value) -> str:
     return fmt.number(value)
 
 
+NO_DELTA = {"overdue_now"}  # a snapshot of now: the previous cohort's "overdue now" is not comparable
+
+
 def _delta_text(m: Metric, d: float | None) -> str | None:
+    """Signed with an ASCII minus: st.metric reads the sign to choose the arrow."""
     if d is None:
         return None
-    if m.is_share:
-        return fmt.signed(d, 1, f"\u00a0{t('unit.pp')}")
-    return fmt.signed(d, 1, "\u00a0%")
+    suffix = f"\u00a0{t('unit.pp')}" if m.is_share else "\u00a0%"
+    return fmt.signed(d, 1, suffix).replace("−", "-")
 
 
 def kpi_cards(cur: pd.Series, prev: pd.Series, names: list[str]) -> None:
@@ -47,7 +50,8 @@ def kpi_cards(cur: pd.Series, prev: pd.Series, names: list[str]) -> None:
         value = format_metric(name, cur[name])
         if low:
             value = f"{value} · {t('low_data')}"
-        d = None if low or (m.is_share and prev.get(f"{name}_low", False)) else delta(cur[name], prev[name], m)
+        comparable = name not in NO_DELTA and not low and not (m.is_share and prev.get(f"{name}_low", False))
+        d = delta(cur[name], prev[name], m) if comparable else None
         color = "off" if m.higher_is_better is None else ("normal" if m.higher_is_better else "inverse")
         help_text = t(f"metric.{name}.help")
         if name == "first_response_median" and pd.notna(cur.get("first_response_median_calendar")):

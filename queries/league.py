@@ -82,12 +82,16 @@ def executor_league(conn: Connection, filters: Filters, now: dt.datetime) -> pd.
     return _with_change(rows(f), rows(f.previous()))
 
 
+PEER_ORDER = ["urban_okrug", "municipal", "city_district", "ministry", "municipal_admin", "clinic", "utility"]
+
+
 def _with_change(cur: pd.DataFrame, prev: pd.DataFrame) -> pd.DataFrame:
     prev_rank = prev.set_index("id")["rank"]
     cur["previous_rank"] = cur["id"].map(prev_rank)
     cur["rank_change"] = cur["previous_rank"] - cur["rank"]  # positive: moved up
-    return cur.sort_values(["peer_group", "rank", "received"], ascending=[True, True, False],
-                           na_position="last").reset_index(drop=True)
+    cur["_peer_order"] = cur["peer_group"].map(PEER_ORDER.index)
+    return (cur.sort_values(["_peer_order", "rank", "received"], ascending=[True, True, False], na_position="last")
+            .drop(columns="_peer_order").reset_index(drop=True))
 
 
 def funnel_limits(p: float, n_max: int, points: int = 60) -> pd.DataFrame:
