@@ -1,0 +1,139 @@
+"""The app in a real browser: Playwright driving Debian's Chromium against a running server.
+
+Opens every page, checks that no exception is shown, clicks a league-table row through to that
+territory's cases, changes a filter and sees it in the URL, and saves a screenshot of each page
+in tests/screenshots/.
+"""
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+from urllib.parse import parse_qs, urlparse
+
+import pytest
+
+from .conftest import REQUIRE_POSTGRES, SMALL_AS_OF
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+        "--disable-sync", "--no-first-run"]
+ROOT = Path(__file__).resolve().parent.parent
+SHOTS = ROOT / "tests" / "screenshots"
+PAGES = ["", "topics", "territories", "executors", "speed", "cases", "methodology"]
+QUERY = "from=2021-02-01&to=2021-03-31"
+
+pytestmark = pytest.mark.browser
+
+
+def _require_chromium():
+    if not Path(CHROMIUM).exists():
+        if REQUIRE_POSTGRES:  # CI installs chromium (.ci/run)
+            pytest.fail(f"{CHROMIUM} is missing (apt-get install chromium)")
+        pytest.skip(f"{CHROMIUM} not installed (apt-get install chromium); browser tests skipped")
+    try:
+        import playwright  # noqa: F401
+    except ImportError:
+        pytest.skip("playwright not installed")
+
+
+@pytest.fixture(scope="module")
+def server(small_sqlite, tmp_path_factory):
+    _require_chromium()
+    db = Path(small_sqlite.url.database)
+    copy = tmp_path_factory.mktemp("browser") / "app.sqlite"
+    shutil.copy(db, copy)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = dict(os.environ, DATABASE_URL=f"sqlite:///{copy}", PULSE_AS_OF=SMALL_AS_OF.isoformat())
+    proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.port", str(port),
+                             "--server.headless", "true", "--server.address", "127.0.0.1"],
+                            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    for _ in range(120):
+        try:
+            urllib.request.urlopen(f"{base}/_stcore/health", timeout=1)
+            break
+        except OSError:
+            time.sleep(0.5)
+    else:
+        proc.kill()
+        pytest.fail("streamlit did not start")
+    yield base
+    proc.terminate()
+    proc.wait(timeout=20)
+
+
+@pytest.fixture(scope="module")
+def browser(server):
+    from playwright.sync_api import sync_playwright
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+        yield b
+        b.close()
+
+
+def settle(page, timeout_s: float = 60) -> None:
+    """Wait until the app has finished running its script."""
+    page.wait_for_selector("[data-testid='stApp']", timeout=timeout_s * 1000)
+    page.wait_for_timeout(800)
+    deadline = time.time() + timeout_s
+    while time.time() < deadline:
+        if page.locator("[data-testid='stStatusWidget']").count() == 0 and \
+                page.locator("[data-testid='stSkeleton']").count() == 0:
+            break
+        page.wait_for_timeout(300)
+    page.wait_for_timeout(700)
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_every_page_opens_without_exception(server, browser, path):
+    SHOTS.mkdir(exist_ok=True)
+    page = browser.new_page(viewport={"width": 1500, "height": 1200})
+    page.goto(f"{server}/{path}?{QUERY}")
+    settle(page)
+    assert page.locator("[data-testid='stException']").count() == 0
+    assert page.locator("h1").count() >= 1
+    page.screenshot(path=str(SHOTS / f"{path or 'overview'}.png"), full_page=True)
+    page.close()
+
+
+def test_league_row_leads_to_the_territorys_cases(server, browser):
+    page = browser.new_page(viewport={"width": 1500, "height": 1200})
+    page.goto(f"{server}/territories?{QUERY}")
+    settle(page)
+    grid = page.locator("[data-testid='stDataFrame']").first
+    grid.scroll_into_view_if_needed()
+    box = grid.bounding_box()
+    page.mouse.click(box["x"] + 18, box["y"] + 35 + 17)  # the first data row's selection cell
+    page.wait_for_url("**territory=*", timeout=30_000)
+    settle(page)
+    code = parse_qs(urlparse(page.url).query)["territory"][0]
+    assert page.get_by_text("Профиль территории").count() >= 1
+    page.screenshot(path=str(SHOTS / "territory_profile.png"), full_page=True)
+    page.get_by_role("link", name="Открыть обращения").click()
+    page.wait_for_url("**/cases?**", timeout=30_000)
+    settle(page)
+    query = parse_qs(urlparse(page.url).query)
+    assert query["territory"] == [code]
+    assert page.get_by_text("Найдено:").count() >= 1
+    assert page.locator("[data-testid='stException']").count() == 0
+    page.screenshot(path=str(SHOTS / "territory_cases.png"), full_page=True)
+    page.close()
+
+
+def test_changing_a_filter_writes_the_url(server, browser):
+    page = browser.new_page(viewport={"width": 1500, "height": 1200})
+    page.goto(f"{server}/?{QUERY}")
+    settle(page)
+    page.get_by_role("combobox", name="Источник").click()
+    page.get_by_role("option", name="ВКонтакте").click()
+    page.keyboard.press("Escape")
+    page.wait_for_url("**source=vk*", timeout=30_000)
+    settle(page)
+    assert "from=2021-02-01" in page.url
+    page.close()
