@@ -17,7 +17,7 @@ $(VENV)/.dev: $(VENV)/.base
 
 run: $(VENV)/.base
 	$(PY) -m seed.bootstrap
-	$(VENV)/bin/streamlit run app.py --server.port $(PORT)
+	$(VENV)/bin/streamlit run dashboard/app.py --server.port $(PORT)
 
 test: $(VENV)/.dev
 	$(PY) -m pytest

@@ -11,7 +11,7 @@ import pandas as pd
 from sqlalchemy import text
 from streamlit.testing.v1 import AppTest
 
-APP = str(Path(__file__).resolve().parent.parent / "app.py")
+APP = str(Path(__file__).resolve().parent.parent / "dashboard" / "app.py")
 LOCAL = dt.timedelta(hours=7)
 
 
@@ -23,7 +23,7 @@ def run_page(url: str, as_of: dt.datetime, page: str | None = None, **params) ->
         at.query_params[k] = v
     at.run()
     if page:
-        at.switch_page(page)
+        at.switch_page(str(Path(APP).parent.parent / page))
         at.run()
     assert not at.exception, [e.value for e in at.exception]
     return at

@@ -50,7 +50,7 @@ def server(small_sqlite, tmp_path_factory):
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     env = dict(os.environ, DATABASE_URL=f"sqlite:///{copy}", PULSE_AS_OF=SMALL_AS_OF.isoformat())
-    proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.port", str(port),
+    proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", str(ROOT / "dashboard" / "app.py"), "--server.port", str(port),
                              "--server.headless", "true", "--server.address", "127.0.0.1"],
                             cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
@@ -77,17 +77,17 @@ def browser(server):
         b.close()
 
 
-def settle(page, timeout_s: float = 60) -> None:
-    """Wait until the app has finished running its script."""
+def settle(page, timeout_s: float = 90) -> None:
+    """Wait until the app has finished its run: the page's elements stop changing."""
     page.wait_for_selector("[data-testid='stApp']", timeout=timeout_s * 1000)
-    page.wait_for_timeout(800)
     deadline = time.time() + timeout_s
-    while time.time() < deadline:
-        if page.locator("[data-testid='stStatusWidget']").count() == 0 and \
-                page.locator("[data-testid='stSkeleton']").count() == 0:
-            break
-        page.wait_for_timeout(300)
-    page.wait_for_timeout(700)
+    last, stable = None, 0
+    while time.time() < deadline and stable < 4:
+        page.wait_for_timeout(500)
+        running = page.locator("[data-testid='stStatusWidget']").count()
+        now = page.evaluate("document.querySelectorAll('[data-testid]').length")
+        stable = stable + 1 if (now == last and not running) else 0
+        last = now
 
 
 @pytest.mark.parametrize("path", PAGES)

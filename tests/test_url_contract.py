@@ -108,6 +108,13 @@ def test_app_reads_and_writes_parameters(small_sqlite):
     assert at.query_params == {"from": (today - dt.timedelta(days=29)).isoformat(), "to": today.isoformat(),
                                "territory": "50708000"}
     assert at.session_state["f_preset"] == "30d"
+    # changing a widget writes the parameters
+    at.multiselect(key="f_source").set_value(["vk"]).run()
+    assert at.query_params["source"] == "vk" and at.query_params["territory"] == "50708000"
+    # and a changed URL (a pasted link, a drill-down) moves the widgets
+    at.query_params["territory"] = "koltsovo"
+    at.run()
+    assert at.session_state["f_terr"] == ["koltsovo"]
 
 
 def test_app_ignores_bad_parameters_visibly(small_sqlite):

@@ -1,0 +1,7 @@
+"""Пульс ЦУР — the Streamlit entry point: `streamlit run dashboard/app.py`.
+
+It lives here, not beside `pages/`, so that Streamlit never treats `pages/` as an old-style
+multi-page folder and runs a page without the shell (st.navigation owns the routing)."""
+from dashboard.shell import main
+
+main()
