@@ -1,0 +1,112 @@
+"""Small pieces with exact answers: formatting, the working calendar, configuration, percentiles."""
+import datetime as dt
+import io
+
+import numpy as np
+import pandas as pd
+import pytest
+from sqlalchemy import text
+
+from dashboard import fmt
+from dashboard.i18n import set_lang
+from queries.config import ConfigError, mask_url, normalise_url, resolve_database
+from queries.dialect import dialect_of
+from queries.workcal import default_calendar
+
+NBSP = "\u00a0"
+
+
+def test_russian_formatting():
+    assert fmt.number(12345) == f"12{NBSP}345"
+    assert fmt.share(0.853) == f"85,3{NBSP}%"
+    assert fmt.date(dt.date(2026, 11, 29)) == "29.11.2026"
+    assert fmt.local(dt.datetime(2026, 11, 29, 7, 5, tzinfo=dt.timezone.utc)) == "29.11.2026 14:05"
+    assert [fmt.count(n, "appeal") for n in (1, 2, 5, 11, 21, 22, 112, 1001)] == [
+        "1 обращение", "2 обращения", "5 обращений", "11 обращений", "21 обращение", "22 обращения",
+        "112 обращений", f"1{NBSP}001 обращение"]
+    set_lang("en")
+    try:
+        assert fmt.number(12345) == "12,345" and fmt.share(0.853) == "85.3%" and fmt.count(1, "day") == "1 day"
+    finally:
+        set_lang("ru")
+
+
+def to_s(local: str) -> np.ndarray:
+    moment = dt.datetime.fromisoformat(local) - dt.timedelta(hours=7)
+    return np.array([int(moment.replace(tzinfo=dt.timezone.utc).timestamp())])
+
+
+def local(s) -> str:
+    return (dt.datetime.fromtimestamp(int(s[0]), dt.timezone.utc) + dt.timedelta(hours=7)).strftime("%Y-%m-%d %H:%M")
+
+
+@pytest.mark.parametrize("start, hours, due", [
+    ("2024-06-03 10:00", 8, "2024-06-03 18:00"),    # Monday: to the end of the day
+    ("2024-06-07 17:00", 4, "2024-06-10 12:00"),    # Friday → Monday
+    ("2024-04-27 10:00", 4, "2024-04-27 14:00"),    # a transferred working Saturday
+    ("2024-12-28 17:30", 1, "2025-01-09 09:30"),    # a working Saturday, then the New Year holidays
+    ("2024-06-08 12:00", 8, "2024-06-10 17:00"),    # Saturday: the clock starts on Monday 09:00
+    ("2024-06-11 20:00", 8, "2024-06-13 17:00"),    # June 12 is a holiday
+])
+def test_working_hours_deadlines(start, hours, due):
+    cal = default_calendar(dt.date(2026, 1, 1))
+    assert local(cal.add_work_hours(to_s(start), hours)) == due
+    assert cal.work_hours_between(to_s(start), cal.add_work_hours(to_s(start), hours))[0] == pytest.approx(hours)
+
+
+def test_config_resolution_order(tmp_path, monkeypatch):
+    secrets = tmp_path / "secrets.toml"
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    assert resolve_database(secrets).origin == "default"
+    secrets.write_text('[connections.appeals]\nurl = "postgresql://a@h/db"\n')
+    assert resolve_database(secrets).url == "postgresql://a@h/db"
+    monkeypatch.setenv("DATABASE_URL", "sqlite:////tmp/x.sqlite")
+    target = resolve_database(secrets)
+    assert (target.url, target.origin) == ("sqlite:////tmp/x.sqlite", "DATABASE_URL")
+
+
+def test_bad_urls_are_one_sentence():
+    assert "***" in mask_url("postgresql://u:secret@h/db") and "secret" not in mask_url("postgresql://u:secret@h/db")
+    with pytest.raises(ConfigError, match="unsupported"):
+        normalise_url("mysql://root@localhost/x")
+    with pytest.raises(ConfigError):
+        normalise_url("::nonsense::")
+    assert normalise_url("postgres://u@h/db").startswith("postgresql+psycopg2://")
+
+
+def test_percentile_matches_numpy_on_both_databases(small_db):
+    with small_db.connect() as conn:
+        d = dialect_of(conn)
+        got = conn.execute(text(f"""select {d.percentile('first_response_work_hours', 0.5)},
+                                           {d.percentile('first_response_work_hours', 0.9)} from appeals""")).one()
+        values = pd.read_sql(text("select first_response_work_hours as x from appeals where first_response_work_hours is not null"), conn)["x"]
+    assert float(got[0]) == pytest.approx(np.quantile(values, 0.5), abs=1e-9)
+    assert float(got[1]) == pytest.approx(np.quantile(values, 0.9), abs=1e-9)
+
+
+def test_local_day_buckets_agree_on_both_databases(small_sqlite, small_postgres):
+    query = "select {b} as d, count(*) as n from appeals group by 1 order by 1"
+    out = []
+    for engine in (small_sqlite, small_postgres):
+        with engine.connect() as conn:
+            d = dialect_of(conn)
+            out.append([(str(r[0])[:10], r[1]) for r in conn.execute(text(query.format(b=d.bucket("received_at", "week"))))])
+    assert out[0] == out[1]
+
+
+def test_xlsx_export_has_filters_and_as_of_above_the_table():
+    import openpyxl
+    from dashboard.context import Context
+    from dashboard.ui import to_xlsx
+    from queries.filters import Filters
+    ctx = Context("sqlite://", Filters(dt.date(2024, 1, 1), dt.date(2024, 1, 31), sources=("vk",)), "ru",
+                  dt.datetime(2024, 2, 1, 5, 0, tzinfo=dt.timezone.utc),
+                  pd.DataFrame(columns=["id", "code", "name_ru", "name_en"]),
+                  pd.DataFrame(columns=["id", "code", "name_ru", "name_en"]),
+                  pd.DataFrame(columns=["id", "name_ru", "name_en"]), {})
+    data = to_xlsx(pd.DataFrame({"Поступило": [12345]}), "Рейтинг", ctx)
+    rows = list(openpyxl.load_workbook(io.BytesIO(data)).active.values)
+    flat = [c for r in rows for c in r if c is not None]
+    assert "Рейтинг" in flat and "01.01.2024 — 31.01.2024" in flat and "ВКонтакте" in flat
+    assert any(isinstance(c, str) and "По состоянию на 01.02.2024 12:00" in c for c in flat)
+    assert rows[-2][0] == "Поступило" and rows[-1][0] == 12345
