@@ -113,6 +113,8 @@ def table(df: pd.DataFrame, export: pd.DataFrame | None, name: str, title: str, 
 def chart(fig: go.Figure, key: str, select: bool = True, height: int = 360):
     """A Plotly chart in the app's style; returns the selected points (list of dicts) or []."""
     sep = ", " if get_lang() == "ru" else ".,"
+    fig.update_xaxes(separatethousands=True)
+    fig.update_yaxes(separatethousands=True)
     fig.update_layout(separators=sep, height=height, margin=dict(l=10, r=10, t=30, b=10),
                       legend=dict(orientation="h", yanchor="bottom", y=1.0, x=0))
     config = dict(PLOTLY_CONFIG, locale=get_lang())
