@@ -15,7 +15,8 @@ NEVER_THRESHOLD = np.iinfo(np.int64).max // 8
 
 APPEAL_COLUMNS = [c.name for c in schema.appeals.columns]
 EVENT_COLUMNS = [c.name for c in schema.appeal_events.columns]
-TIME_COLUMNS = {"received_at", "response_due_at", "first_response_at", "closed_at", "escalated_at", "at"}
+TIME_COLUMNS = {"received_at", "response_due_at", "first_response_at", "closed_at", "escalated_at", "at",
+                "comment_removed_at", "author_blocked_at"}
 ZERO_IS_NULL = {"escalated_to_id", "citizen_rating", "organization_id"}
 NEGATIVE_IS_NULL = {"reach"}
 

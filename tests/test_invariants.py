@@ -11,9 +11,9 @@ def scalar(engine, sql: str) -> int:
         return c.execute(text(sql)).scalar_one()
 
 
-@pytest.fixture(params=["small_sqlite", "small_postgres", "default_sqlite"])
+@pytest.fixture(params=["small_sqlite", "small_postgres", "default_sqlite", "imported_sqlite"])
 def generated(request):
-    """The small fixed database on both backends, and the default scenario on SQLite."""
+    """The small fixed database on both backends, the default scenario, and an imported copy."""
     return request.getfixturevalue(request.param)
 
 

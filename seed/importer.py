@@ -1,0 +1,617 @@
+"""Import appeals from another system's CSV or XLSX export, upserting on external_id.
+
+python -m seed.importer FILE --mapping MAPPING.toml [--db URL] [--dry-run] [--sheet NAME]
+
+Every input row ends up loaded (inserted, updated or unchanged) or in the rejects file next to
+the input (FILE.rejects.csv) with its line number, the offending column and a reason in Russian
+and English. The whole file is one transaction: an interrupted import changes nothing.
+"""
+from __future__ import annotations
+
+import argparse
+import csv
+import datetime as dt
+import io
+import os
+import re
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterator
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import text
+from sqlalchemy.engine import Connection, Engine
+
+from queries.config import ConfigError, mask_url, resolve_database
+from queries.db import check_connection, describe_failure
+from queries.migrate import upgrade
+from queries.schema import CLOSED_STATUSES, OPEN_STATUSES, SOURCES
+from queries.workcal import default_calendar
+from seed.load import text_progress
+from seed.mapping import DATE_FIELDS, FIELDS, Mapping, MappingError, load_mapping
+from seed.reference import build_reference, load_reference, read_reference
+from seed.writer import NEVER_THRESHOLD, copy_postgres, insert_sqlite
+
+CHUNK = 50_000
+NEVER = np.iinfo(np.int64).max // 4
+STAGE_COLUMNS = [
+    "line", "external_id", "source", "source_url", "author_ref", "text", "received_at", "municipality_id",
+    "topic_id", "organization_id", "status", "response_due_at", "first_response_at", "closed_at", "escalated_at",
+    "escalated_to_id", "citizen_feedback", "citizen_rating", "reopened_count", "reach",
+    "first_response_work_hours", "escalation_work_hours", "comment_removed_at", "author_blocked_at",
+]
+COMPARED = [c for c in STAGE_COLUMNS if c not in ("line", "comment_removed_at", "author_blocked_at")]
+REASONS = {
+    "encoding": ("неверная кодировка строки", "wrong text encoding"),
+    "fields": ("неверное число полей (строка обрезана?)", "wrong number of fields (truncated line?)"),
+    "quoting": ("строка обрезана или нарушены кавычки", "truncated line or broken quoting"),
+    "missing": ("не заполнено обязательное поле", "required field is empty"),
+    "duplicate": ("номер повторяется в файле (впервые в строке {first})", "duplicate id in the file (first on line {first})"),
+    "unknown": ("неизвестное значение «{value}»", "unknown value '{value}'"),
+    "category": ("указана категория, а не тема: «{value}»", "a category, not a topic: '{value}'"),
+    "date": ("не удалось разобрать дату «{value}»", "cannot parse date '{value}'"),
+    "order": ("дата раньше даты поступления", "date before the received date"),
+    "closed_without_date": ("статус закрыт, но нет даты закрытия", "closed status without a closing date"),
+    "open_with_date": ("статус открыт, но есть дата закрытия", "open status with a closing date"),
+    "number": ("ожидалось целое число «{value}»", "an integer was expected: '{value}'"),
+    "rating": ("оценка должна быть от 1 до 5: «{value}»", "rating must be 1 to 5: '{value}'"),
+    "escalation": ("эскалация без органа или органа без даты", "escalation without a body, or a body without a date"),
+}
+
+
+class ImportError_(Exception):
+    """An import that cannot run; one sentence."""
+
+
+@dataclass
+class Summary:
+    read: int = 0
+    inserted: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    rejected: int = 0
+    events: int = 0
+    seconds: float = 0.0
+    rejects_path: Path | None = None
+    dry_run: bool = False
+
+    def line(self) -> str:
+        verb = "would be" if self.dry_run else "were"
+        return (f"read {self.read:,} = inserted {self.inserted:,} + updated {self.updated:,} + unchanged "
+                f"{self.unchanged:,} + rejected {self.rejected:,} ({verb} written; {self.events:,} timeline events; "
+                f"{self.seconds:.1f} s, {self.read / self.seconds if self.seconds else 0:,.0f} rows/s)")
+
+
+@dataclass
+class Reject:
+    line: int
+    column: str
+    reason: str
+    raw: list = field(default_factory=list)
+    value: str = ""
+    extra: dict = field(default_factory=dict)
+
+    def texts(self) -> tuple[str, str]:
+        ru, en = REASONS[self.reason]
+        kw = {"value": self.value, **self.extra}
+        return ru.format(**kw), en.format(**kw)
+
+
+# ---- reading -------------------------------------------------------------------------------
+
+def detect_encoding(path: Path, declared: str) -> str:
+    if declared in ("utf-8", "utf8"):
+        return "utf-8"
+    if declared in ("cp1251", "windows-1251"):
+        return "cp1251"
+    with open(path, "rb") as fh:
+        sample = fh.read(4 << 20)
+    try:
+        sample.decode("utf-8")
+        return "utf-8"
+    except UnicodeDecodeError as exc:
+        if exc.start > len(sample) - 4:  # a multi-byte character cut by the sample's end
+            return "utf-8"
+        # mostly-valid UTF-8 with a few broken rows stays UTF-8 (those rows are rejected)
+        decoded = sample.decode("utf-8", errors="replace")
+        bad = decoded.count("\ufffd")
+        good = sum(1 for ch in decoded if ord(ch) > 127) - bad
+        return "utf-8" if good > bad else "cp1251"
+
+
+def read_csv(path: Path, m: Mapping, progress=None) -> Iterator[tuple[list[str], list[tuple[int, list[str]]], list[Reject]]]:
+    """Chunks of (header, [(line, fields)], rejects) from a CSV file, streaming."""
+    encoding = detect_encoding(path, m.encoding)
+    size = path.stat().st_size or 1
+    raw = open(path, "rb")
+    fh = io.TextIOWrapper(raw, encoding=encoding, errors="surrogateescape", newline="")
+    first = fh.readline()
+    if first.startswith("\ufeff"):
+        first = first[1:]
+    delimiter = m.delimiter if m.delimiter != "auto" else max([";", ",", "\t"], key=first.count)
+    header = next(csv.reader([first], delimiter=delimiter))
+    header = [h.strip() for h in header]
+    reader = csv.reader(fh, delimiter=delimiter, strict=True)
+    line_no = 1
+    rows: list[tuple[int, list[str]]] = []
+    rejects: list[Reject] = []
+    while True:
+        start = reader.line_num + 2  # the next record starts on the line after the last one read
+        try:
+            fields = next(reader)
+        except StopIteration:
+            break
+        except csv.Error:
+            rejects.append(Reject(reader.line_num + 1, "*", "quoting"))
+            continue
+        line_no = start
+        if not fields or (len(fields) == 1 and not fields[0].strip()):
+            continue
+        if len(fields) != len(header):
+            rejects.append(Reject(line_no, "*", "fields", fields))
+            continue
+        rows.append((line_no, fields))
+        if len(rows) >= CHUNK:
+            if progress:
+                progress(min(raw.tell() / size, 0.99), f"{line_no:,}")
+            yield header, rows, rejects
+            rows, rejects = [], []
+    yield header, rows, rejects
+    fh.close()
+
+
+def read_xlsx(path: Path, m: Mapping, sheet: str | None) -> Iterator[tuple[list[str], list[tuple[int, list[str]]], list[Reject]]]:
+    import openpyxl
+    wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    name = sheet or m.sheet
+    if name and name not in wb.sheetnames:
+        raise ImportError_(f"{path} has no sheet {name!r} (sheets: {', '.join(wb.sheetnames)})")
+    ws = wb[name] if name else wb.worksheets[0]
+    it = ws.iter_rows(values_only=True)
+    header = [str(h).strip() if h is not None else "" for h in next(it, [])]
+    rows: list[tuple[int, list[str]]] = []
+    for line_no, values in enumerate(it, start=2):
+        fields = ["" if v is None else (v.strftime("%Y-%m-%dT%H:%M:%S") if isinstance(v, dt.datetime) else str(v))
+                  for v in values]
+        if not any(f.strip() for f in fields):
+            continue
+        fields = (fields + [""] * len(header))[:len(header)]
+        rows.append((line_no, fields))
+        if len(rows) >= CHUNK:
+            yield header, rows, []
+            rows = []
+    yield header, rows, []
+    wb.close()
+
+
+# ---- validation ----------------------------------------------------------------------------
+
+def _undecodable(fields: list[str]) -> bool:
+    """True when a field holds bytes the file's encoding could not decode (surrogate escapes)."""
+    try:
+        "\x1f".join(fields).encode("utf-8")
+        return False
+    except UnicodeEncodeError:
+        return True
+
+
+class Resolver:
+    """Input words → canonical ids, through the mapping's tables and the reference data."""
+
+    def __init__(self, conn: Connection, m: Mapping):
+        ref = read_reference(conn)
+        self.m = m
+        munis, topics, orgs = ref.municipalities, ref.topics, ref.organizations
+        self.known = {
+            "territory": {**dict(zip(munis["code"], munis["id"])), **dict(zip(munis["name_ru"], munis["id"])),
+                          **dict(zip(munis["name_en"], munis["id"]))},
+            "topic": {**dict(zip(topics["code"], topics["id"])), **dict(zip(topics["name_ru"], topics["id"]))},
+            "executor": {**dict(zip(orgs["name_ru"], orgs["id"])),
+                         **dict(zip(orgs["short_name_ru"].dropna(), orgs.loc[orgs["short_name_ru"].notna(), "id"])),
+                         **dict(zip(orgs["code"], orgs["id"]))},
+            "source": {s: s for s in SOURCES},
+            "status": {s: s for s in OPEN_STATUSES + CLOSED_STATUSES},
+            "citizen_feedback": {"confirmed": "confirmed", "disputed": "disputed"},
+        }
+        self.known["escalated_to"] = self.known["executor"]
+        self.categories = set(topics.loc[topics["parent_id"].isna(), "id"])
+        self.norm = dict(zip(topics["id"], topics["response_norm_hours"]))
+        self.admin_of = {int(mid): int(oid) for mid, oid in
+                         zip(orgs.loc[orgs["code"].str.startswith("admin."), "municipality_id"],
+                             orgs.loc[orgs["code"].str.startswith("admin."), "id"])}
+
+    def resolve(self, dim: str, values: pd.Series) -> tuple[pd.Series, pd.Series]:
+        """(canonical values or NaN, mask of unknown non-empty values)."""
+        known = self.known[dim]
+        table = {k: known.get(v, v) for k, v in self.m.values.get(dim, {}).items()}
+        stripped = values.str.strip()
+        mapped = stripped.map(table)
+        direct = stripped.map(known)
+        out = mapped.where(mapped.notna(), direct)
+        if dim in ("territory", "topic", "executor", "escalated_to"):
+            out = out.map(lambda v: known.get(v, v) if isinstance(v, str) else v)
+            ok_values = set(known.values())
+            out = out.where(out.isin(ok_values))
+        else:
+            out = out.where(out.isin(set(known.values())))
+        unknown = out.isna() & (stripped != "")
+        fb = self.m.fallback.get(dim)
+        if fb and fb != "reject" and unknown.any():
+            if fb == "@territory_admin":
+                out = out.astype(object)
+            else:
+                value = known.get(fb, fb)
+                if value not in set(known.values()):
+                    raise MappingError(f"[fallback] {dim} = {fb!r} is not a known value")
+                out = out.where(~unknown, value)
+                unknown = unknown & False
+        return out, unknown
+
+
+def parse_dates(values: pd.Series, m: Mapping) -> tuple[np.ndarray, pd.Series]:
+    """(UTC seconds with NEVER for empty, mask of unparsable non-empty values)."""
+    s = values.str.strip()
+    empty = s == ""
+    if m.date_format == "iso":
+        parsed = pd.to_datetime(s.where(~empty), errors="coerce", format="ISO8601")
+    else:
+        parsed = pd.to_datetime(s.where(~empty), errors="coerce", format=m.date_format)
+        retry = parsed.isna() & ~empty
+        if retry.any():  # XLSX date cells arrive as ISO text
+            parsed = parsed.where(~retry, pd.to_datetime(s.where(retry), errors="coerce", format="ISO8601"))
+    bad = parsed.isna() & ~empty
+    if getattr(parsed.dt, "tz", None) is None:
+        parsed = parsed.dt.tz_localize(m.tz, ambiguous="NaT", nonexistent="NaT")
+    parsed = parsed.dt.tz_convert("UTC")
+    secs = ((parsed - pd.Timestamp(0, tz="UTC")) // pd.Timedelta(seconds=1)).astype("float64").to_numpy()
+    return np.where(np.isnan(secs), NEVER, secs).astype(np.int64), bad
+
+
+def validate(header: list[str], rows: list[tuple[int, list[str]]], m: Mapping, res: Resolver,
+             seen: dict[str, int], cal) -> tuple[pd.DataFrame, list[Reject]]:
+    """The chunk's valid rows as a staging frame, and its rejects (first failing check per row)."""
+    if not rows:
+        return pd.DataFrame(columns=STAGE_COLUMNS), []
+    index = {h: i for i, h in enumerate(header)}
+    lines = np.array([r[0] for r in rows])
+    raw = [r[1] for r in rows]
+    undecodable = np.array([_undecodable(r) for r in raw], dtype=bool)
+    clean = [[f.encode("utf-8", "surrogateescape").decode("utf-8", "replace") for f in r] if bad else r
+             for r, bad in zip(raw, undecodable)]
+    col = {}
+    for f in FIELDS:
+        if f in m.columns:
+            i = index[m.columns[f]]
+            col[f] = pd.Series([r[i] for r in clean], dtype=object).fillna("")
+        else:
+            col[f] = pd.Series([m.constants.get(f, "")] * len(raw), dtype=object)
+    n = len(raw)
+    reason = np.full(n, None, dtype=object)
+    column = np.full(n, "", dtype=object)
+    value = np.full(n, "", dtype=object)
+    extra: dict[int, dict] = {}
+
+    def fail(mask, why: str, field_name: str, values: pd.Series | None = None) -> None:
+        mask = np.asarray(mask, dtype=bool) & (reason == None)  # noqa: E711
+        reason[mask] = why
+        column[mask] = m.columns.get(field_name, field_name)
+        if values is not None:
+            value[mask] = values.to_numpy()[mask]
+
+    fail(undecodable, "encoding", "*")
+    for f in ("external_id", "text", "received_at", "territory", "topic", "status"):
+        fail(col[f].str.strip() == "", "missing", f)
+    ids = col["external_id"].str.strip()
+    dup = np.zeros(n, dtype=bool)
+    for i, ext in enumerate(ids):
+        if not ext or reason[i] is not None:
+            continue
+        if ext in seen:
+            dup[i] = True
+            extra[i] = {"first": seen[ext]}
+        else:
+            seen[ext] = int(lines[i])
+    fail(dup, "duplicate", "external_id")
+    resolved = {}
+    for dim in ("territory", "topic", "executor", "escalated_to", "source", "status", "citizen_feedback"):
+        out, unknown = res.resolve(dim, col[dim])
+        fail(unknown, "unknown", dim, col[dim])
+        resolved[dim] = out
+    is_cat = resolved["topic"].isin(res.categories)
+    fail(is_cat, "category", "topic", col["topic"])
+    if res.m.fallback.get("executor") == "@territory_admin":
+        need = resolved["executor"].isna() & resolved["territory"].notna()
+        resolved["executor"] = resolved["executor"].where(~need, resolved["territory"].map(res.admin_of))
+    fail(resolved["executor"].isna(), "missing", "executor")
+    fail(resolved["source"].isna(), "missing", "source")
+    times = {}
+    for f in DATE_FIELDS:
+        secs, bad = parse_dates(col[f], m)
+        fail(bad, "date", f, col[f])
+        times[f] = secs
+    rec = times["received_at"]
+    for f in ("first_response_at", "closed_at", "escalated_at", "comment_removed_at", "author_blocked_at"):
+        fail((times[f] < NEVER) & (times[f] < rec), "order", f, col[f])
+    status = resolved["status"]
+    fail(status.isin(CLOSED_STATUSES) & (times["closed_at"] >= NEVER), "closed_without_date", "closed_at")
+    fail(status.isin(OPEN_STATUSES) & (times["closed_at"] < NEVER), "open_with_date", "closed_at", col["closed_at"])
+    fail((times["escalated_at"] < NEVER) != resolved["escalated_to"].notna(), "escalation", "escalated_at")
+    numbers = {}
+    for f in ("citizen_rating", "reopened_count", "reach"):
+        s = col[f].str.strip()
+        num = pd.to_numeric(s.where(s != ""), errors="coerce")
+        bad = (s != "") & (num.isna() | (num != num.round()) | (num < 0))
+        fail(bad, "number", f, col[f])
+        numbers[f] = num
+    rating = numbers["citizen_rating"]
+    fail(rating.notna() & ((rating < 1) | (rating > 5)), "rating", "citizen_rating", col["citizen_rating"])
+
+    ok = reason == None  # noqa: E711
+    rejects = [Reject(int(lines[i]), column[i], reason[i], raw[i], value[i], extra.get(i, {}))
+               for i in np.flatnonzero(~ok)]
+    if not ok.any():
+        return pd.DataFrame(columns=STAGE_COLUMNS), rejects
+    k = np.flatnonzero(ok)
+    topic = resolved["topic"].to_numpy()[k].astype(np.int64)
+    received = rec[k]
+    due = times["response_due_at"][k]
+    norm = np.array([res.norm[t] for t in topic])
+    due = np.where(due < NEVER, due, cal.add_work_hours(received, norm))
+    fr = times["first_response_at"][k]
+    esc = times["escalated_at"][k]
+    fr_wh = np.where(fr < NEVER, cal.work_hours_between(received, np.where(fr < NEVER, fr, received)), np.nan)
+    esc_wh = np.where(esc < NEVER, cal.work_hours_between(received, np.where(esc < NEVER, esc, received)), np.nan)
+    fb = resolved["citizen_feedback"].to_numpy()[k]
+    stage = pd.DataFrame({
+        "line": lines[k], "external_id": ids.to_numpy()[k], "source": resolved["source"].to_numpy()[k],
+        "source_url": col["source_url"].str.strip().to_numpy()[k], "author_ref": col["author_ref"].str.strip().to_numpy()[k],
+        "text": col["text"].to_numpy()[k], "received_at": received,
+        "municipality_id": resolved["territory"].to_numpy()[k].astype(np.int64), "topic_id": topic,
+        "organization_id": resolved["executor"].to_numpy()[k].astype(np.int64), "status": status.to_numpy()[k],
+        "response_due_at": due, "first_response_at": fr, "closed_at": times["closed_at"][k], "escalated_at": esc,
+        "escalated_to_id": resolved["escalated_to"].fillna(0).to_numpy()[k].astype(np.int64),
+        "citizen_feedback": np.where(pd.isna(fb), None, fb).astype(object),
+        "citizen_rating": rating.fillna(0).to_numpy()[k].astype(np.int64),
+        "reopened_count": numbers["reopened_count"].fillna(0).to_numpy()[k].astype(np.int64),
+        "reach": numbers["reach"].fillna(-1).to_numpy()[k].astype(np.int64),
+        "first_response_work_hours": np.round(fr_wh, 4), "escalation_work_hours": np.round(esc_wh, 4),
+        "comment_removed_at": times["comment_removed_at"][k], "author_blocked_at": times["author_blocked_at"][k],
+    })
+    for c in ("source_url", "author_ref"):
+        stage[c] = stage[c].where(stage[c] != "", None)
+    return stage, rejects
+
+
+# ---- loading ---------------------------------------------------------------------------------
+
+def _stage_table(conn: Connection) -> None:
+    ts = "timestamptz" if conn.dialect.name == "postgresql" else "text"
+    big = "bigint" if conn.dialect.name == "postgresql" else "integer"
+    conn.execute(text("drop table if exists import_stage"))
+    conn.execute(text(f"""create temp table import_stage (
+        line {big}, external_id text, source text, source_url text, author_ref text, text text,
+        received_at {ts}, municipality_id integer, topic_id integer, organization_id integer, status text,
+        response_due_at {ts}, first_response_at {ts}, closed_at {ts}, escalated_at {ts}, escalated_to_id integer,
+        citizen_feedback text, citizen_rating integer, reopened_count integer, reach integer,
+        first_response_work_hours double precision, escalation_work_hours double precision,
+        comment_removed_at {ts}, author_blocked_at {ts})"""))
+
+
+def _load_stage(conn: Connection, stage: pd.DataFrame) -> None:
+    if stage.empty:
+        return
+    stage = stage.copy()
+    stage["reopened_count"] = stage["reopened_count"].astype(object)  # 0 is a value here, not NULL
+    if conn.dialect.name == "sqlite":
+        insert_sqlite(conn, "import_stage", STAGE_COLUMNS, stage)
+    else:
+        copy_postgres(conn, "import_stage", STAGE_COLUMNS, stage)
+
+
+def _distinct(a: str, b: str, pg: bool) -> str:
+    return f"{a} is distinct from {b}" if pg else f"{a} is not {b}"
+
+
+EVENTS_FOR_NEW = [
+    ("received", "s.received_at", "null", "null", "1=1"),
+    ("assigned", "s.received_at", "s.organization_id", "null", "1=1"),
+    ("response", "s.first_response_at", "s.organization_id", "null", "s.first_response_at is not null"),
+    ("comment_removed", "s.comment_removed_at", "s.organization_id", "null", "s.comment_removed_at is not null"),
+    ("author_blocked", "s.author_blocked_at", "s.organization_id", "null", "s.author_blocked_at is not null"),
+    ("escalated", "s.escalated_at", "s.escalated_to_id", "null", "s.escalated_at is not null"),
+    ("reopened", "coalesce(s.escalated_at, s.first_response_at, s.received_at)", "s.organization_id",
+     "'Повторное открытие (по данным импорта; время неизвестно)'", "s.reopened_count > 0"),
+    ("closed", "s.closed_at", "s.organization_id", "null", "s.closed_at is not null"),
+    ("citizen_confirmed", "coalesce(s.closed_at, s.first_response_at, s.received_at)", "null", "null",
+     "s.citizen_feedback = 'confirmed'"),
+    ("citizen_disputed", "coalesce(s.closed_at, s.first_response_at, s.received_at)", "null", "null",
+     "s.citizen_feedback = 'disputed'"),
+]
+
+
+def upsert(conn: Connection, now: dt.datetime) -> tuple[int, int, int, int]:
+    """Apply import_stage to appeals: (inserted, updated, unchanged, events written)."""
+    pg = conn.dialect.name == "postgresql"
+    now_p = now if pg else now.strftime("%Y-%m-%dT%H:%M:%S")
+    conn.execute(text("drop table if exists import_match"))
+    diff = " or ".join(_distinct(f"s.{c}", f"a.{c}", pg) for c in COMPARED if c != "external_id")
+    conn.execute(text(f"""create temp table import_match as
+        select s.line, s.external_id, a.id as appeal_id,
+               case when a.id is null then 'new' when {diff} then 'changed' else 'same' end as kind
+        from import_stage s left join appeals a on a.external_id = s.external_id"""))
+    counts = dict(conn.execute(text("select kind, count(*) from import_match group by kind")).all())
+    cols = [c for c in COMPARED]
+    events = 0
+    # implied events for changed appeals, read before the update
+    changed = "from import_stage s join import_match x on x.line = s.line join appeals a on a.id = x.appeal_id where x.kind = 'changed'"
+    implied = [
+        ("reassigned", ":now", "s.organization_id", "'Смена исполнителя (по данным импорта)'", "s.organization_id <> a.organization_id"),
+        ("response", "s.first_response_at", "s.organization_id", "null", "a.first_response_at is null and s.first_response_at is not null"),
+        ("escalated", "s.escalated_at", "s.escalated_to_id", "null", "a.escalated_at is null and s.escalated_at is not null"),
+        ("closed", "s.closed_at", "s.organization_id", "null",
+         f"s.closed_at is not null and ({_distinct('s.closed_at', 'a.closed_at', pg)})"),
+        ("citizen_confirmed", "coalesce(s.closed_at, :now)", "null", "null",
+         f"s.citizen_feedback = 'confirmed' and ({_distinct('s.citizen_feedback', 'a.citizen_feedback', pg)})"),
+        ("citizen_disputed", "coalesce(s.closed_at, :now)", "null", "null",
+         f"s.citizen_feedback = 'disputed' and ({_distinct('s.citizen_feedback', 'a.citizen_feedback', pg)})"),
+    ]
+    for kind, at, org, note, cond in implied:
+        r = conn.execute(text(f"""insert into appeal_events (appeal_id, at, kind, organization_id, note)
+            select a.id, {at}, '{kind}', {org}, {note} {changed} and {cond}"""), {"now": now_p})
+        events += r.rowcount or 0
+    # reopenings: as many events as the count grew, at least one when a closed case is open again
+    grew = ("case when s.reopened_count - a.reopened_count > (case when a.closed_at is not null and s.closed_at is null "
+            "then 1 else 0 end) then s.reopened_count - a.reopened_count else (case when a.closed_at is not null "
+            "and s.closed_at is null then 1 else 0 end) end")
+    most = conn.execute(text(f"select max({grew}) {changed}")).scalar() or 0
+    for k in range(1, int(most) + 1):
+        r = conn.execute(text(f"""insert into appeal_events (appeal_id, at, kind, organization_id, note)
+            select a.id, coalesce(s.closed_at, :now), 'reopened', s.organization_id,
+                   'Повторное открытие (по данным импорта)' {changed} and {grew} >= {k}"""), {"now": now_p})
+        events += r.rowcount or 0
+    # a corrected first response moves its event
+    conn.execute(text(f"""update appeal_events set at = (select s.first_response_at from import_stage s
+            join import_match x on x.line = s.line where x.appeal_id = appeal_events.appeal_id and x.kind = 'changed')
+        where kind = 'response' and appeal_id in (select x.appeal_id from import_match x join import_stage s on s.line = x.line
+            join appeals a on a.id = x.appeal_id where x.kind = 'changed' and a.first_response_at is not null
+            and s.first_response_at is not null and {_distinct('s.first_response_at', 'a.first_response_at', pg)})"""))
+    sets = ", ".join(f"{c} = s.{c}" for c in cols if c != "external_id")
+    conn.execute(text(f"""update appeals set {sets} from import_stage s join import_match x on x.line = s.line
+        where x.kind = 'changed' and x.appeal_id = appeals.id"""))
+    # moderation events reported by the input and not yet on the timeline
+    for kind, c in (("comment_removed", "comment_removed_at"), ("author_blocked", "author_blocked_at")):
+        r = conn.execute(text(f"""insert into appeal_events (appeal_id, at, kind, organization_id)
+            select x.appeal_id, s.{c}, '{kind}', s.organization_id from import_stage s join import_match x on x.line = s.line
+            where x.kind <> 'new' and s.{c} is not null and not exists (
+                select 1 from appeal_events e where e.appeal_id = x.appeal_id and e.kind = '{kind}')"""))
+        events += r.rowcount or 0
+    # new appeals, then their timelines
+    names = ", ".join(cols)
+    conn.execute(text(f"""insert into appeals ({names})
+        select {", ".join("s." + c for c in cols)} from import_stage s join import_match x on x.line = s.line
+        where x.kind = 'new' order by s.received_at, s.line"""))
+    new = "from import_stage s join import_match x on x.line = s.line join appeals a on a.external_id = s.external_id where x.kind = 'new'"
+    for kind, at, org, note, cond in EVENTS_FOR_NEW:
+        r = conn.execute(text(f"""insert into appeal_events (appeal_id, at, kind, organization_id, note)
+            select a.id, {at}, '{kind}', {org}, {note} {new} and {cond}"""))
+        events += r.rowcount or 0
+    most = conn.execute(text(f"select max(s.reopened_count) {new}")).scalar() or 0
+    for k in range(2, int(most) + 1):  # one event per reopening
+        r = conn.execute(text(f"""insert into appeal_events (appeal_id, at, kind, organization_id, note)
+            select a.id, coalesce(s.escalated_at, s.first_response_at, s.received_at), 'reopened', s.organization_id,
+                   'Повторное открытие (по данным импорта; время неизвестно)' {new} and s.reopened_count >= {k}"""))
+        events += r.rowcount or 0
+    return counts.get("new", 0), counts.get("changed", 0), counts.get("same", 0), events
+
+
+def write_rejects(path: Path, header: list[str], rejects: list[Reject]) -> None:
+    with open(path, "w", encoding="utf-8-sig", newline="") as fh:
+        w = csv.writer(fh, delimiter=";")
+        w.writerow(["line", "column", "reason_ru", "reason_en", *header])
+        for r in sorted(rejects, key=lambda r: r.line):
+            ru, en = r.texts()
+            raw = [f.encode("utf-8", "surrogateescape").decode("cp1251", "replace") if _undecodable([f]) else f
+                   for f in r.raw]
+            w.writerow([r.line, r.column, ru, en, *raw])
+
+
+def run_import(engine: Engine, path: Path, m: Mapping, *, dry_run: bool = False, sheet: str | None = None,
+               progress=None, rejects_path: Path | None = None, now: dt.datetime | None = None,
+               fail_after_chunks: int | None = None) -> Summary:
+    """Import one file in one transaction; see the module docstring."""
+    started = time.perf_counter()
+    now = now or dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+    kind = m.format if m.format != "auto" else ("xlsx" if path.suffix.lower() in (".xlsx", ".xlsm") else "csv")
+    if not path.exists():
+        raise ImportError_(f"input file {path} not found")
+    upgrade(engine)
+    summary = Summary(dry_run=dry_run)
+    rejects: list[Reject] = []
+    header: list[str] = []
+    conn = engine.connect()
+    trans = conn.begin()
+    try:
+        if conn.dialect.name == "sqlite":
+            conn.exec_driver_sql("PRAGMA foreign_keys=ON")
+        load_reference(conn, build_reference())
+        res = Resolver(conn, m)
+        cal = default_calendar()
+        _stage_table(conn)
+        seen: dict[str, int] = {}
+        chunks = read_xlsx(path, m, sheet) if kind == "xlsx" else read_csv(path, m, progress)
+        for i, (header, rows, chunk_rejects) in enumerate(chunks, start=1):
+            missing = [f"{f} ← {c!r}" for f, c in m.columns.items() if c not in header]
+            if missing:
+                raise MappingError(f"the input has no column(s) {', '.join(missing)}")
+            stage, bad = validate(header, rows, m, res, seen, cal)
+            rejects += chunk_rejects + bad
+            summary.read += len(rows) + len(chunk_rejects)
+            _load_stage(conn, stage)
+            if fail_after_chunks is not None and i >= fail_after_chunks:
+                raise ImportError_("import interrupted on purpose (test hook)")
+        summary.inserted, summary.updated, summary.unchanged, summary.events = upsert(conn, now)
+        summary.rejected = len(rejects)
+        if dry_run:
+            trans.rollback()
+        else:
+            trans.commit()
+    except BaseException:
+        trans.rollback()
+        raise
+    finally:
+        conn.close()
+    summary.rejects_path = rejects_path or path.with_name(path.name + ".rejects.csv")
+    if rejects:
+        write_rejects(summary.rejects_path, header, rejects)
+    elif summary.rejects_path.exists():
+        summary.rejects_path.unlink()
+    summary.seconds = time.perf_counter() - started
+    if progress:
+        progress(1.0, "done")
+    return summary
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(prog="python -m seed.importer", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter,
+                                epilog="The mapping format is documented in README.md, section 'Importing appeals'.")
+    p.add_argument("file", type=Path, help="CSV (UTF-8 or Windows-1251, comma or semicolon) or XLSX")
+    p.add_argument("--mapping", required=True, type=Path, help="the TOML mapping of the input's columns and words")
+    p.add_argument("--db", metavar="URL", help="database URL (default: DATABASE_URL, secrets.toml, data/appeals.sqlite)")
+    p.add_argument("--dry-run", action="store_true", help="validate and count, write nothing but the rejects file")
+    p.add_argument("--sheet", help="XLSX sheet name (default: the mapping's, else the first)")
+    p.add_argument("--quiet", action="store_true")
+    args = p.parse_args(argv)
+    prog = "python -m seed.importer"
+    try:
+        m = load_mapping(args.mapping)
+        url = args.db or resolve_database().url
+        engine = check_connection(url)
+    except (MappingError, ConfigError) as exc:
+        print(f"{prog}: error: {exc}", file=sys.stderr)
+        return 2
+    try:
+        s = run_import(engine, args.file, m, dry_run=args.dry_run, sheet=args.sheet,
+                       progress=None if args.quiet else text_progress())
+    except (MappingError, ImportError_) as exc:
+        print(f"{prog}: error: {exc} (nothing was written)", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"{prog}: interrupted; nothing was written", file=sys.stderr)
+        return 130
+    except Exception as exc:  # a database failure mid-way: the transaction was rolled back
+        print(f"{prog}: error: {describe_failure(url, exc)} (nothing was written)", file=sys.stderr)
+        return 1
+    finally:
+        engine.dispose()
+    print(f"{args.file}: {s.line()}", file=sys.stderr)
+    if s.rejected:
+        print(f"rejected rows, with reasons: {s.rejects_path}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

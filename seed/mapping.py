@@ -1,0 +1,78 @@
+"""Import mappings: how another system's export (columns, words, dates) maps onto data-model.md.
+
+A mapping is a TOML file; see README "Importing appeals" for the complete format.
+"""
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+# Canonical input fields an import can fill. Dimensions are given as codes or names and resolved
+# through [map.<dimension>] tables and the reference data.
+FIELDS = [
+    "external_id", "source", "source_url", "author_ref", "text", "received_at", "territory", "topic",
+    "executor", "status", "response_due_at", "first_response_at", "closed_at", "escalated_at", "escalated_to",
+    "citizen_feedback", "citizen_rating", "reopened_count", "reach", "comment_removed_at", "author_blocked_at",
+]
+REQUIRED = ["external_id", "received_at", "territory", "topic", "status", "text"]
+DATE_FIELDS = ["received_at", "response_due_at", "first_response_at", "closed_at", "escalated_at",
+               "comment_removed_at", "author_blocked_at"]
+DIMENSIONS = ["source", "territory", "topic", "executor", "escalated_to", "status", "citizen_feedback"]
+
+
+class MappingError(Exception):
+    """A mapping file that cannot be used; one sentence."""
+
+
+@dataclass
+class Mapping:
+    columns: dict[str, str]                 # canonical field → input column header
+    constants: dict[str, str] = field(default_factory=dict)
+    values: dict[str, dict[str, str]] = field(default_factory=dict)   # dimension → {input word: canonical}
+    fallback: dict[str, str] = field(default_factory=dict)            # dimension → canonical value or "reject"
+    format: str = "auto"                    # csv | xlsx | auto (by extension)
+    encoding: str = "auto"                  # utf-8 | cp1251 | auto
+    delimiter: str = "auto"                 # "," | ";" | "\t" | auto
+    sheet: str | None = None
+    date_format: str = "iso"                # strptime format, or "iso"
+    timezone: str = "Asia/Novosibirsk"
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+
+def load_mapping(path: str | Path) -> Mapping:
+    try:
+        raw = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise MappingError(f"mapping file {path} not found") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise MappingError(f"mapping file {path} is not valid TOML: {exc}") from None
+    inp = raw.get("input", {})
+    columns = {str(k): str(v) for k, v in raw.get("columns", {}).items()}
+    constants = {str(k): str(v) for k, v in raw.get("constants", {}).items()}
+    unknown = (set(columns) | set(constants)) - set(FIELDS)
+    if unknown:
+        raise MappingError(f"mapping {path}: unknown field(s) {', '.join(sorted(unknown))}; known: {', '.join(FIELDS)}")
+    missing = [f for f in REQUIRED if f not in columns and f not in constants]
+    if missing:
+        raise MappingError(f"mapping {path}: no column or constant for required field(s) {', '.join(missing)}")
+    values = {str(dim): {str(k): str(v) for k, v in table.items()} for dim, table in raw.get("map", {}).items()}
+    bad_dims = set(values) - set(DIMENSIONS)
+    if bad_dims:
+        raise MappingError(f"mapping {path}: [map.{sorted(bad_dims)[0]}] is not a dimension ({', '.join(DIMENSIONS)})")
+    m = Mapping(columns=columns, constants=constants, values=values,
+                fallback={str(k): str(v) for k, v in raw.get("fallback", {}).items()},
+                format=str(inp.get("format", "auto")), encoding=str(inp.get("encoding", "auto")).lower(),
+                delimiter=str(inp.get("delimiter", "auto")), sheet=inp.get("sheet"),
+                date_format=str(inp.get("date_format", "iso")), timezone=str(inp.get("timezone", "Asia/Novosibirsk")))
+    try:
+        m.tz
+    except (ZoneInfoNotFoundError, ValueError):
+        raise MappingError(f"mapping {path}: unknown time zone {m.timezone!r}") from None
+    if m.encoding not in ("auto", "utf-8", "utf8", "cp1251", "windows-1251"):
+        raise MappingError(f"mapping {path}: encoding must be utf-8, cp1251 or auto")
+    return m

@@ -1,0 +1,229 @@
+"""Importing exports: round trip, re-import no-op, updates, every kind of bad row, all or nothing."""
+import csv
+import datetime as dt
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from sqlalchemy import text
+
+import seed.importer as importer
+from queries.db import make_engine
+from queries.filters import Filters
+from queries.kpis import kpi_frame
+from queries.migrate import upgrade
+from seed.export import export_csv
+from seed.mapping import load_mapping
+
+from .conftest import SMALL_AS_OF
+from .pagetools import expected_kpis, frame
+from .test_seed import fingerprint
+
+ROOT = Path(__file__).resolve().parent.parent
+OWN = load_mapping(ROOT / "seed" / "mappings" / "cur_export.toml")
+FOREIGN = load_mapping(ROOT / "seed" / "mappings" / "example_incident.toml")
+
+
+def export(engine, path: Path) -> Path:
+    with engine.connect() as conn, open(path, "w", encoding="utf-8", newline="") as fh:
+        export_csv(conn, fh)
+    return path
+
+
+def compared(engine) -> pd.DataFrame:
+    with engine.connect() as c:
+        df = pd.read_sql(text("""select a.*, m.code as mc, t.code as tc, o.code as oc from appeals a
+            join municipalities m on m.id = a.municipality_id join topics t on t.id = a.topic_id
+            join organizations o on o.id = a.organization_id order by a.external_id"""), c)
+    df = df.drop(columns=["id", "municipality_id", "topic_id", "organization_id", "escalated_to_id"])
+    for col in ("received_at", "response_due_at", "first_response_at", "closed_at", "escalated_at"):
+        df[col] = pd.to_datetime(df[col], utc=True)
+    return df.reset_index(drop=True)
+
+
+def test_round_trip_gives_identical_figures(small_db, fresh_url, tmp_path):
+    csv_path = export(small_db, tmp_path / "export.csv")
+    target = make_engine(fresh_url)
+    s = importer.run_import(target, csv_path, OWN)
+    n = frame(small_db).shape[0]
+    assert (s.read, s.inserted, s.rejected) == (n, n, 0)
+    a, b = compared(small_db), compared(target)
+    pd.testing.assert_frame_equal(a, b, check_dtype=False, check_exact=False, atol=1e-3)
+    f = Filters(dt.date(2020, 11, 26), dt.date(2021, 4, 15))
+    with small_db.connect() as c1, target.connect() as c2:
+        for group in (None, "territory", "topic", "executor", "source"):
+            x = kpi_frame(c1, f, SMALL_AS_OF, group).drop(columns=["key"], errors="ignore")
+            y = kpi_frame(c2, f, SMALL_AS_OF, group).drop(columns=["key"], errors="ignore")
+            if group:
+                x, y = x.sort_values(list(x.columns)).reset_index(drop=True), y.sort_values(list(y.columns)).reset_index(drop=True)
+            pd.testing.assert_frame_equal(x, y, check_dtype=False, atol=1e-6)
+    exp_a, exp_b = expected_kpis(frame(small_db), SMALL_AS_OF), expected_kpis(frame(target), SMALL_AS_OF)
+    assert exp_a == pytest.approx(exp_b, nan_ok=True)
+    assert frame(target)["removed"].sum() == frame(small_db)["removed"].sum()
+
+
+def test_reimport_is_a_no_op(small_sqlite, tmp_path):
+    csv_path = export(small_sqlite, tmp_path / "export.csv")
+    target = make_engine(f"sqlite:///{tmp_path / 'target.sqlite'}")
+    importer.run_import(target, csv_path, OWN)
+    before = fingerprint(target)
+    s = importer.run_import(target, csv_path, OWN)
+    assert (s.inserted, s.updated, s.unchanged, s.rejected, s.events) == (0, 0, s.read, 0, 0)
+    assert fingerprint(target) == before
+
+
+def test_newer_export_updates_and_appends_events(backend, fresh_url, small_sqlite, tmp_path):
+    csv_path = export(small_sqlite, tmp_path / "export.csv")
+    target = make_engine(fresh_url)
+    importer.run_import(target, csv_path, OWN)
+    df = pd.read_csv(csv_path, dtype=str, keep_default_na=False)
+    open_rows = df.index[df["status"].isin(["new", "assigned"]) & (df["first_response_at"] == "")][:3]
+    progress_rows = df.index[(df["status"] == "in_progress")][:3]
+    assert len(open_rows) and len(progress_rows)
+    for i in open_rows:  # answered and resolved since the last export
+        rec = pd.Timestamp(df.at[i, "received_at"])
+        df.at[i, "first_response_at"] = (rec + pd.Timedelta(hours=30)).strftime("%Y-%m-%dT%H:%M:%S")
+        df.at[i, "closed_at"] = (rec + pd.Timedelta(hours=40)).strftime("%Y-%m-%dT%H:%M:%S")
+        df.at[i, "status"] = "resolved"
+        df.at[i, "citizen_feedback"] = "confirmed"
+    for i in progress_rows:
+        df.at[i, "closed_at"] = (pd.Timestamp(df.at[i, "first_response_at"]) + pd.Timedelta(days=2)).strftime("%Y-%m-%dT%H:%M:%S")
+        df.at[i, "status"] = "explained"
+    newer = tmp_path / "newer.csv"
+    df.to_csv(newer, index=False)
+    with target.connect() as c:
+        events_before = c.execute(text("select count(*) from appeal_events")).scalar_one()
+    s = importer.run_import(target, newer, OWN)
+    assert s.updated == len(open_rows) + len(progress_rows) and s.inserted == 0 and s.rejected == 0
+    assert s.read == s.inserted + s.updated + s.unchanged + s.rejected
+    with target.connect() as c:
+        events_after = c.execute(text("select count(*) from appeal_events")).scalar_one()
+        for i in open_rows:
+            ext = df.at[i, "external_id"]
+            kinds = [r[0] for r in c.execute(text("""select e.kind from appeal_events e join appeals a on a.id = e.appeal_id
+                where a.external_id = :x order by e.at, e.id"""), {"x": ext})]
+            assert kinds[-3:] == ["response", "closed", "citizen_confirmed"]
+            status = c.execute(text("select status from appeals where external_id = :x"), {"x": ext}).scalar_one()
+            assert status == "resolved"
+    assert events_after - events_before == 3 * len(open_rows) + len(progress_rows) == s.events
+
+
+def write_foreign(path: Path, rows: list[list[str]], encoding="utf-8", tail: bytes = b"") -> Path:
+    header = ["Номер", "Дата регистрации", "Текст сообщения", "Площадка", "Ссылка", "Муниципалитет", "Рубрика",
+              "Ответственный", "Статус", "Дата ответа", "Дата закрытия", "Оценка"]
+    with open(path, "w", encoding=encoding, newline="") as fh:
+        w = csv.writer(fh, delimiter=";")
+        w.writerow(header)
+        w.writerows(rows)
+    if tail:
+        with open(path, "ab") as fh:
+            fh.write(tail)
+    return path
+
+
+GOOD = [
+    ["A-1", "01.03.2024 10:00", "Яма на дороге;\nопасно", "ВКонтакте", "https://vk.com/wall-1_1", "Бердск", "Дороги", "", "Решено", "01.03.2024 12:00", "02.03.2024 10:00", "5"],
+    ["A-2", "01.03.2024 11:00", "Холодно в квартире", "Госуслуги", "", "Новосибирский район", "Отопление", "", "В работе", "01.03.2024 15:00", "", ""],
+    ["A-3", "02.03.2024 09:00", "Прочий вопрос", "Телеграм", "", "Новосибирск", "Неизвестная рубрика", "Минздрав", "Новое", "", "", ""],
+]
+
+
+def test_foreign_export_with_every_kind_of_bad_row(backend, fresh_url, tmp_path):
+    bad = [
+        ["", "01.03.2024 10:00", "без номера", "ВКонтакте", "", "Бердск", "Дороги", "", "Новое", "", "", ""],          # missing id
+        ["B-2", "31.02.2024 10:00", "плохая дата", "ВКонтакте", "", "Бердск", "Дороги", "", "Новое", "", "", ""],     # bad date
+        ["B-3", "05.03.2024 10:00", "закрыто раньше", "ВКонтакте", "", "Бердск", "Дороги", "", "Решено", "", "04.03.2024 10:00", ""],  # closed before received
+        ["B-4", "05.03.2024 10:00", "где это", "ВКонтакте", "", "Атлантида", "Дороги", "", "Новое", "", "", ""],       # unknown territory
+        ["A-1", "06.03.2024 10:00", "повтор", "ВКонтакте", "", "Бердск", "Дороги", "", "Новое", "", "", ""],           # duplicate id
+    ]
+    path = write_foreign(tmp_path / "in.csv", GOOD + bad)
+    with open(path, "ab") as fh:  # a row in Windows-1251 inside a UTF-8 file, then a truncated last line
+        fh.write("B-6;01.03.2024 10:00;Текст в другой кодировке;ВКонтакте;;Бердск;Дороги;;Новое;;;\r\n".encode("cp1251"))
+        fh.write('B-7;01.03.2024 10:00;"обрезанная строка'.encode("utf-8"))
+    target = make_engine(fresh_url)
+    upgrade(target)
+    s = importer.run_import(target, path, FOREIGN)
+    assert (s.read, s.inserted, s.rejected) == (10, 3, 7)
+    rejects = pd.read_csv(s.rejects_path, sep=";", dtype=str, encoding="utf-8-sig")
+    got = sorted(zip(rejects["line"].astype(int), rejects["column"], rejects["reason_en"]))
+    # lines: header 1; A-1 2-3 (a newline inside quotes); A-2 4; A-3 5; bad rows 6..10; cp1251 row 11; truncated 12
+    assert got == sorted([
+        (6, "Номер", "required field is empty"),
+        (7, "Дата регистрации", "cannot parse date '31.02.2024 10:00'"),
+        (8, "Дата закрытия", "date before the received date"),
+        (9, "Муниципалитет", "unknown value 'Атлантида'"),
+        (10, "Номер", "duplicate id in the file (first on line 2)"),
+        (11, "*", "wrong text encoding"),
+        (12, "*", "truncated line or broken quoting"),
+    ])
+    assert rejects["reason_ru"].str.len().min() > 5
+    with target.connect() as c:
+        rows = {r[0]: r[1:] for r in c.execute(text("""select a.external_id, t.code, o.code, a.status, a.source
+            from appeals a join topics t on t.id = a.topic_id join organizations o on o.id = a.organization_id"""))}
+    assert rows["A-1"] == ("roads.repair", "admin.berdsk", "resolved", "vk")
+    assert rows["A-2"] == ("housing.heating", "admin.novosibirsky_district", "in_progress", "pos")
+    assert rows["A-3"] == ("other.general", "minzdrav", "new", "telegram")  # unknown topic → the fallback
+    with target.connect() as c:  # local time → UTC
+        assert str(c.execute(text("select received_at from appeals where external_id = 'A-1'")).scalar_one())[:16].replace(" ", "T") == "2024-03-01T03:00"
+
+
+def test_windows_1251_and_xlsx_inputs(tmp_path):
+    target = make_engine(f"sqlite:///{tmp_path / 't.sqlite'}")
+    s = importer.run_import(target, write_foreign(tmp_path / "in1251.csv", GOOD, encoding="cp1251"), FOREIGN)
+    assert (s.inserted, s.rejected) == (3, 0)
+    import openpyxl
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "Выгрузка"
+    ws.append(["Номер", "Дата регистрации", "Текст сообщения", "Площадка", "Ссылка", "Муниципалитет", "Рубрика",
+               "Ответственный", "Статус", "Дата ответа", "Дата закрытия", "Оценка"])
+    ws.append(["X-1", dt.datetime(2024, 3, 1, 10, 0), "Мусор не вывозят", "Одноклассники", None, "Обь", "Мусор",
+               None, "Решено", "01.03.2024 12:00", dt.datetime(2024, 3, 3, 9, 0), 4])
+    wb.save(tmp_path / "in.xlsx")
+    s = importer.run_import(target, tmp_path / "in.xlsx", FOREIGN, sheet="Выгрузка")
+    assert (s.inserted, s.rejected) == (1, 0)
+    with target.connect() as c:
+        row = c.execute(text("select status, citizen_rating, closed_at from appeals where external_id = 'X-1'")).one()
+    assert row[0] == "resolved" and row[1] == 4 and row[2].startswith("2024-03-03T02:00")
+
+
+def test_interrupted_import_changes_nothing(backend, fresh_url, small_sqlite, tmp_path, monkeypatch):
+    csv_path = export(small_sqlite, tmp_path / "export.csv")
+    target = make_engine(fresh_url)
+    importer.run_import(target, write_foreign(tmp_path / "seed.csv", GOOD), FOREIGN)
+    before = fingerprint(target)
+    monkeypatch.setattr(importer, "CHUNK", 1000)
+    with pytest.raises(importer.ImportError_):
+        importer.run_import(target, csv_path, OWN, fail_after_chunks=3)
+    assert fingerprint(target) == before
+
+
+def test_dry_run_writes_nothing(small_sqlite, tmp_path):
+    csv_path = export(small_sqlite, tmp_path / "export.csv")
+    target = make_engine(f"sqlite:///{tmp_path / 't.sqlite'}")
+    upgrade(target)
+    s = importer.run_import(target, csv_path, OWN, dry_run=True)
+    assert s.inserted == s.read > 0
+    with target.connect() as c:
+        assert c.execute(text("select count(*) from appeals")).scalar_one() == 0
+
+
+def cli(*args):
+    return subprocess.run([sys.executable, "-m", "seed.importer", *args], capture_output=True, text=True, timeout=300)
+
+
+def test_cli_summary_and_errors(tmp_path):
+    path = write_foreign(tmp_path / "in.csv", GOOD + [["", "x", "", "", "", "", "", "", "", "", "", ""]])
+    db = f"sqlite:///{tmp_path / 'c.sqlite'}"
+    out = cli(str(path), "--mapping", str(ROOT / "seed/mappings/example_incident.toml"), "--db", db, "--quiet")
+    assert out.returncode == 0, out.stderr
+    assert "read 4 = inserted 3 + updated 0 + unchanged 0 + rejected 1" in out.stderr
+    bad_mapping = tmp_path / "bad.toml"
+    bad_mapping.write_text('[columns]\nexternal_id = "Номер"\nnonsense = "x"\n')
+    for args in (["--mapping", str(bad_mapping)], ["--mapping", str(tmp_path / "missing.toml")]):
+        out = cli(str(path), *args, "--db", db)
+        assert out.returncode == 2 and len(out.stderr.strip().splitlines()) == 1 and "Traceback" not in out.stderr
+    out = cli(str(tmp_path / "nope.csv"), "--mapping", str(ROOT / "seed/mappings/example_incident.toml"), "--db", db)
+    assert out.returncode == 2 and "not found" in out.stderr
