@@ -1,6 +1,8 @@
-"""python -m bench: every benchmark in turn."""
+"""python -m bench: every benchmark in turn (seeding, then import). Each prints its own table."""
 import sys
 
-from bench import seed
+from bench import importer, seed
 
-sys.exit(seed.main(sys.argv[1:]))
+code = seed.main(sys.argv[1:])
+code = code or importer.main([])
+sys.exit(code)

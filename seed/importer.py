@@ -33,7 +33,7 @@ from queries.workcal import default_calendar
 from seed.load import text_progress
 from seed.mapping import DATE_FIELDS, FIELDS, Mapping, MappingError, load_mapping
 from seed.reference import build_reference, load_reference, read_reference
-from seed.writer import NEVER_THRESHOLD, copy_postgres, insert_sqlite
+from seed.writer import copy_postgres, create_indexes, drop_fact_indexes, insert_sqlite
 
 CHUNK = 50_000
 NEVER = np.iinfo(np.int64).max // 4
@@ -432,79 +432,123 @@ EVENTS_FOR_NEW = [
 ]
 
 
+def _analyze(conn: Connection, table: str) -> None:
+    conn.execute(text(f"analyze {table}"))
+
+
 def upsert(conn: Connection, now: dt.datetime) -> tuple[int, int, int, int]:
-    """Apply import_stage to appeals: (inserted, updated, unchanged, events written)."""
+    """Apply import_stage to appeals: (inserted, updated, unchanged, events written). Set-based SQL."""
     pg = conn.dialect.name == "postgresql"
     now_p = now if pg else now.strftime("%Y-%m-%dT%H:%M:%S")
+    conn.execute(text("create index import_stage_ext on import_stage (external_id)"))
+    conn.execute(text("create index import_stage_line on import_stage (line)"))
+    _analyze(conn, "import_stage")
     conn.execute(text("drop table if exists import_match"))
     diff = " or ".join(_distinct(f"s.{c}", f"a.{c}", pg) for c in COMPARED if c != "external_id")
     conn.execute(text(f"""create temp table import_match as
         select s.line, s.external_id, a.id as appeal_id,
                case when a.id is null then 'new' when {diff} then 'changed' else 'same' end as kind
         from import_stage s left join appeals a on a.external_id = s.external_id"""))
+    conn.execute(text("create index import_match_line on import_match (line)"))
+    _analyze(conn, "import_match")
     counts = dict(conn.execute(text("select kind, count(*) from import_match group by kind")).all())
-    cols = [c for c in COMPARED]
+    cols = list(COMPARED)
     events = 0
-    # implied events for changed appeals, read before the update
-    changed = "from import_stage s join import_match x on x.line = s.line join appeals a on a.id = x.appeal_id where x.kind = 'changed'"
+    if counts.get("changed"):
+        events += _apply_changes(conn, pg, now_p, cols)
+    if counts.get("new"):
+        events += _insert_new(conn, cols)
+    return counts.get("new", 0), counts.get("changed", 0), counts.get("same", 0), events
+
+
+def _apply_changes(conn: Connection, pg: bool, now_p, cols: list[str]) -> int:
+    """Implied events for changed appeals (read before the update), then the update itself."""
+    events = 0
+    conn.execute(text("drop table if exists import_changed"))
+    conn.execute(text(f"""create temp table import_changed as
+        select x.appeal_id, {", ".join(f"s.{c} as new_{c}" for c in cols + ["comment_removed_at", "author_blocked_at"])},
+               {", ".join(f"a.{c} as old_{c}" for c in cols)}
+        from import_stage s join import_match x on x.line = s.line join appeals a on a.id = x.appeal_id
+        where x.kind = 'changed'"""))
+    d = lambda a, b: _distinct(a, b, pg)  # noqa: E731
     implied = [
-        ("reassigned", ":now", "s.organization_id", "'Смена исполнителя (по данным импорта)'", "s.organization_id <> a.organization_id"),
-        ("response", "s.first_response_at", "s.organization_id", "null", "a.first_response_at is null and s.first_response_at is not null"),
-        ("escalated", "s.escalated_at", "s.escalated_to_id", "null", "a.escalated_at is null and s.escalated_at is not null"),
-        ("closed", "s.closed_at", "s.organization_id", "null",
-         f"s.closed_at is not null and ({_distinct('s.closed_at', 'a.closed_at', pg)})"),
-        ("citizen_confirmed", "coalesce(s.closed_at, :now)", "null", "null",
-         f"s.citizen_feedback = 'confirmed' and ({_distinct('s.citizen_feedback', 'a.citizen_feedback', pg)})"),
-        ("citizen_disputed", "coalesce(s.closed_at, :now)", "null", "null",
-         f"s.citizen_feedback = 'disputed' and ({_distinct('s.citizen_feedback', 'a.citizen_feedback', pg)})"),
+        ("reassigned", ":now", "new_organization_id", "'Смена исполнителя (по данным импорта)'",
+         "new_organization_id <> old_organization_id"),
+        ("response", "new_first_response_at", "new_organization_id", "null",
+         "old_first_response_at is null and new_first_response_at is not null"),
+        ("escalated", "new_escalated_at", "new_escalated_to_id", "null",
+         "old_escalated_at is null and new_escalated_at is not null"),
+        ("closed", "new_closed_at", "new_organization_id", "null",
+         f"new_closed_at is not null and ({d('new_closed_at', 'old_closed_at')})"),
+        ("citizen_confirmed", "coalesce(new_closed_at, :now)", "null", "null",
+         f"new_citizen_feedback = 'confirmed' and ({d('new_citizen_feedback', 'old_citizen_feedback')})"),
+        ("citizen_disputed", "coalesce(new_closed_at, :now)", "null", "null",
+         f"new_citizen_feedback = 'disputed' and ({d('new_citizen_feedback', 'old_citizen_feedback')})"),
     ]
     for kind, at, org, note, cond in implied:
         r = conn.execute(text(f"""insert into appeal_events (appeal_id, at, kind, organization_id, note)
-            select a.id, {at}, '{kind}', {org}, {note} {changed} and {cond}"""), {"now": now_p})
+            select appeal_id, {at}, '{kind}', {org}, {note} from import_changed where {cond}"""), {"now": now_p})
         events += r.rowcount or 0
     # reopenings: as many events as the count grew, at least one when a closed case is open again
-    grew = ("case when s.reopened_count - a.reopened_count > (case when a.closed_at is not null and s.closed_at is null "
-            "then 1 else 0 end) then s.reopened_count - a.reopened_count else (case when a.closed_at is not null "
-            "and s.closed_at is null then 1 else 0 end) end")
-    most = conn.execute(text(f"select max({grew}) {changed}")).scalar() or 0
+    again = "case when old_closed_at is not null and new_closed_at is null then 1 else 0 end"
+    grew = (f"case when new_reopened_count - old_reopened_count > {again} "
+            f"then new_reopened_count - old_reopened_count else {again} end")
+    most = conn.execute(text(f"select max({grew}) from import_changed")).scalar() or 0
     for k in range(1, int(most) + 1):
         r = conn.execute(text(f"""insert into appeal_events (appeal_id, at, kind, organization_id, note)
-            select a.id, coalesce(s.closed_at, :now), 'reopened', s.organization_id,
-                   'Повторное открытие (по данным импорта)' {changed} and {grew} >= {k}"""), {"now": now_p})
+            select appeal_id, coalesce(new_closed_at, :now), 'reopened', new_organization_id,
+                   'Повторное открытие (по данным импорта)' from import_changed where {grew} >= {k}"""), {"now": now_p})
         events += r.rowcount or 0
     # a corrected first response moves its event
-    conn.execute(text(f"""update appeal_events set at = (select s.first_response_at from import_stage s
-            join import_match x on x.line = s.line where x.appeal_id = appeal_events.appeal_id and x.kind = 'changed')
-        where kind = 'response' and appeal_id in (select x.appeal_id from import_match x join import_stage s on s.line = x.line
-            join appeals a on a.id = x.appeal_id where x.kind = 'changed' and a.first_response_at is not null
-            and s.first_response_at is not null and {_distinct('s.first_response_at', 'a.first_response_at', pg)})"""))
-    sets = ", ".join(f"{c} = s.{c}" for c in cols if c != "external_id")
-    conn.execute(text(f"""update appeals set {sets} from import_stage s join import_match x on x.line = s.line
-        where x.kind = 'changed' and x.appeal_id = appeals.id"""))
-    # moderation events reported by the input and not yet on the timeline
+    conn.execute(text(f"""update appeal_events set at = (select c.new_first_response_at from import_changed c
+            where c.appeal_id = appeal_events.appeal_id)
+        where kind = 'response' and appeal_id in (select appeal_id from import_changed
+            where old_first_response_at is not null and new_first_response_at is not null
+              and {d('new_first_response_at', 'old_first_response_at')})"""))
+    for kind, c in (("comment_removed", "comment_removed_at"), ("author_blocked", "author_blocked_at")):
+        r = conn.execute(text(f"""insert into appeal_events (appeal_id, at, kind, organization_id)
+            select appeal_id, new_{c}, '{kind}', new_organization_id from import_changed
+            where new_{c} is not null and not exists (
+                select 1 from appeal_events e where e.appeal_id = import_changed.appeal_id and e.kind = '{kind}')"""))
+        events += r.rowcount or 0
+    sets = ", ".join(f"{c} = c.new_{c}" for c in cols if c != "external_id")
+    conn.execute(text(f"update appeals set {sets} from import_changed c where c.appeal_id = appeals.id"))
+    # moderation events on unchanged appeals that the input reports and the timeline lacks
     for kind, c in (("comment_removed", "comment_removed_at"), ("author_blocked", "author_blocked_at")):
         r = conn.execute(text(f"""insert into appeal_events (appeal_id, at, kind, organization_id)
             select x.appeal_id, s.{c}, '{kind}', s.organization_id from import_stage s join import_match x on x.line = s.line
-            where x.kind <> 'new' and s.{c} is not null and not exists (
+            where x.kind = 'same' and s.{c} is not null and not exists (
                 select 1 from appeal_events e where e.appeal_id = x.appeal_id and e.kind = '{kind}')"""))
         events += r.rowcount or 0
-    # new appeals, then their timelines
-    names = ", ".join(cols)
-    conn.execute(text(f"""insert into appeals ({names})
+    return events
+
+
+def _insert_new(conn: Connection, cols: list[str]) -> int:
+    """New appeals in received order, then their timelines from one joined temp table."""
+    empty = conn.execute(text("select count(*) from appeals")).scalar_one() == 0
+    dropped = drop_fact_indexes(conn) if empty else []  # a first load: rebuild indexes once at the end
+    conn.execute(text(f"""insert into appeals ({", ".join(cols)})
         select {", ".join("s." + c for c in cols)} from import_stage s join import_match x on x.line = s.line
         where x.kind = 'new' order by s.received_at, s.line"""))
-    new = "from import_stage s join import_match x on x.line = s.line join appeals a on a.external_id = s.external_id where x.kind = 'new'"
-    for kind, at, org, note, cond in EVENTS_FOR_NEW:
-        r = conn.execute(text(f"""insert into appeal_events (appeal_id, at, kind, organization_id, note)
-            select a.id, {at}, '{kind}', {org}, {note} {new} and {cond}"""))
-        events += r.rowcount or 0
-    most = conn.execute(text(f"select max(s.reopened_count) {new}")).scalar() or 0
+    conn.execute(text("drop table if exists import_new"))
+    conn.execute(text("""create temp table import_new as
+        select a.id as appeal_id, s.* from import_stage s join import_match x on x.line = s.line
+        join appeals a on a.external_id = s.external_id where x.kind = 'new'"""))
+    _analyze(conn, "import_new")
+    parts = [f"select appeal_id, {at} as at, '{kind}' as kind, {org} as organization_id, {note} as note, {i} as ord "
+             f"from import_new s where {cond}" for i, (kind, at, org, note, cond) in enumerate(EVENTS_FOR_NEW)]
+    r = conn.execute(text(f"""insert into appeal_events (appeal_id, at, kind, organization_id, note)
+        select appeal_id, at, kind, organization_id, note from ({" union all ".join(parts)}) e
+        order by appeal_id, at, ord"""))
+    events = r.rowcount or 0
+    most = conn.execute(text("select max(reopened_count) from import_new")).scalar() or 0
     for k in range(2, int(most) + 1):  # one event per reopening
         r = conn.execute(text(f"""insert into appeal_events (appeal_id, at, kind, organization_id, note)
-            select a.id, coalesce(s.escalated_at, s.first_response_at, s.received_at), 'reopened', s.organization_id,
-                   'Повторное открытие (по данным импорта; время неизвестно)' {new} and s.reopened_count >= {k}"""))
+            select appeal_id, coalesce(escalated_at, first_response_at, received_at), 'reopened', organization_id,
+                   'Повторное открытие (по данным импорта; время неизвестно)' from import_new where reopened_count >= {k}"""))
         events += r.rowcount or 0
-    return counts.get("new", 0), counts.get("changed", 0), counts.get("same", 0), events
+    create_indexes(conn, dropped)
+    return events
 
 
 def write_rejects(path: Path, header: list[str], rejects: list[Reject]) -> None:
