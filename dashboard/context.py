@@ -8,6 +8,7 @@ import pandas as pd
 
 from dashboard.i18n import get_lang
 from queries.filters import Filters
+from queries.viewer import Viewer
 
 
 @dataclass
@@ -20,6 +21,7 @@ class Context:
     topics: pd.DataFrame
     executors: pd.DataFrame
     pages: dict
+    viewer: Viewer | None = None
 
     @property
     def today(self) -> dt.date:

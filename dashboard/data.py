@@ -16,6 +16,7 @@ from queries import cases, dataset, kpis, league, reference, speed, trend
 from queries.config import resolve_database
 from queries.db import make_engine
 from queries.filters import Filters
+from queries.viewer import Viewer
 
 TTL = 120
 
@@ -53,8 +54,8 @@ def schema_ready(url: str) -> bool:
 
 
 @st.cache_data(ttl=TTL, max_entries=16, show_spinner=False)
-def totals(url: str) -> pd.Series:
-    return _read(dataset.totals)
+def totals(url: str, viewer: Viewer) -> pd.Series:
+    return _read(dataset.totals, viewer)
 
 
 @st.cache_data(ttl=600, max_entries=16, show_spinner=False)
@@ -73,52 +74,52 @@ def executors(url: str) -> pd.DataFrame:
 
 
 @st.cache_data(ttl=TTL, max_entries=512, show_spinner=False)
-def kpi(url: str, filters: Filters, at: dt.datetime, group: str | None = None) -> pd.DataFrame:
-    return _read(kpis.kpi_frame, filters, at, group)
+def kpi(url: str, viewer: Viewer, filters: Filters, at: dt.datetime, group: str | None = None) -> pd.DataFrame:
+    return _read(kpis.kpi_frame, filters, viewer, at, group)
 
 
 @st.cache_data(ttl=TTL, max_entries=256, show_spinner=False)
-def flow(url: str, filters: Filters, grain: str) -> pd.DataFrame:
-    return _read(trend.received_closed, filters, grain)
+def flow(url: str, viewer: Viewer, filters: Filters, grain: str) -> pd.DataFrame:
+    return _read(trend.received_closed, filters, viewer, grain)
 
 
 @st.cache_data(ttl=TTL, max_entries=256, show_spinner=False)
-def kpi_trend(url: str, filters: Filters, grain: str, at: dt.datetime, by: str | None = None) -> pd.DataFrame:
-    return _read(trend.kpi_trend, filters, grain, at, by)
+def kpi_trend(url: str, viewer: Viewer, filters: Filters, grain: str, at: dt.datetime, by: str | None = None) -> pd.DataFrame:
+    return _read(trend.kpi_trend, filters, viewer, grain, at, by)
 
 
 @st.cache_data(ttl=TTL, max_entries=128, show_spinner=False)
-def territory_league(url: str, filters: Filters, at: dt.datetime) -> pd.DataFrame:
-    return _read(league.territory_league, filters, at)
+def territory_league(url: str, viewer: Viewer, filters: Filters, at: dt.datetime) -> pd.DataFrame:
+    return _read(league.territory_league, filters, viewer, at)
 
 
 @st.cache_data(ttl=TTL, max_entries=128, show_spinner=False)
-def executor_league(url: str, filters: Filters, at: dt.datetime) -> pd.DataFrame:
-    return _read(league.executor_league, filters, at)
+def executor_league(url: str, viewer: Viewer, filters: Filters, at: dt.datetime) -> pd.DataFrame:
+    return _read(league.executor_league, filters, viewer, at)
 
 
 @st.cache_data(ttl=TTL, max_entries=128, show_spinner=False)
-def histogram(url: str, filters: Filters) -> pd.DataFrame:
-    return _read(speed.response_histogram, filters)
+def histogram(url: str, viewer: Viewer, filters: Filters) -> pd.DataFrame:
+    return _read(speed.response_histogram, filters, viewer)
 
 
 @st.cache_data(ttl=60, max_entries=128, show_spinner=False)
-def overdue(url: str, filters: Filters, at: dt.datetime) -> pd.DataFrame:
-    return _read(speed.overdue_now, filters, at)
+def overdue(url: str, viewer: Viewer, filters: Filters, at: dt.datetime) -> pd.DataFrame:
+    return _read(speed.overdue_now, filters, viewer, at)
 
 
 @st.cache_data(ttl=TTL, max_entries=128, show_spinner=False)
-def escalations(url: str, filters: Filters) -> pd.DataFrame:
-    return _read(speed.escalation_flow, filters)
+def escalations(url: str, viewer: Viewer, filters: Filters) -> pd.DataFrame:
+    return _read(speed.escalation_flow, filters, viewer)
 
 
 @st.cache_data(ttl=60, max_entries=256, show_spinner=False)
-def case_page(url: str, filters: Filters, at: dt.datetime, query: str, sort: str, page: int) -> tuple[pd.DataFrame, int]:
-    return _read(cases.case_list, filters, at, query, sort, page)
+def case_page(url: str, viewer: Viewer, filters: Filters, at: dt.datetime, query: str, sort: str, page: int) -> tuple[pd.DataFrame, int]:
+    return _read(cases.case_list, filters, viewer, at, query, sort, page)
 
 
 @st.cache_data(ttl=60, max_entries=256, show_spinner=False)
-def case(url: str, appeal_id: int) -> tuple[pd.Series | None, pd.DataFrame]:
-    card = _read(cases.case_card, appeal_id)
-    events = _read(cases.case_events, appeal_id) if card is not None else pd.DataFrame()
+def case(url: str, viewer: Viewer, appeal_id: int) -> tuple[pd.Series | None, pd.DataFrame]:
+    card = _read(cases.case_card, viewer, appeal_id)
+    events = _read(cases.case_events, viewer, appeal_id) if card is not None else pd.DataFrame()
     return card, events

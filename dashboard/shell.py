@@ -7,7 +7,7 @@ from pathlib import Path
 import streamlit as st
 from sqlalchemy.exc import DBAPIError, OperationalError, ProgrammingError
 
-from dashboard import data, fmt
+from dashboard import auth, data, fmt
 from dashboard.context import Context
 from dashboard.i18n import set_lang, t
 from dashboard.urlstate import PRESET_ORDER, Choices, parse, preset_of, preset_range, to_params
@@ -16,7 +16,7 @@ from queries.filters import CENTRE_START, Filters
 from queries.schema import SOURCES
 
 ROOT = Path(__file__).resolve().parent.parent
-PAGES = [  # key, file, url path (a public contract), icon
+PAGES = [  # key, file, url path (a public contract), icon; the audit log is for analysts only
     ("overview", "pages/overview.py", "", ":material/dashboard:"),
     ("topics", "pages/topics.py", "topics", ":material/category:"),
     ("territories", "pages/territories.py", "territories", ":material/map:"),
@@ -24,6 +24,7 @@ PAGES = [  # key, file, url path (a public contract), icon
     ("speed", "pages/speed.py", "speed", ":material/timer:"),
     ("cases", "pages/cases.py", "cases", ":material/list_alt:"),
     ("methodology", "pages/methodology.py", "methodology", ":material/menu_book:"),
+    ("audit", "pages/audit.py", "audit", ":material/policy:"),
 ]
 PAGE_PARAMS = ("id",)  # owned by a page (the case card), kept beside the filters
 DB_ERRORS = (OperationalError, DBAPIError, ProgrammingError, ConfigError, ConnectionError)
@@ -116,19 +117,36 @@ def sidebar(ctx_lists, today: dt.date, lang: str) -> tuple[Filters, list[tuple[s
     return filters, parsed.notices
 
 
-def navigation_links(pages: dict, params: dict, where) -> None:
+def navigation_links(pages: dict, params: dict, where, viewer) -> None:
     with where:
         st.markdown(f"### {t('app.title')}")
         st.caption(t("app.subtitle"))
         for key, page in pages.items():
+            if key == "audit" and not viewer.sees_audit:
+                continue
             st.page_link(page, label=t(f"nav.{key}"), icon=PAGES[[p[0] for p in PAGES].index(key)][3],
                          query_params=params)
         st.divider()
 
 
-def language_switch(lang: str, params: dict) -> None:
+def account_box(ctx_viewer, territories) -> None:
     with st.sidebar:
         st.divider()
+        st.caption(t("auth.signed_in", name=ctx_viewer.username, role=t(f"role.{ctx_viewer.role}")))
+        if ctx_viewer.role == "head":
+            names = ", ".join(territories.set_index("code").loc[list(ctx_viewer.territories), "name_ru"])
+            st.caption(t("auth.scope.head", names=names))
+        elif ctx_viewer.role == "executor":
+            st.caption(t("auth.scope.executor"))
+        elif ctx_viewer.role == "press":
+            st.caption(t("auth.scope.press"))
+        if st.button(t("auth.sign_out"), key="sign_out", icon=":material/logout:"):
+            auth.sign_out()
+            st.rerun()
+
+
+def language_switch(lang: str, params: dict) -> None:
+    with st.sidebar:
         other = "en" if lang == "ru" else "ru"
         target = dict(params)
         if other == "ru":
@@ -153,6 +171,7 @@ def main() -> None:
         if not data.schema_ready(url):
             st.warning(t("empty.database"))
             st.stop()
+        viewer = auth.require_viewer()
         lists = (data.territories(url), data.topics(url), data.executors(url))
     except DB_ERRORS as exc:
         database_error(exc)
@@ -160,11 +179,12 @@ def main() -> None:
     nav = st.sidebar.container()
     filters, notices = sidebar(lists, today, lang)
     params = to_params(filters, lang)
-    navigation_links(pages, params, nav)
+    navigation_links(pages, params, nav, viewer)
+    account_box(viewer, lists[0])
     language_switch(lang, params)
     for param, value in notices:
         st.warning(t("filters.invalid", param=param, value=value), icon=":material/link_off:")
-    st.session_state["ctx"] = Context(url, filters, lang, now, *lists, pages)
+    st.session_state["ctx"] = Context(url, filters, lang, now, *lists, pages, viewer)
     try:
         current.run()
     except DB_ERRORS as exc:

@@ -91,12 +91,19 @@ def to_xlsx(df: pd.DataFrame, title: str, ctx: Context) -> bytes:
     return buf.getvalue()
 
 
+def _audit_export(file_name: str, ctx: Context) -> None:
+    from dashboard import auth
+    auth.record("export", file_name, {"filters": to_params(ctx.filters, ctx.lang)})
+
+
 def exports(df: pd.DataFrame, name: str, title: str, ctx: Context, key: str) -> None:
+    """CSV and XLSX downloads; each download is written to the audit log."""
     c1, c2, _ = st.columns([1, 1, 4])
-    c1.download_button(t("export.csv"), to_csv(df), f"{name}.csv", "text/csv", key=f"{key}_csv", icon=":material/download:")
+    c1.download_button(t("export.csv"), to_csv(df), f"{name}.csv", "text/csv", key=f"{key}_csv", icon=":material/download:",
+                       on_click=_audit_export, args=(f"{name}.csv", ctx))
     c2.download_button(t("export.xlsx"), to_xlsx(df, title, ctx), f"{name}.xlsx",
                        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", key=f"{key}_xlsx",
-                       icon=":material/download:")
+                       icon=":material/download:", on_click=_audit_export, args=(f"{name}.xlsx", ctx))
 
 
 def table(df: pd.DataFrame, export: pd.DataFrame | None, name: str, title: str, ctx: Context, key: str,

@@ -4,7 +4,7 @@ import math
 import pandas as pd
 import streamlit as st
 
-from dashboard import data, fmt, ui
+from dashboard import auth, data, fmt, ui
 from dashboard.i18n import t
 from dashboard.shell import context, page_header
 from dashboard.urlstate import to_params
@@ -15,18 +15,22 @@ f = ctx.filters
 
 
 def show_card(appeal_id: int) -> None:
-    card, events = data.case(ctx.url, appeal_id)
+    card, events = data.case(ctx.url, ctx.viewer, appeal_id)
     st.page_link(ctx.pages["cases"], label=t("cases.back"), query_params=to_params(f, ctx.lang))
-    if card is None:
+    if card is None:  # absent, or outside the viewer's scope: the same answer
         st.warning(t("cases.not_found", id=appeal_id))
         return
+    seen = st.session_state.setdefault("_audited_cases", set())
+    if appeal_id not in seen:
+        auth.record("open_case", str(appeal_id))
+        seen.add(appeal_id)
     st.title(t("cases.card", id=int(card["id"])))
     st.caption(t("asof", when=fmt.local(ctx.now)))
     status = t(f"status.{card['status']}")
     fields = [
         (t("card.external_id"), card["external_id"]),
         (t("card.source"), t(f"source.{card['source']}")),
-        (t("card.author"), card["author_ref"] or "—"),
+        (t("card.author"), card["author_ref"] if isinstance(card["author_ref"], str) else "—"),
         (t("card.received"), fmt.local(card["received_at"])),
         (t("card.territory"), card["territory"]),
         (t("card.topic"), card["topic"]),
@@ -45,7 +49,7 @@ def show_card(appeal_id: int) -> None:
     left, right = st.columns([3, 2])
     with left:
         st.markdown(f"> {card['text']}")
-        if card["source_url"]:
+        if isinstance(card["source_url"], str) and card["source_url"]:
             st.link_button(t("cases.source_link"), card["source_url"], icon=":material/open_in_new:")
         st.subheader(t("cases.timeline"))
         for ev in events.itertuples():
@@ -68,7 +72,7 @@ c1, c2, c3 = st.columns([3, 2, 1])
 query = c1.text_input(t("cases.search"), key="case_q")
 sort = c2.selectbox(t("cases.sort"), list(SORTS), key="case_sort", format_func=lambda s: t(f"cases.sort.{s}"))
 page = int(c3.number_input(t("cases.page"), min_value=1, value=1, step=1, key="case_page"))
-rows, total = data.case_page(ctx.url, f, ctx.now, query or "", sort, page)
+rows, total = data.case_page(ctx.url, ctx.viewer, f, ctx.now, query or "", sort, page)
 pages = max(1, math.ceil(total / PAGE_SIZE))
 st.caption(f"{t('cases.found', n=fmt.number(total))} · {t('cases.page')} {page} / {pages}")
 if total == 0:

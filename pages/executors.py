@@ -15,7 +15,7 @@ f = ctx.filters
 COLUMNS = ["received", "on_time_share", "first_response_median", "resolved_share", "confirmed_share",
            "false_closure_share", "satisfaction", "escalated_share", "overdue_now", "removed"]
 
-league = data.executor_league(ctx.url, f, ctx.now)
+league = data.executor_league(ctx.url, ctx.viewer, f, ctx.now)
 if ui.empty_notice(int(league["received"].sum()) if len(league) else 0):
     st.stop()
 league["display_name"] = [ctx.executor_name(int(i)) for i in league["id"]]
@@ -28,7 +28,7 @@ if row is not None:
     ui.go_to(ctx, drill(f, "executor", int(league.iloc[row]["id"])), page="cases")
 
 st.subheader(t("executors.escalations"), help=t("metric.time_before_escalation.help"))
-flow = data.escalations(ctx.url, f)
+flow = data.escalations(ctx.url, ctx.viewer, f)
 if flow.empty:
     st.info(t("empty.period"))
 else:

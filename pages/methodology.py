@@ -43,7 +43,7 @@ st.markdown(f"**{t('method.calendar.days_off', year=year)}**")
 st.dataframe(pd.DataFrame(special, columns=[t("col.date"), ""]), hide_index=True)
 
 st.subheader(t("method.data"))
-tot = data.totals(ctx.url)
+tot = data.totals(ctx.url, ctx.viewer)
 st.markdown(t("asof", when=fmt.local(ctx.now)) + " · " + fmt.count(int(tot["appeals"]), "appeal") + " · " +
             t("asof.data", first=fmt.local(tot["first_received"]), last=fmt.local(tot["last_received"])))
 st.caption(t("method.attribution"))

@@ -13,8 +13,8 @@ from queries.speed import MAX_BIN
 ctx = context()
 page_header(ctx, "speed")
 f = ctx.filters
-cur = data.kpi(ctx.url, f, ctx.now).iloc[0]
-prev = data.kpi(ctx.url, f.previous(), ctx.now).iloc[0]
+cur = data.kpi(ctx.url, ctx.viewer, f, ctx.now).iloc[0]
+prev = data.kpi(ctx.url, ctx.viewer, f.previous(), ctx.now).iloc[0]
 ui.kpi_cards(cur, prev, ["on_time_share", "first_response_median", "first_response_p90", "overdue_now", "close_time_median"])
 if ui.empty_notice(int(cur["received"])):
     st.stop()
@@ -22,7 +22,7 @@ if ui.empty_notice(int(cur["received"])):
 left, right = st.columns(2)
 with left:
     st.subheader(t("speed.distribution"), help=t("metric.first_response_median.help"))
-    hist = data.histogram(ctx.url, f)
+    hist = data.histogram(ctx.url, ctx.viewer, f)
     fig = go.Figure()
     for urgent, label, color in ((False, "8", "#1f5fa8"), (True, "4", "#e07b00")):
         part = hist[hist["urgent"] == urgent]
@@ -36,7 +36,7 @@ with left:
 with right:
     st.subheader(t("speed.on_time_trend"), help=t("metric.on_time_share.help"))
     grain = grain_for(f)
-    tr = data.kpi_trend(ctx.url, f, grain, ctx.now)
+    tr = data.kpi_trend(ctx.url, ctx.viewer, f, grain, ctx.now)
     tr = tr[tr["on_time_base"] > 0]
     fig = go.Figure(go.Scatter(x=tr["bucket"], y=tr["on_time"] / tr["on_time_base"] * 100, mode="lines+markers",
                                line=dict(color="#1f5fa8"), customdata=tr["on_time_base"],
@@ -48,7 +48,7 @@ with right:
         ui.go_to(ctx, drill(f, grain, points[0]["x"]))
 
 st.subheader(t("speed.overdue"), help=t("metric.overdue_now.help"))
-od = data.overdue(ctx.url, f, ctx.now)
+od = data.overdue(ctx.url, ctx.viewer, f, ctx.now)
 if od.empty:
     st.success(fmt.count(0, "appeal"))
 else:

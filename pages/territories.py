@@ -23,10 +23,10 @@ if len(f.territories) == 1:
     code = f.territories[0]
     terr_name = ctx.territory_name(code)
     st.header(t("territories.profile", name=terr_name))
-    mine = data.kpi(ctx.url, f, ctx.now).iloc[0]
-    region = data.kpi(ctx.url, f.narrowed(territories=()), ctx.now).iloc[0]
+    mine = data.kpi(ctx.url, ctx.viewer, f, ctx.now).iloc[0]
+    region = data.kpi(ctx.url, ctx.viewer, f.narrowed(territories=()), ctx.now).iloc[0]
     st.caption(t("territories.profile.vs_region"))
-    ui.kpi_cards(mine, data.kpi(ctx.url, f.previous(), ctx.now).iloc[0],
+    ui.kpi_cards(mine, data.kpi(ctx.url, ctx.viewer, f.previous(), ctx.now).iloc[0],
                  ["received", "resolved_share", "on_time_share", "first_response_median", "overdue_now", "satisfaction"])
     compare = pd.DataFrame({
         t("col.name"): [t(f"metric.{m}.label") for m in LEAGUE_COLUMNS if m != "per_10k"],
@@ -37,20 +37,20 @@ if len(f.territories) == 1:
     c1, c2 = st.columns(2)
     with c1:
         st.subheader(t("territories.profile.topics"))
-        mix = data.kpi(ctx.url, f, ctx.now, "category").sort_values("received", ascending=False)
+        mix = data.kpi(ctx.url, ctx.viewer, f, ctx.now, "category").sort_values("received", ascending=False)
         mix["label"] = [ctx.topic_name(int(k)) for k in mix["key"]]
         fig = go.Figure(go.Bar(x=mix["received"], y=mix["label"], orientation="h", marker_color="#1f5fa8"))
         fig.update_yaxes(autorange="reversed")
         ui.chart(fig, "profile_topics", select=False)
     with c2:
         st.subheader(t("territories.profile.trend"))
-        fl = data.flow(ctx.url, f, grain_for(f))
+        fl = data.flow(ctx.url, ctx.viewer, f, grain_for(f))
         fig = go.Figure()
         fig.add_bar(x=fl["bucket"], y=fl["received"], name=t("overview.flow.received"), marker_color="#1f5fa8")
         fig.add_scatter(x=fl["bucket"], y=fl["closed"], name=t("overview.flow.closed"), line=dict(color="#e07b00"))
         ui.chart(fig, "profile_trend", select=False)
     st.subheader(t("territories.profile.executors"))
-    ex = data.kpi(ctx.url, f, ctx.now, "executor").sort_values("received", ascending=False)
+    ex = data.kpi(ctx.url, ctx.viewer, f, ctx.now, "executor").sort_values("received", ascending=False)
     ex_shown = pd.concat([pd.DataFrame({t("col.executor"): [ctx.executor_name(int(k)) for k in ex["key"]]}, index=ex.index),
                           kpi_columns(ex, ["received", "on_time_share", "first_response_median", "resolved_share", "overdue_now"], True)], axis=1)
     ex_export = pd.concat([pd.DataFrame({t("col.executor"): [ctx.executor_name(int(k)) for k in ex["key"]]}, index=ex.index),
@@ -59,7 +59,7 @@ if len(f.territories) == 1:
     if row is not None:
         ui.go_to(ctx, drill(f, "executor", int(ex.iloc[row]["key"])), page="executors")
     st.subheader(t("territories.profile.overdue"))
-    od = data.overdue(ctx.url, f, ctx.now)
+    od = data.overdue(ctx.url, ctx.viewer, f, ctx.now)
     od_shown = pd.DataFrame({
         t("col.id"): od["id"], t("col.received_at"): [fmt.local(x) for x in od["received_at"]],
         t("col.due"): [fmt.local(x) for x in od["response_due_at"]],
@@ -74,7 +74,7 @@ if len(f.territories) == 1:
     st.divider()
 
 # ---- the league table --------------------------------------------------------------------
-league = data.territory_league(ctx.url, f, ctx.now)
+league = data.territory_league(ctx.url, ctx.viewer, f, ctx.now)
 if ui.empty_notice(int(league["received"].sum())):
     st.stop()
 st.subheader(t("territories.league"), help=t("territories.league.help"))
@@ -88,7 +88,7 @@ if row is not None:
 
 # ---- funnel plot -------------------------------------------------------------------------
 st.subheader(t("territories.funnel"), help=t("territories.funnel.help"))
-region = data.kpi(ctx.url, f.narrowed(territories=()), ctx.now).iloc[0]
+region = data.kpi(ctx.url, ctx.viewer, f.narrowed(territories=()), ctx.now).iloc[0]
 p = float(region["on_time_share"]) if pd.notna(region["on_time_share"]) else None
 pts = league[league["on_time_share_n"] > 0]
 if p is not None and len(pts):

@@ -13,7 +13,7 @@ from dashboard.tables import kpi_columns
 ctx = context()
 page_header(ctx, "topics")
 f = ctx.filters
-by_topic = data.kpi(ctx.url, f, ctx.now, "topic")
+by_topic = data.kpi(ctx.url, ctx.viewer, f, ctx.now, "topic")
 if ui.empty_notice(int(by_topic["received"].sum()) if len(by_topic) else 0):
     st.stop()
 topics = ctx.topics.set_index("id")
@@ -56,7 +56,7 @@ if row is not None:
 
 st.subheader(t("topics.trend"))
 grain = grain_for(f)
-trend = data.kpi_trend(ctx.url, f, grain, ctx.now, "topic")
+trend = data.kpi_trend(ctx.url, ctx.viewer, f, grain, ctx.now, "topic")
 if len(trend):
     top_ids = by_topic["key"].head(8).astype(int).tolist()
     trend = trend[trend["key"].astype(int).isin(top_ids)]

@@ -8,7 +8,9 @@ from sqlalchemy.engine import Connection
 
 from queries.dialect import dialect_of
 from queries.filters import Filters, where
+from queries.pii import mask_pii
 from queries.run import run
+from queries.viewer import Viewer, scope
 
 SORTS = {
     "newest": "a.received_at desc, a.id desc",
@@ -35,7 +37,19 @@ def _search(d, query: str | None, params: dict) -> str:
     return f" and ({d.lower('a.text')} like :q_text escape '\\' or a.external_id = :q_ext)"
 
 
-def case_list(conn: Connection, filters: Filters, now: dt.datetime, query: str | None = None,
+def _masked(df: pd.DataFrame, viewer: Viewer) -> pd.DataFrame:
+    """Without author keys and source links, texts and notes masked, for roles that may not see them."""
+    if viewer.masks_personal_data:
+        for col in ("author_ref", "source_url"):
+            if col in df.columns:
+                df[col] = None
+        for col in ("text", "note"):
+            if col in df.columns:
+                df[col] = [mask_pii(v) if isinstance(v, str) else v for v in df[col]]
+    return df
+
+
+def case_list(conn: Connection, filters: Filters, viewer: Viewer, now: dt.datetime, query: str | None = None,
               sort: str = "newest", page: int = 1, page_size: int = PAGE_SIZE) -> tuple[pd.DataFrame, int]:
     """One page of cases (one row per appeal) and the total count.
 
@@ -43,8 +57,11 @@ def case_list(conn: Connection, filters: Filters, now: dt.datetime, query: str |
     response_due_at, first_response_at, closed_at, overdue (bool), text (first 300 characters).
     """
     d = dialect_of(conn)
-    cond, params = where(filters, d)
-    cond += _search(d, query, params)
+    cond, params = where(filters, d, viewer, "cases")
+    if not viewer.masks_personal_data:  # the press searches masked texts only by id
+        cond += _search(d, query, params)
+    elif query and query.strip().lstrip("№#").strip().isdigit():
+        cond += _search(d, query, params)
     total = int(run(conn, f"select count(*) as n from appeals a where {cond}", params)["n"].iloc[0])
     params.update(now=d.ts_param(now), limit=int(page_size), offset=int(max(page - 1, 0) * page_size))
     df = run(conn, f"""
@@ -63,12 +80,15 @@ limit :limit offset :offset""", params)
     for col in ("received_at", "response_due_at", "first_response_at", "closed_at"):
         df[col] = pd.to_datetime(df[col], utc=True)
     df["overdue"] = df["overdue"].astype(bool)
-    return df, total
+    return _masked(df, viewer), total
 
 
-def case_card(conn: Connection, appeal_id: int) -> pd.Series | None:
-    """Every column of one appeal, with the names of its territory, topic and executors."""
-    df = run(conn, """
+def case_card(conn: Connection, viewer: Viewer, appeal_id: int) -> pd.Series | None:
+    """Every column of one appeal, with the names of its territory, topic and executors (None when
+    it does not exist or lies outside the viewer's scope)."""
+    cond, params = scope(viewer, "cases")
+    params["id"] = int(appeal_id)
+    df = run(conn, f"""
 select a.*, m.name_ru as territory, m.code as territory_code, t.name_ru as topic, t.code as topic_code,
        t.response_norm_hours, o.name_ru as executor, e.name_ru as escalated_to
 from appeals a
@@ -76,20 +96,23 @@ from appeals a
   join topics t on t.id = a.topic_id
   join organizations o on o.id = a.organization_id
   left join organizations e on e.id = a.escalated_to_id
-where a.id = :id""", {"id": int(appeal_id)})
+where a.id = :id and {cond}""", params)
     if df.empty:
         return None
-    row = df.iloc[0].copy()
+    row = _masked(df, viewer).iloc[0].copy()
     for col in ("received_at", "response_due_at", "first_response_at", "closed_at", "escalated_at"):
         row[col] = pd.to_datetime(row[col], utc=True) if row[col] is not None else None
     return row
 
 
-def case_events(conn: Connection, appeal_id: int) -> pd.DataFrame:
-    """The appeal's timeline, in order: id, at, kind, organization, note."""
-    df = run(conn, """
+def case_events(conn: Connection, viewer: Viewer, appeal_id: int) -> pd.DataFrame:
+    """The appeal's timeline, in order: id, at, kind, organization, note (empty outside the scope)."""
+    cond, params = scope(viewer, "cases")
+    params["id"] = int(appeal_id)
+    df = run(conn, f"""
 select e.id, e.at, e.kind, o.name_ru as organization, e.note
-from appeal_events e left join organizations o on o.id = e.organization_id
-where e.appeal_id = :id order by e.at, e.id""", {"id": int(appeal_id)})
+from appeal_events e join appeals a on a.id = e.appeal_id
+  left join organizations o on o.id = e.organization_id
+where e.appeal_id = :id and {cond} order by e.at, e.id""", params)
     df["at"] = pd.to_datetime(df["at"], utc=True)
-    return df
+    return _masked(df, viewer)

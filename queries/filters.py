@@ -8,6 +8,7 @@ from sqlalchemy import bindparam, text
 from sqlalchemy.sql.elements import TextClause
 
 from queries.dialect import LOCAL_OFFSET, Dialect
+from queries.viewer import Viewer, scope
 
 CENTRE_START = dt.date(2020, 11, 26)
 
@@ -51,9 +52,11 @@ class Filters:
         return replace(self, **changes)
 
 
-def where(filters: Filters, d: Dialect, alias: str = "a", *, with_dates: bool = True) -> tuple[str, dict]:
-    """SQL conditions (joined by `and`) and bound values selecting the filtered appeals."""
-    conds, params = [], {}
+def where(filters: Filters, d: Dialect, viewer: Viewer, purpose: str = "aggregate", alias: str = "a", *,
+          with_dates: bool = True) -> tuple[str, dict]:
+    """SQL conditions (joined by `and`) and bound values: the filtered appeals within the viewer's scope."""
+    scope_sql, params = scope(viewer, purpose, alias)
+    conds = [] if scope_sql == "1=1" else [scope_sql]
     if with_dates:
         start, end = filters.utc_bounds()
         conds.append(f"{alias}.received_at >= :f_start and {alias}.received_at < :f_end")
@@ -77,7 +80,7 @@ def where(filters: Filters, d: Dialect, alias: str = "a", *, with_dates: bool = 
     return (" and ".join(conds) or "1=1"), params
 
 
-EXPANDING = ("f_terr", "f_topic", "f_source", "f_exec")
+EXPANDING = ("f_terr", "f_topic", "f_source", "f_exec", "v_terr", "v_exec")
 
 
 def sql(statement: str, params: dict) -> TextClause:

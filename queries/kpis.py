@@ -10,6 +10,7 @@ from queries.dialect import dialect_of
 from queries.filters import Filters, where
 from queries.metrics import derive
 from queries.run import run
+from queries.viewer import Viewer
 
 OPEN = "('new', 'assigned', 'in_progress')"
 CLOSED = "('resolved', 'explained', 'declined')"
@@ -60,14 +61,14 @@ where {cond}{group_by}
 """
 
 
-def kpi_frame(conn: Connection, filters: Filters, now: dt.datetime, group: str | None = None) -> pd.DataFrame:
+def kpi_frame(conn: Connection, filters: Filters, viewer: Viewer, now: dt.datetime, group: str | None = None) -> pd.DataFrame:
     """KPIs of the filtered cohort; with `group`, one row per group value in column `key`.
 
     Columns: the counts above, medians in working hours (first response, escalation) and
     calendar days (closing), then every share of metrics.py with its `_n` and `_low` columns.
     """
     d = dialect_of(conn)
-    cond, params = where(filters, d)
+    cond, params = where(filters, d, viewer)
     params["now"] = d.ts_param(now)
     df = run(conn, kpi_sql(d, cond, group), params)
     for col in df.columns:
@@ -79,6 +80,6 @@ def kpi_frame(conn: Connection, filters: Filters, now: dt.datetime, group: str |
     return derive(df)
 
 
-def kpi_summary(conn: Connection, filters: Filters, now: dt.datetime) -> pd.Series:
+def kpi_summary(conn: Connection, filters: Filters, viewer: Viewer, now: dt.datetime) -> pd.Series:
     """One row of KPIs for the whole cohort."""
-    return kpi_frame(conn, filters, now).iloc[0]
+    return kpi_frame(conn, filters, viewer, now).iloc[0]

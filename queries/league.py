@@ -15,6 +15,7 @@ from queries import reference
 from queries.filters import Filters
 from queries.kpis import kpi_frame
 from queries.metrics import SMALL_N, score
+from queries.viewer import Viewer
 
 TERRITORY_PEERS = {"urban_okrug": "urban_okrug", "municipal_district": "municipal", "municipal_okrug": "municipal",
                    "city_district": "city_district"}
@@ -31,11 +32,11 @@ def rank(df: pd.DataFrame) -> pd.Series:
     return ranks
 
 
-def _territory_rows(conn: Connection, filters: Filters, now: dt.datetime) -> pd.DataFrame:
+def _territory_rows(conn: Connection, filters: Filters, viewer: Viewer, now: dt.datetime) -> pd.DataFrame:
     terr = reference.territories(conn)
-    top = kpi_frame(conn, filters, now, "territory")
+    top = kpi_frame(conn, filters, viewer, now, "territory")
     top = top.merge(terr[terr["parent_id"].isna()], left_on="key", right_on="id")
-    districts = kpi_frame(conn, filters, now, "municipality")
+    districts = kpi_frame(conn, filters, viewer, now, "municipality")
     districts = districts.merge(terr[terr["kind"] == "city_district"], left_on="key", right_on="id")
     rows = pd.concat([top, districts], ignore_index=True)
     # every territory appears, even with no appeals in the period
@@ -58,24 +59,24 @@ def _finish(rows: pd.DataFrame) -> pd.DataFrame:
     return rows
 
 
-def territory_league(conn: Connection, filters: Filters, now: dt.datetime) -> pd.DataFrame:
+def territory_league(conn: Connection, filters: Filters, viewer: Viewer, now: dt.datetime) -> pd.DataFrame:
     """Territories with every league column, score, rank, previous rank and rank change.
 
     The territory filter is ignored here: a league compares every territory.
     """
     f = filters.narrowed(territories=())
-    cur = _finish(_territory_rows(conn, f, now))
-    prev = _finish(_territory_rows(conn, f.previous(), now))
+    cur = _finish(_territory_rows(conn, f, viewer, now))
+    prev = _finish(_territory_rows(conn, f.previous(), viewer, now))
     return _with_change(cur, prev)
 
 
-def executor_league(conn: Connection, filters: Filters, now: dt.datetime) -> pd.DataFrame:
+def executor_league(conn: Connection, filters: Filters, viewer: Viewer, now: dt.datetime) -> pd.DataFrame:
     """Executors with every league column (no per-capita), score, rank and rank change."""
     f = filters.narrowed(executors=())
     orgs = reference.executors(conn)
 
     def rows(flt: Filters) -> pd.DataFrame:
-        df = kpi_frame(conn, flt, now, "executor").merge(orgs, left_on="key", right_on="id")
+        df = kpi_frame(conn, flt, viewer, now, "executor").merge(orgs, left_on="key", right_on="id")
         df["peer_group"] = df["kind"].map(EXECUTOR_PEERS)
         return _finish(df)
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from sqlalchemy import (
     BigInteger, Boolean, CheckConstraint, Column, Date, DateTime, Float, ForeignKey, Index, Integer,
-    MetaData, SmallInteger, Table, Text,
+    MetaData, SmallInteger, Table, Text, false,
 )
 from sqlalchemy.dialects import sqlite
 
@@ -147,6 +147,32 @@ dataset_info = Table(
     Column("key", Text, primary_key=True),
     Column("value", Text, nullable=False),
 )
+
+# Local sign-in (when no OIDC provider is configured) and the audit trail.
+users = Table(
+    "users", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("username", Text, nullable=False, unique=True),
+    Column("password_hash", Text, nullable=False),
+    Column("role", Text, nullable=False),
+    Column("territory_code", Text, nullable=True),
+    Column("executor_code", Text, nullable=True),
+    Column("display_name", Text, nullable=True),
+    Column("disabled", Boolean, nullable=False, server_default=false()),
+    Column("created_at", UtcTimestamp, nullable=False),
+    CheckConstraint("role in ('analyst', 'press', 'head', 'executor')", name="role"),
+)
+audit_log = Table(
+    "audit_log", metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("at", UtcTimestamp, nullable=False),
+    Column("username", Text, nullable=False),
+    Column("role", Text, nullable=False),
+    Column("action", Text, nullable=False),
+    Column("target", Text, nullable=True),
+    Column("details", Text, nullable=True),
+)
+Index("ix_audit_log_at", audit_log.c.at)
 
 FACT_TABLES = ("appeal_events", "appeals")
 REFERENCE_TABLES = ("organizations", "topics", "municipalities")

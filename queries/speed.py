@@ -9,14 +9,15 @@ from sqlalchemy.engine import Connection
 from queries.dialect import dialect_of
 from queries.filters import Filters, where
 from queries.run import run
+from queries.viewer import Viewer
 
 MAX_BIN = 24  # the last bin holds 24 working hours and more
 
 
-def response_histogram(conn: Connection, filters: Filters) -> pd.DataFrame:
+def response_histogram(conn: Connection, filters: Filters, viewer: Viewer) -> pd.DataFrame:
     """One row per whole working hour to first response (0..24, 24 = 24+): bin, urgent, appeals."""
     d = dialect_of(conn)
-    cond, params = where(filters, d)
+    cond, params = where(filters, d, viewer)
     x = "a.first_response_work_hours"
     df = run(conn, f"""
 select case when {x} >= {MAX_BIN} then {MAX_BIN} else {d.floor(x)} end as bin,
@@ -30,10 +31,10 @@ group by 1, 2 order by 1, 2""", params)
     return df
 
 
-def overdue_now(conn: Connection, filters: Filters, now: dt.datetime, limit: int = 1000) -> pd.DataFrame:
+def overdue_now(conn: Connection, filters: Filters, viewer: Viewer, now: dt.datetime, limit: int = 1000) -> pd.DataFrame:
     """Open appeals with no response past their deadline, oldest deadline first (one row per appeal)."""
     d = dialect_of(conn)
-    cond, params = where(filters, d)
+    cond, params = where(filters, d, viewer, "cases")
     params.update(now=d.ts_param(now), limit=int(limit))
     df = run(conn, f"""
 select a.id, a.received_at, a.response_due_at, {d.hours_between('a.response_due_at', ':now')} as overdue_hours,
@@ -53,10 +54,10 @@ limit :limit""", params)
     return df
 
 
-def escalation_flow(conn: Connection, filters: Filters) -> pd.DataFrame:
+def escalation_flow(conn: Connection, filters: Filters, viewer: Viewer) -> pd.DataFrame:
     """One row per (from executor, to body): escalations and median working hours before escalating."""
     d = dialect_of(conn)
-    cond, params = where(filters, d)
+    cond, params = where(filters, d, viewer)
     df = run(conn, f"""
 select a.organization_id as from_id, f.name_ru as from_name, f.kind as from_kind,
        a.escalated_to_id as to_id, o.name_ru as to_name, count(*) as escalations,

@@ -9,6 +9,7 @@ from sqlalchemy.engine import Connection
 from queries.dialect import dialect_of
 from queries.filters import Filters, where
 from queries.run import run
+from queries.viewer import Viewer
 
 
 def _dates(df: pd.DataFrame) -> pd.DataFrame:
@@ -16,12 +17,11 @@ def _dates(df: pd.DataFrame) -> pd.DataFrame:
     return df
 
 
-def received_closed(conn: Connection, filters: Filters, grain: str) -> pd.DataFrame:
+def received_closed(conn: Connection, filters: Filters, viewer: Viewer, grain: str) -> pd.DataFrame:
     """bucket, received (appeals received in the bucket), closed (appeals closed in the bucket, a flow)."""
     d = dialect_of(conn)
-    cond, params = where(filters, d)
-    closed_filters = filters
-    ccond, cparams = where(closed_filters, d, with_dates=False)
+    cond, params = where(filters, d, viewer)
+    ccond, cparams = where(filters, d, viewer, with_dates=False)
     start, end = filters.utc_bounds()
     cparams.update(c_start=d.ts_param(start), c_end=d.ts_param(end))
     received = run(conn, f"""
@@ -35,10 +35,11 @@ from appeals a where {ccond} and a.closed_at >= :c_start and a.closed_at < :c_en
     return out.sort_values("bucket").reset_index(drop=True)
 
 
-def kpi_trend(conn: Connection, filters: Filters, grain: str, now: dt.datetime, by: str | None = None) -> pd.DataFrame:
+def kpi_trend(conn: Connection, filters: Filters, viewer: Viewer, grain: str, now: dt.datetime,
+              by: str | None = None) -> pd.DataFrame:
     """bucket[, key], received, on_time, on_time_base, resolved — per received-date bucket."""
     d = dialect_of(conn)
-    cond, params = where(filters, d)
+    cond, params = where(filters, d, viewer)
     params["now"] = d.ts_param(now)
     key_sql = {"topic": "a.topic_id", "category": "coalesce(t.parent_id, t.id)", None: None}[by]
     key = f", {key_sql} as key" if key_sql else ""

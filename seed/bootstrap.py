@@ -6,6 +6,8 @@ import sys
 from queries.config import ConfigError, mask_url, resolve_database
 from queries.db import check_connection
 from queries.migrate import current_revision, head_revision, upgrade
+from queries.dataset import info
+from queries.users import ensure_demo_users
 from seed.generator import Scenario
 from seed.load import SeedError, appeal_count, seed_database, text_progress
 
@@ -23,6 +25,8 @@ def main() -> int:
             print(f"Database {mask_url(target.url)}: schema {before or 'empty'} → {head_revision()}", file=sys.stderr)
             upgrade(engine)
         count = appeal_count(engine)
+        with engine.connect() as conn:
+            ensure_demo = target.is_default and info(conn).get("kind") == "demo"
         if count == 0 and target.is_default:
             print("First start: generating the demo data of ЦУР НСО (about a minute)…", file=sys.stderr)
             result = seed_database(engine, Scenario(), progress=text_progress())
@@ -32,6 +36,11 @@ def main() -> int:
                   f"`python -m seed --db URL` (demo) or an import.", file=sys.stderr)
         else:
             print(f"Database {mask_url(target.url)}: {count:,} appeals.", file=sys.stderr)
+        if ensure_demo:  # the embedded demo database only: never for a PostgreSQL URL
+            with engine.begin() as conn:
+                if ensure_demo_users(conn):
+                    print("Demo users created (password: demo): minister, press, head-berdsk, minzdrav.",
+                          file=sys.stderr)
     except SeedError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -11,14 +11,23 @@ import pandas as pd
 from sqlalchemy import text
 from streamlit.testing.v1 import AppTest
 
+from queries.viewer import Viewer
+
 APP = str(Path(__file__).resolve().parent.parent / "dashboard" / "app.py")
 LOCAL = dt.timedelta(hours=7)
 
 
-def run_page(url: str, as_of: dt.datetime, page: str | None = None, **params) -> AppTest:
+ANALYST = Viewer("test-analyst", "analyst")
+
+
+def run_page(url: str, as_of: dt.datetime, page: str | None = None, viewer: Viewer | None = ANALYST,
+             **params) -> AppTest:
+    """Run the app as `viewer` (signed in: the server-side session holds the viewer), on `page`."""
     os.environ["DATABASE_URL"] = url
     os.environ["PULSE_AS_OF"] = as_of.astimezone(dt.timezone.utc).isoformat()
     at = AppTest.from_file(APP, default_timeout=180)
+    if viewer is not None:
+        at.session_state["viewer"] = viewer
     for k, v in params.items():
         at.query_params[k] = v
     at.run()

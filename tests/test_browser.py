@@ -23,7 +23,8 @@ ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--d
         "--disable-sync", "--no-first-run"]
 ROOT = Path(__file__).resolve().parent.parent
 SHOTS = ROOT / "tests" / "screenshots"
-PAGES = ["", "topics", "territories", "executors", "speed", "cases", "methodology"]
+SHOTS.mkdir(exist_ok=True)
+PAGES = ["", "topics", "territories", "executors", "speed", "cases", "methodology", "audit"]
 QUERY = "from=2021-02-01&to=2021-03-31"
 
 pytestmark = pytest.mark.browser
@@ -46,6 +47,14 @@ def server(small_sqlite, tmp_path_factory):
     db = Path(small_sqlite.url.database)
     copy = tmp_path_factory.mktemp("browser") / "app.sqlite"
     shutil.copy(db, copy)
+    from queries.db import make_engine
+    from queries.migrate import upgrade
+    from queries.users import add_user
+    engine = make_engine(f"sqlite:///{copy}")
+    upgrade(engine)
+    with engine.begin() as conn:
+        add_user(conn, "tester", "secret-pass", "analyst")
+    engine.dispose()
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
@@ -90,12 +99,38 @@ def settle(page, timeout_s: float = 90) -> None:
         last = now
 
 
+def open_page(browser, url: str):
+    """A new tab on `url`, signed in through the sign-in form."""
+    page = browser.new_page(viewport={"width": 1500, "height": 1200})
+    page.goto(url)
+    settle(page)
+    if page.get_by_label("Имя пользователя").count():
+        page.get_by_label("Имя пользователя").fill("tester")
+        page.get_by_label("Пароль").fill("secret-pass")
+        page.get_by_role("button", name="Войти").click()
+        settle(page)
+    return page
+
+
+def test_sign_in_is_required(server, browser):
+    page = browser.new_page(viewport={"width": 1200, "height": 900})
+    page.goto(f"{server}/cases?{QUERY}")
+    settle(page)
+    assert page.get_by_label("Пароль").count() == 1
+    assert page.get_by_text("Найдено:").count() == 0
+    page.get_by_label("Имя пользователя").fill("tester")
+    page.get_by_label("Пароль").fill("wrong")
+    page.get_by_role("button", name="Войти").click()
+    settle(page)
+    assert page.get_by_text("Неверное имя пользователя или пароль").count() == 1
+    page.screenshot(path=str(SHOTS / "sign_in.png"))
+    page.close()
+
+
 @pytest.mark.parametrize("path", PAGES)
 def test_every_page_opens_without_exception(server, browser, path):
     SHOTS.mkdir(exist_ok=True)
-    page = browser.new_page(viewport={"width": 1500, "height": 1200})
-    page.goto(f"{server}/{path}?{QUERY}")
-    settle(page)
+    page = open_page(browser, f"{server}/{path}?{QUERY}")
     assert page.locator("[data-testid='stException']").count() == 0
     assert page.locator("h1").count() >= 1
     page.screenshot(path=str(SHOTS / f"{path or 'overview'}.png"), full_page=True)
@@ -103,14 +138,20 @@ def test_every_page_opens_without_exception(server, browser, path):
 
 
 def test_league_row_leads_to_the_territorys_cases(server, browser):
-    page = browser.new_page(viewport={"width": 1500, "height": 1200})
-    page.goto(f"{server}/territories?{QUERY}")
-    settle(page)
+    page = open_page(browser, f"{server}/territories?{QUERY}")
     grid = page.locator("[data-testid='stDataFrame']").first
-    grid.scroll_into_view_if_needed()
-    box = grid.bounding_box()
-    page.mouse.click(box["x"] + 18, box["y"] + 35 + 17)  # the first data row's selection cell
-    page.wait_for_url("**territory=*", timeout=30_000)
+    grid.locator("canvas").first.wait_for(state="visible", timeout=30_000)
+    for attempt in range(4):  # the grid may still be laying out: click again until the URL moves
+        grid.scroll_into_view_if_needed()
+        box = grid.bounding_box()
+        page.mouse.click(box["x"] + 18, box["y"] + 35 + 17)  # the first data row's selection cell
+        try:
+            page.wait_for_url("**territory=*", timeout=8_000)
+            break
+        except Exception:
+            settle(page)
+    else:
+        pytest.fail("clicking a league-table row did not open the territory")
     settle(page)
     code = parse_qs(urlparse(page.url).query)["territory"][0]
     assert page.get_by_text("Профиль территории").count() >= 1
@@ -127,9 +168,7 @@ def test_league_row_leads_to_the_territorys_cases(server, browser):
 
 
 def test_changing_a_filter_writes_the_url(server, browser):
-    page = browser.new_page(viewport={"width": 1500, "height": 1200})
-    page.goto(f"{server}/?{QUERY}")
-    settle(page)
+    page = open_page(browser, f"{server}/?{QUERY}")
     page.get_by_role("combobox", name="Источник").click()
     page.get_by_role("option", name="ВКонтакте").click()
     page.keyboard.press("Escape")

@@ -18,7 +18,7 @@ from seed.export import export_csv
 from seed.mapping import load_mapping
 
 from .conftest import SMALL_AS_OF
-from .pagetools import expected_kpis, frame
+from .pagetools import ANALYST, expected_kpis, frame
 from .test_seed import fingerprint
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -54,8 +54,8 @@ def test_round_trip_gives_identical_figures(small_db, fresh_url, tmp_path):
     f = Filters(dt.date(2020, 11, 26), dt.date(2021, 4, 15))
     with small_db.connect() as c1, target.connect() as c2:
         for group in (None, "territory", "topic", "executor", "source"):
-            x = kpi_frame(c1, f, SMALL_AS_OF, group).drop(columns=["key"], errors="ignore")
-            y = kpi_frame(c2, f, SMALL_AS_OF, group).drop(columns=["key"], errors="ignore")
+            x = kpi_frame(c1, f, ANALYST, SMALL_AS_OF, group).drop(columns=["key"], errors="ignore")
+            y = kpi_frame(c2, f, ANALYST, SMALL_AS_OF, group).drop(columns=["key"], errors="ignore")
             if group:
                 x, y = x.sort_values(list(x.columns)).reset_index(drop=True), y.sort_values(list(y.columns)).reset_index(drop=True)
             pd.testing.assert_frame_equal(x, y, check_dtype=False, atol=1e-6)

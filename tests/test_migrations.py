@@ -7,7 +7,7 @@ from queries.db import make_engine
 from queries.migrate import current_revision, downgrade, head_revision, upgrade
 from queries.schema import metadata
 
-TABLES = {"municipalities", "topics", "organizations", "appeals", "appeal_events", "dataset_info"}
+TABLES = {"municipalities", "topics", "organizations", "appeals", "appeal_events", "dataset_info", "users", "audit_log"}
 
 
 def test_upgrade_to_head_and_down_again(fresh_url):

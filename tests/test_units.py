@@ -103,7 +103,7 @@ def test_xlsx_export_has_filters_and_as_of_above_the_table():
                   dt.datetime(2024, 2, 1, 5, 0, tzinfo=dt.timezone.utc),
                   pd.DataFrame(columns=["id", "code", "name_ru", "name_en"]),
                   pd.DataFrame(columns=["id", "code", "name_ru", "name_en"]),
-                  pd.DataFrame(columns=["id", "name_ru", "name_en"]), {})
+                  pd.DataFrame(columns=["id", "name_ru", "name_en"]), {}, None)
     data = to_xlsx(pd.DataFrame({"Поступило": [12345]}), "Рейтинг", ctx)
     rows = list(openpyxl.load_workbook(io.BytesIO(data)).active.values)
     flat = [c for r in rows for c in r if c is not None]
