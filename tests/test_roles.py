@@ -1,0 +1,258 @@
+"""Who sees what: every page as every role, scope enforced where data is read, masking, the user
+store and its CLI, the audit log, the read-only database role."""
+import datetime as dt
+import re
+import subprocess
+import sys
+
+import pandas as pd
+import pytest
+from sqlalchemy import text
+
+from queries.cases import case_card, case_events, case_list
+from queries.db import make_engine
+from queries.filters import Filters
+from queries.kpis import kpi_frame
+from queries.migrate import upgrade
+from queries.pii import mask_pii
+from queries.users import add_user, authenticate, ensure_demo_users
+from queries.viewer import AccessDenied, Viewer
+
+from .conftest import SMALL_AS_OF
+from .pagetools import frame, metric, number, run_page, select
+
+BERDSK = "50708000"
+PERIOD = dict(date_from=dt.date(2021, 2, 1), date_to=dt.date(2021, 3, 31))
+PARAMS = {"from": "2021-02-01", "to": "2021-03-31"}
+PHONE = re.compile(r"8-913-\d{3}-\d{2}-\d{2}")
+
+
+@pytest.fixture
+def db(small_db):
+    return small_db, small_db.url.render_as_string(hide_password=False)
+
+
+def org_id(engine, code: str) -> int:
+    with engine.connect() as c:
+        return c.execute(text("select id from organizations where code = :c"), {"c": code}).scalar_one()
+
+
+def viewers(engine) -> dict[str, Viewer]:
+    return {
+        "analyst": Viewer("a", "analyst"), "press": Viewer("p", "press"),
+        "head": Viewer("h", "head", territories=(BERDSK,)),
+        "executor": Viewer("e", "executor", executors=(org_id(engine, "minzdrav"),)),
+    }
+
+
+def in_scope(df: pd.DataFrame, role: str, engine) -> pd.Series:
+    if role == "head":
+        return (df["m_code"] == BERDSK) | (df["parent_m_code"] == BERDSK)
+    if role == "executor":
+        mz = org_id(engine, "minzdrav")
+        return (df["organization_id"] == mz) | (df["escalated_to_id"] == mz)
+    return pd.Series(True, index=df.index)
+
+
+@pytest.mark.parametrize("role", ["analyst", "press", "head", "executor"])
+def test_overview_figures_per_role(db, role):
+    engine, url = db
+    v = viewers(engine)[role]
+    cohort = select(frame(engine), **PERIOD)
+    if role == "executor":  # an executor's own figures only; everyone else sees the whole region
+        cohort = cohort[in_scope(cohort, role, engine)]
+    at = run_page(url, SMALL_AS_OF, viewer=v, **PARAMS)
+    assert number(metric(at, "Поступило")) == len(cohort)
+
+
+@pytest.mark.parametrize("role", ["analyst", "press", "head", "executor"])
+def test_case_list_per_role(db, role):
+    engine, url = db
+    v = viewers(engine)[role]
+    df = select(frame(engine), **PERIOD)
+    mine = df[in_scope(df, role, engine)]
+    at = run_page(url, SMALL_AS_OF, "pages/cases.py", viewer=v, **PARAMS)
+    found = next(x.value for x in at.caption if x.value.startswith("Найдено"))
+    assert number(found.split("·")[0]) == len(mine)
+    listed = at.dataframe[0].value
+    assert set(listed["№"]) <= set(mine["id"])
+    texts = " ".join(listed["Текст"])
+    if role == "press":
+        assert not PHONE.search(texts) and "Меня зовут" not in re.sub(r"Меня зовут ▇▇▇", "", texts)
+        assert "▇▇▇" in texts
+    else:
+        shown_ids = listed["№"].tolist()
+        raw = dict(zip(mine["id"], mine["text"]))
+        assert [t[:200] for t in listed["Текст"]] == [raw[i][:200] for i in shown_ids]
+
+
+@pytest.mark.parametrize("role", ["analyst", "press", "head", "executor"])
+def test_case_card_per_role(db, role):
+    engine, url = db
+    v = viewers(engine)[role]
+    df = select(frame(engine), **PERIOD)
+    with_phone = df[df["text"].str.contains("8-913-") & df["source_url"].notna()]
+    inside = with_phone[in_scope(with_phone, role, engine)]
+    outside = df[~in_scope(df, role, engine)]
+    target = inside.iloc[0] if len(inside) else df[in_scope(df, role, engine)].iloc[0]
+    at = run_page(url, SMALL_AS_OF, "pages/cases.py", viewer=v, id=str(int(target["id"])), **PARAMS)
+    assert any(f"Обращение № {int(target['id'])}" == t.value for t in at.title)
+    fields = dict(zip(at.dataframe[0].value.iloc[:, 0], at.dataframe[0].value.iloc[:, 1]))
+    quote = next(m.value for m in at.markdown if m.value.startswith(">"))
+    if role == "press":
+        assert fields["Автор (псевдоним)"] == "—" and not at.get("link_button")
+        assert not PHONE.search(quote)
+    else:
+        assert fields["Автор (псевдоним)"] == target["author_ref"]
+        assert quote == f"> {target['text']}"
+    if len(outside):  # a case outside the scope is "not found", whatever the URL asks
+        at = run_page(url, SMALL_AS_OF, "pages/cases.py", viewer=v, id=str(int(outside.iloc[0]["id"])))
+        assert any("не найдено" in w.value for w in at.warning)
+        assert not any(t.value.startswith("Обращение №") for t in at.title)
+
+
+@pytest.mark.parametrize("role", ["analyst", "press", "head", "executor"])
+def test_league_tables_per_role(db, role):
+    engine, url = db
+    v = viewers(engine)[role]
+    at = run_page(url, SMALL_AS_OF, "pages/territories.py", viewer=v, **PARAMS)
+    league = next(d.value for d in at.dataframe if "Место" in d.value.columns)
+    df = select(frame(engine), **PERIOD)
+    if role == "executor":
+        df = df[in_scope(df, role, engine)]
+    assert league["Поступило"].map(number).sum() >= len(df)  # the city counts its districts once more
+    berdsk = league[league["Название"] == "Бердск"]
+    assert number(berdsk.iloc[0]["Поступило"]) == int(((df["m_code"] == BERDSK)).sum())
+
+
+@pytest.mark.parametrize("role", ["analyst", "press", "head", "executor"])
+def test_every_page_opens_for_every_role(db, role):
+    engine, url = db
+    v = viewers(engine)[role]
+    for page in ("pages/overview.py", "pages/topics.py", "pages/territories.py", "pages/executors.py",
+                 "pages/speed.py", "pages/cases.py", "pages/methodology.py", "pages/audit.py"):
+        at = run_page(url, SMALL_AS_OF, page, viewer=v, **PARAMS)
+        denied = any("недоступна для вашей роли" in e.value for e in at.error)
+        assert denied == (page == "pages/audit.py" and role != "analyst"), page
+
+
+def test_scope_is_enforced_in_the_queries(small_db):
+    engine = small_db
+    vs = viewers(engine)
+    df = frame(engine)
+    f = Filters(dt.date(2020, 11, 1), dt.date(2021, 4, 30), territories=("50701000",))  # asks for another city
+    with engine.connect() as c:
+        rows, total = case_list(c, f, vs["head"], SMALL_AS_OF, page_size=10_000)
+        assert total == 0 and rows.empty
+        outside = int(df.loc[df["m_code"] != BERDSK, "id"].iloc[0])
+        assert case_card(c, vs["head"], outside) is None
+        assert case_events(c, vs["head"], outside).empty
+        inside = int(df.loc[df["m_code"] == BERDSK, "id"].iloc[0])
+        assert case_card(c, vs["head"], inside) is not None
+        mz = vs["executor"]
+        k = kpi_frame(c, Filters(dt.date(2020, 11, 1), dt.date(2021, 4, 30)), mz, SMALL_AS_OF)
+        assert int(k["received"].iloc[0]) == int(in_scope(df, "executor", engine).sum())
+        with pytest.raises(AccessDenied):
+            case_list(c, f, None, SMALL_AS_OF)
+
+
+def test_mask_pii():
+    text_ = ("Меня зовут Анна. На ул. Ленина, д. 15 нет света. Мой телефон 8-913-123-45-67, "
+             "почта anna@example.ru, дом 7 по улице Мира.")
+    masked = mask_pii(text_)
+    for secret in ("Анна", "Ленина", "15", "8-913", "anna@", "Мира"):
+        assert secret not in masked, secret
+    assert "нет света" in masked and masked.count("▇▇▇") >= 5
+
+
+def test_users_and_hashing(tmp_path):
+    engine = make_engine(f"sqlite:///{tmp_path / 'u.sqlite'}")
+    upgrade(engine)
+    from seed.reference import load_reference
+    with engine.begin() as c:
+        load_reference(c)
+        add_user(c, "anna", "s3cret", "head", territory=BERDSK)
+        stored = c.execute(text("select password_hash from users where username = 'anna'")).scalar_one()
+        assert stored.startswith("$argon2id$") and "s3cret" not in stored
+        assert authenticate(c, "anna", "s3cret") == Viewer("anna", "head", (BERDSK,))
+        assert authenticate(c, "anna", "wrong") is None and authenticate(c, "nobody", "s3cret") is None
+        c.execute(text("update users set disabled = true where username = 'anna'"))
+        assert authenticate(c, "anna", "s3cret") is None
+        assert ensure_demo_users(c) == 4 and ensure_demo_users(c) == 0
+        assert authenticate(c, "minzdrav", "demo").role == "executor"
+    url = f"sqlite:///{tmp_path / 'u.sqlite'}"
+    run = lambda *a, stdin="": subprocess.run([sys.executable, "-m", "queries.users", "--db", url, *a],  # noqa: E731
+                                             input=stdin, capture_output=True, text=True, timeout=60)
+    assert run("add", "olga", "--role", "press", stdin="pw1\n").returncode == 0
+    with engine.connect() as c:
+        assert authenticate(c, "olga", "pw1").role == "press"
+    for bad in (["add", "x", "--role", "head"], ["add", "x", "--role", "executor", "--executor", "nope"],
+                ["add", "olga", "--role", "press"], ["disable", "ghost"]):
+        out = run(*bad, stdin="pw\n")
+        assert out.returncode == 2 and len(out.stderr.strip().splitlines()) == 1, bad
+    assert "olga\tpress" in run("list").stdout
+
+
+def test_sign_in_form_and_audit_log(small_sqlite, tmp_path):
+    import shutil
+    copy = tmp_path / "audit.sqlite"
+    shutil.copy(small_sqlite.url.database, copy)
+    url = f"sqlite:///{copy}"
+    engine = make_engine(url)
+    upgrade(engine)
+    with engine.begin() as c:
+        add_user(c, "boss", "pw-boss", "analyst")
+        add_user(c, "reporter", "pw-rep", "press")
+    at = run_page(url, SMALL_AS_OF, viewer=None, **PARAMS)
+    assert not at.metric and at.text_input(key="login_password")
+    at.text_input(key="login_user").input("boss")
+    at.text_input(key="login_password").input("wrong")
+    at.button[0].click().run()
+    assert any("Неверное имя" in e.value for e in at.error)
+    at.text_input(key="login_password").input("pw-boss")
+    at.button[0].click().run()
+    assert at.metric and at.session_state["viewer"] == Viewer("boss", "analyst")
+    # opening a case card is audited, once
+    case_id = int(frame(engine)["id"].iloc[5])
+    at = run_page(url, SMALL_AS_OF, "pages/cases.py", viewer=Viewer("reporter", "press"), id=str(case_id))
+    at.run()
+    with engine.connect() as c:
+        log = pd.read_sql(text("select username, role, action, target from audit_log order by id"), c)
+    assert log[["username", "role", "action"]].values.tolist()[:2] == [["boss", "-", "login_failed"], ["boss", "analyst", "login"]]
+    assert (log["action"] == "open_case").sum() == 1
+    assert log[log["action"] == "open_case"].iloc[0].tolist() == ["reporter", "press", "open_case", str(case_id)]
+    # the analyst sees the log; the press does not
+    at = run_page(url, SMALL_AS_OF, "pages/audit.py", viewer=Viewer("boss", "analyst"))
+    assert "open_case" in set(at.dataframe[0].value["Действие"])
+    at = run_page(url, SMALL_AS_OF, "pages/audit.py", viewer=Viewer("reporter", "press"))
+    assert not at.dataframe and any("недоступна" in e.value for e in at.error)
+
+
+def test_read_only_database_role(small_postgres, pg_server):
+    """The app's role reads everything, writes only the audit log; migrations use another URL."""
+    admin_url = small_postgres.url.render_as_string(hide_password=False)
+    dbname = small_postgres.url.database
+    role = f"pulse_reader_{dbname[-6:]}"
+    with small_postgres.begin() as c:
+        upgrade(small_postgres)
+        c.execute(text(f"drop role if exists {role}"))
+        c.execute(text(f"create role {role} login password 'reader'"))
+        for grant in (f"grant connect on database {dbname} to {role}", f"grant usage on schema public to {role}",
+                      f"grant select on all tables in schema public to {role}",
+                      f"grant insert on audit_log to {role}", f"grant usage on sequence audit_log_id_seq to {role}"):
+            c.execute(text(grant))
+    reader_url = admin_url.replace("postgres@", f"{role}:reader@", 1) if "postgres@" in admin_url else admin_url
+    try:
+        at = run_page(reader_url, SMALL_AS_OF, "pages/cases.py", **PARAMS)
+        assert not at.exception and any(x.value.startswith("Найдено") for x in at.caption)
+        reader = make_engine(reader_url)
+        with reader.connect() as c:
+            with pytest.raises(Exception, match="permission denied"):
+                c.execute(text("update appeals set status = 'new'"))
+        with reader.begin() as c:
+            c.execute(text("insert into audit_log (at, username, role, action) values (now(), 't', 'analyst', 'x')"))
+        reader.dispose()
+    finally:
+        with small_postgres.begin() as c:
+            c.execute(text(f"drop owned by {role}"))
+            c.execute(text(f"drop role {role}"))
