@@ -23,7 +23,7 @@ TTL = 120
 
 @st.cache_resource(show_spinner=False)
 def _engine(url: str) -> Engine:
-    return make_engine(url, create_dirs=False, statement_timeout_ms=60_000)
+    return make_engine(url, create_dirs=False, statement_timeout_ms=15_000)
 
 
 def database_url() -> str:

@@ -48,6 +48,18 @@ def resolve_database(secrets_path: Path = SECRETS_PATH) -> DatabaseTarget:
     return DatabaseTarget(default_sqlite_url(), "default")
 
 
+def resolve_admin_database(secrets_path: Path = SECRETS_PATH) -> DatabaseTarget:
+    """The URL for migrations, seeding, imports and user management: ADMIN_DATABASE_URL, else the app's.
+
+    In production the app connects with a read-only role (DATABASE_URL) and these tools with an
+    owner role (ADMIN_DATABASE_URL); on the embedded default both are the same SQLite file.
+    """
+    admin = os.environ.get("ADMIN_DATABASE_URL", "").strip()
+    if admin:
+        return DatabaseTarget(admin, "ADMIN_DATABASE_URL")
+    return resolve_database(secrets_path)
+
+
 def mask_url(url: str) -> str:
     """The URL with its password replaced by ***, safe to print."""
     try:

@@ -7,6 +7,16 @@ from sqlalchemy.engine import Connection
 from queries.filters import sql
 
 
+def _clean(value):
+    """Bound text cannot carry NUL characters (PostgreSQL rejects them); nothing else is changed."""
+    if isinstance(value, str):
+        return value.replace("\x00", "")
+    if isinstance(value, (list, tuple)):
+        return [_clean(v) for v in value]
+    return value
+
+
 def run(conn: Connection, statement: str, params: dict | None = None) -> pd.DataFrame:
-    result = conn.execute(sql(statement, params or {}), params or {})
+    params = {k: _clean(v) for k, v in (params or {}).items()}
+    result = conn.execute(sql(statement, params), params)
     return pd.DataFrame(result.fetchall(), columns=list(result.keys()))

@@ -97,7 +97,7 @@ def ensure_demo_users(conn: Connection) -> int:
 
 
 def main(argv=None) -> int:
-    from queries.config import ConfigError, resolve_database
+    from queries.config import ConfigError, resolve_admin_database
     from queries.db import check_connection
     from queries.migrate import upgrade
 
@@ -116,7 +116,7 @@ def main(argv=None) -> int:
         sub.add_parser(cmd).add_argument("username")
     args = p.parse_args(argv)
     try:
-        engine = check_connection(args.db or resolve_database().url)
+        engine = check_connection(args.db or resolve_admin_database().url)
         upgrade(engine)
         with engine.begin() as conn:
             if args.cmd == "list":

@@ -5,7 +5,7 @@ import argparse
 import datetime as dt
 import sys
 
-from queries.config import ConfigError, mask_url, resolve_database
+from queries.config import ConfigError, mask_url, resolve_admin_database
 from queries.db import check_connection, describe_failure
 from seed import scenario as sc
 from seed.generator import Scenario
@@ -87,7 +87,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"python -m seed: error: --until must not be before the centre's start date {sc.CENTRE_START}", file=sys.stderr)
         return 2
     try:
-        url = args.db or resolve_database().url
+        url = args.db or resolve_admin_database().url
         engine = check_connection(url, bulk=True)
     except ConfigError as exc:
         print(f"python -m seed: error: {exc}", file=sys.stderr)

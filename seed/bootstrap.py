@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import sys
 
-from queries.config import ConfigError, mask_url, resolve_database
+from queries.config import ConfigError, mask_url, resolve_admin_database
 from queries.db import check_connection
 from queries.migrate import current_revision, head_revision, upgrade
 from queries.dataset import info
@@ -14,7 +14,7 @@ from seed.load import SeedError, appeal_count, seed_database, text_progress
 
 def main() -> int:
     try:
-        target = resolve_database()
+        target = resolve_admin_database()
         engine = check_connection(target.url, bulk=True)
     except ConfigError as exc:
         print(f"error: {exc}", file=sys.stderr)

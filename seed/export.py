@@ -9,7 +9,7 @@ import sys
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
-from queries.config import ConfigError, resolve_database
+from queries.config import ConfigError, resolve_admin_database
 from queries.db import check_connection
 
 COLUMNS = ["external_id", "source", "source_url", "author_ref", "text", "received_at", "territory_code",
@@ -61,7 +61,7 @@ def main(argv=None) -> int:
     p.add_argument("--db", metavar="URL")
     args = p.parse_args(argv)
     try:
-        engine = check_connection(args.db or resolve_database().url)
+        engine = check_connection(args.db or resolve_admin_database().url)
     except ConfigError as exc:
         print(f"python -m seed.export: error: {exc}", file=sys.stderr)
         return 2

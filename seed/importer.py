@@ -25,7 +25,7 @@ import pandas as pd
 from sqlalchemy import text
 from sqlalchemy.engine import Connection, Engine
 
-from queries.config import ConfigError, mask_url, resolve_database
+from queries.config import ConfigError, mask_url, resolve_admin_database
 from queries.db import check_connection, describe_failure
 from queries.migrate import upgrade
 from queries.schema import CLOSED_STATUSES, OPEN_STATUSES, SOURCES
@@ -632,7 +632,7 @@ def main(argv=None) -> int:
     prog = "python -m seed.importer"
     try:
         m = load_mapping(args.mapping)
-        url = args.db or resolve_database().url
+        url = args.db or resolve_admin_database().url
         engine = check_connection(url)
     except (MappingError, ConfigError) as exc:
         print(f"{prog}: error: {exc}", file=sys.stderr)
