@@ -12,6 +12,11 @@ from seed.generator import Scenario
 from seed.load import SeedError, appeal_count, seed_database, text_progress
 
 
+def wants_demo_users(target, dataset_info: dict) -> bool:
+    """Demo users (password `demo`) belong to the embedded demo database only."""
+    return target.is_default and dataset_info.get("kind") == "demo"
+
+
 def main() -> int:
     try:
         target = resolve_admin_database()
@@ -26,7 +31,7 @@ def main() -> int:
             upgrade(engine)
         count = appeal_count(engine)
         with engine.connect() as conn:
-            ensure_demo = target.is_default and info(conn).get("kind") == "demo"
+            ensure_demo = wants_demo_users(target, info(conn))
         if count == 0 and target.is_default:
             print("First start: generating the demo data of ЦУР НСО (about a minute)…", file=sys.stderr)
             result = seed_database(engine, Scenario(), progress=text_progress())

@@ -256,3 +256,50 @@ def test_read_only_database_role(small_postgres, pg_server):
         with small_postgres.begin() as c:
             c.execute(text(f"drop owned by {role}"))
             c.execute(text(f"drop role {role}"))
+
+
+def test_four_demo_users_see_four_dashboards(small_sqlite, tmp_path):
+    """minister, press, head-berdsk and minzdrav sign in with `demo` and get four different views."""
+    import shutil
+    copy = tmp_path / "demo.sqlite"
+    shutil.copy(small_sqlite.url.database, copy)
+    engine = make_engine(f"sqlite:///{copy}")
+    upgrade(engine)
+    with engine.begin() as c:
+        ensure_demo_users(c)
+    url = f"sqlite:///{copy}"
+    seen = {}
+    for name in ("minister", "press", "head-berdsk", "minzdrav"):
+        with engine.connect() as c:
+            viewer = authenticate(c, name, "demo")
+        at = run_page(url, SMALL_AS_OF, "pages/cases.py", viewer=viewer, **PARAMS)
+        listed = at.dataframe[0].value
+        found = next(x.value for x in at.caption if x.value.startswith("Найдено"))
+        seen[name] = (found, tuple(listed["№"].head(20)), " ".join(listed["Текст"].head(50)))
+    assert len({v[0] for v in seen.values()} | {v[1] for v in seen.values()}) >= 4
+    assert seen["minister"][1] == seen["press"][1] and seen["minister"][2] != seen["press"][2]  # same cases, masked
+    assert number(seen["head-berdsk"][0].split("·")[0]) < number(seen["minister"][0].split("·")[0])
+    assert number(seen["minzdrav"][0].split("·")[0]) < number(seen["minister"][0].split("·")[0])
+
+
+def test_demo_users_only_for_the_embedded_demo_database():
+    from queries.config import DatabaseTarget
+    from seed.bootstrap import wants_demo_users
+    assert wants_demo_users(DatabaseTarget("sqlite:///x", "default"), {"kind": "demo"})
+    assert not wants_demo_users(DatabaseTarget("postgresql://u@h/db", "DATABASE_URL"), {"kind": "demo"})
+    assert not wants_demo_users(DatabaseTarget("sqlite:///x", "default"), {})  # imported data: no demo users
+
+
+def test_exports_are_audited(small_sqlite, tmp_path):
+    import shutil
+    copy = tmp_path / "exp.sqlite"
+    shutil.copy(small_sqlite.url.database, copy)
+    url = f"sqlite:///{copy}"
+    engine = make_engine(url)
+    upgrade(engine)
+    at = run_page(url, SMALL_AS_OF, "pages/topics.py", viewer=Viewer("boss", "analyst"), **PARAMS)
+    button = at.get("download_button")[0]
+    button.click().run() if hasattr(button, "click") else pytest.skip("AppTest cannot click downloads here")
+    with engine.connect() as c:
+        row = c.execute(text("select username, action, target, details from audit_log where action = 'export'")).first()
+    assert row[0] == "boss" and row[2] == "topics.csv" and '"from": "2021-02-01"' in row[3]
