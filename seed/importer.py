@@ -217,6 +217,7 @@ class Resolver:
             "citizen_feedback": {"confirmed": "confirmed", "disputed": "disputed"},
         }
         self.known["escalated_to"] = self.known["executor"]
+        self._lookups: dict[str, dict] = {}
         self.categories = set(topics.loc[topics["parent_id"].isna(), "id"])
         self.norm = dict(zip(topics["id"], topics["response_norm_hours"]))
         self.admin_of = {int(mid): int(oid) for mid, oid in
@@ -224,36 +225,31 @@ class Resolver:
                              orgs.loc[orgs["code"].str.startswith("admin."), "id"])}
 
     def resolve(self, dim: str, values: pd.Series) -> tuple[pd.Series, pd.Series]:
-        """(canonical values or NaN, mask of unknown non-empty values)."""
-        known = self.known[dim]
-        table = {k: known.get(v, v) for k, v in self.m.values.get(dim, {}).items()}
-        stripped = values.str.strip()
-        mapped = stripped.map(table)
-        direct = stripped.map(known)
-        out = mapped.where(mapped.notna(), direct)
-        if dim in ("territory", "topic", "executor", "escalated_to"):
-            out = out.map(lambda v: known.get(v, v) if isinstance(v, str) else v)
-            ok_values = set(known.values())
-            out = out.where(out.isin(ok_values))
-        else:
-            out = out.where(out.isin(set(known.values())))
-        unknown = out.isna() & (stripped != "")
+        """(canonical values or NaN, mask of unknown non-empty values): one dict lookup per value."""
+        lookup = self._lookups.get(dim)
+        if lookup is None:
+            known = self.known[dim]
+            lookup = dict(known)  # canonical codes and names
+            for word, target in self.m.values.get(dim, {}).items():  # the mapping's words win
+                if target in known:
+                    lookup[word] = known[target]
+            self._lookups[dim] = lookup
+        uniques = pd.unique(values.to_numpy())
+        resolved = {u: lookup.get(u) for u in uniques}  # few distinct words per column (stripped already)
+        out = pd.Series([resolved[v] for v in values.to_numpy()], index=values.index, dtype=object)
+        unknown = out.isna() & (values != "")
         fb = self.m.fallback.get(dim)
-        if fb and fb != "reject" and unknown.any():
-            if fb == "@territory_admin":
-                out = out.astype(object)
-            else:
-                value = known.get(fb, fb)
-                if value not in set(known.values()):
-                    raise MappingError(f"[fallback] {dim} = {fb!r} is not a known value")
-                out = out.where(~unknown, value)
-                unknown = unknown & False
+        if fb and fb != "reject" and fb != "@territory_admin" and unknown.any():
+            if fb not in lookup:
+                raise MappingError(f"[fallback] {dim} = {fb!r} is not a known value")
+            out = out.where(~unknown, lookup[fb])
+            unknown = unknown & False
         return out, unknown
 
 
 def parse_dates(values: pd.Series, m: Mapping) -> tuple[np.ndarray, pd.Series]:
     """(UTC seconds with NEVER for empty, mask of unparsable non-empty values)."""
-    s = values.str.strip()
+    s = values  # already stripped
     empty = s == ""
     if m.date_format == "iso":
         parsed = pd.to_datetime(s.where(~empty), errors="coerce", format="ISO8601")
@@ -285,7 +281,8 @@ def validate(header: list[str], rows: list[tuple[int, list[str]]], m: Mapping, r
     for f in FIELDS:
         if f in m.columns:
             i = index[m.columns[f]]
-            col[f] = pd.Series([r[i] for r in clean], dtype=object).fillna("")
+            values = [r[i] for r in clean]
+            col[f] = pd.Series(values if f == "text" else [v.strip() for v in values], dtype=object)
         else:
             col[f] = pd.Series([m.constants.get(f, "")] * len(raw), dtype=object)
     n = len(raw)
@@ -303,8 +300,8 @@ def validate(header: list[str], rows: list[tuple[int, list[str]]], m: Mapping, r
 
     fail(undecodable, "encoding", "*")
     for f in ("external_id", "text", "received_at", "territory", "topic", "status"):
-        fail(col[f].str.strip() == "", "missing", f)
-    ids = col["external_id"].str.strip()
+        fail((col[f] == "") if f != "text" else np.array([not v.strip() for v in col[f]]), "missing", f)
+    ids = col["external_id"]
     dup = np.zeros(n, dtype=bool)
     for i, ext in enumerate(ids):
         if not ext or reason[i] is not None:
@@ -341,7 +338,7 @@ def validate(header: list[str], rows: list[tuple[int, list[str]]], m: Mapping, r
     fail((times["escalated_at"] < NEVER) != resolved["escalated_to"].notna(), "escalation", "escalated_at")
     numbers = {}
     for f in ("citizen_rating", "reopened_count", "reach"):
-        s = col[f].str.strip()
+        s = col[f]
         num = pd.to_numeric(s.where(s != ""), errors="coerce")
         bad = (s != "") & (num.isna() | (num != num.round()) | (num < 0))
         fail(bad, "number", f, col[f])
@@ -367,7 +364,7 @@ def validate(header: list[str], rows: list[tuple[int, list[str]]], m: Mapping, r
     fb = resolved["citizen_feedback"].to_numpy()[k]
     stage = pd.DataFrame({
         "line": lines[k], "external_id": ids.to_numpy()[k], "source": resolved["source"].to_numpy()[k],
-        "source_url": col["source_url"].str.strip().to_numpy()[k], "author_ref": col["author_ref"].str.strip().to_numpy()[k],
+        "source_url": col["source_url"].to_numpy()[k], "author_ref": col["author_ref"].to_numpy()[k],
         "text": col["text"].to_numpy()[k], "received_at": received,
         "municipality_id": resolved["territory"].to_numpy()[k].astype(np.int64), "topic_id": topic,
         "organization_id": resolved["executor"].to_numpy()[k].astype(np.int64), "status": status.to_numpy()[k],
