@@ -31,8 +31,9 @@ def kpi_columns(df: pd.DataFrame, names: list[str], formatted: bool) -> pd.DataF
 
 
 def league_frame(df: pd.DataFrame, name_col: str, names: list[str], peer_label, formatted: bool) -> pd.DataFrame:
+    rank = df["rank"].astype("Int64")
     head = pd.DataFrame({
-        t("metric.rank.label"): df["rank"].astype("Int64"),
+        t("metric.rank.label"): [("—" if pd.isna(v) else str(int(v))) for v in rank] if formatted else rank,
         t("col.name"): df[name_col],
         t("col.peer_group"): [peer_label(p) for p in df["peer_group"]],
     }, index=df.index)

@@ -33,7 +33,7 @@ if len(f.territories) == 1:
         terr_name: [ui.format_metric(m, mine[m]) for m in LEAGUE_COLUMNS if m != "per_10k"],
         t("territories.profile.region"): [ui.format_metric(m, region[m]) for m in LEAGUE_COLUMNS if m != "per_10k"],
     })
-    st.dataframe(compare, hide_index=True)
+    ui.table(compare, None, f"profile_{code}", t("territories.profile.vs_region"), ctx, "profile_compare", select=False)
     c1, c2 = st.columns(2)
     with c1:
         st.subheader(t("territories.profile.topics"))
