@@ -30,8 +30,6 @@ def main() -> int:
             print(f"Database {mask_url(target.url)}: schema {before or 'empty'} → {head_revision()}", file=sys.stderr)
             upgrade(engine)
         count = appeal_count(engine)
-        with engine.connect() as conn:
-            ensure_demo = wants_demo_users(target, info(conn))
         if count == 0 and target.is_default:
             print("First start: generating the demo data of ЦУР НСО (about a minute)…", file=sys.stderr)
             result = seed_database(engine, Scenario(), progress=text_progress())
@@ -41,6 +39,8 @@ def main() -> int:
                   f"`python -m seed --db URL` (demo) or an import.", file=sys.stderr)
         else:
             print(f"Database {mask_url(target.url)}: {count:,} appeals.", file=sys.stderr)
+        with engine.connect() as conn:
+            ensure_demo = wants_demo_users(target, info(conn))
         if ensure_demo:  # the embedded demo database only: never for a PostgreSQL URL
             with engine.begin() as conn:
                 if ensure_demo_users(conn):

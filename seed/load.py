@@ -36,8 +36,9 @@ class SeedResult:
         return (self.appeals + self.events) / self.seconds if self.seconds else 0.0
 
 
-def text_progress(stream=sys.stderr, width: int = 30) -> Progress:
+def text_progress(stream=None, width: int = 30) -> Progress:
     """A one-line progress bar on a terminal (plain lines when not a terminal)."""
+    stream = stream or sys.stderr
     tty = stream.isatty()
     last = [-1]
 

@@ -303,3 +303,21 @@ def test_exports_are_audited(small_sqlite, tmp_path):
     with engine.connect() as c:
         row = c.execute(text("select username, action, target, details from audit_log where action = 'export'")).first()
     assert row[0] == "boss" and row[2] == "topics.csv" and '"from": "2021-02-01"' in row[3]
+
+
+def test_bootstrap_seeds_and_creates_demo_users_once(tmp_path, monkeypatch, capsys):
+    """`make run`'s first step on the embedded default: migrate, seed with a progress bar, demo users."""
+    import seed.bootstrap as bootstrap
+    from queries.config import DatabaseTarget
+    from seed.generator import Scenario
+    url = f"sqlite:///{tmp_path / 'appeals.sqlite'}"
+    monkeypatch.setattr(bootstrap, "resolve_admin_database", lambda: DatabaseTarget(url, "default"))
+    monkeypatch.setattr(bootstrap, "Scenario", lambda: Scenario(as_of=dt.datetime(2020, 12, 20, tzinfo=dt.timezone.utc), scale=0.2))
+    assert bootstrap.main() == 0
+    err = capsys.readouterr().err
+    assert "First start" in err and "100%" in err and "Demo users created" in err
+    with make_engine(url).connect() as c:
+        assert authenticate(c, "head-berdsk", "demo") == Viewer("head-berdsk", "head", (BERDSK,))
+    assert bootstrap.main() == 0  # a second start: nothing seeded, nobody created
+    err = capsys.readouterr().err
+    assert "First start" not in err and "Demo users created" not in err
