@@ -1,8 +1,9 @@
-"""python -m bench: every benchmark in turn (seeding, then import). Each prints its own table."""
+"""python -m bench: every benchmark in turn (seeding, import, page data). Each prints its own table."""
 import sys
 
-from bench import importer, seed
+from bench import importer, pages, seed
 
-code = seed.main(sys.argv[1:])
+code = seed.main([])
 code = code or importer.main([])
+code = code or pages.main([])
 sys.exit(code)
