@@ -114,8 +114,9 @@ def escalations(url: str, viewer: Viewer, filters: Filters) -> pd.DataFrame:
 
 
 @st.cache_data(ttl=60, max_entries=256, show_spinner=False)
-def case_page(url: str, viewer: Viewer, filters: Filters, at: dt.datetime, query: str, sort: str, page: int) -> tuple[pd.DataFrame, int]:
-    return _read(cases.case_list, filters, viewer, at, query, sort, page)
+def case_page(url: str, viewer: Viewer, filters: Filters, at: dt.datetime, query: str, sort: str, page: int,
+              after: tuple[str, int] | None = None) -> tuple[pd.DataFrame, int]:
+    return _read(cases.case_list, filters, viewer, at, query, sort, page, after=after)
 
 
 @st.cache_data(ttl=60, max_entries=256, show_spinner=False)

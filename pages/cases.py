@@ -8,7 +8,7 @@ from dashboard import auth, data, fmt, ui
 from dashboard.i18n import t
 from dashboard.shell import context, page_header
 from dashboard.urlstate import to_params
-from queries.cases import PAGE_SIZE, SORTS
+from queries.cases import COUNT_CAP, KEYSET, PAGE_SIZE, SORTS
 
 ctx = context()
 f = ctx.filters
@@ -68,13 +68,23 @@ if raw_id is not None:
     st.warning(t("filters.invalid", param="id", value=raw_id))
 
 page_header(ctx, "cases")
-c1, c2, c3 = st.columns([3, 2, 1])
-query = c1.text_input(t("cases.search"), key="case_q")
+c1, c2 = st.columns([3, 2])
+query = c1.text_input(t("cases.search"), key="case_q", disabled=False,
+                      help=t("auth.scope.press") if ctx.viewer.masks_personal_data else None)
 sort = c2.selectbox(t("cases.sort"), list(SORTS), key="case_sort", format_func=lambda s: t(f"cases.sort.{s}"))
-page = int(c3.number_input(t("cases.page"), min_value=1, value=1, step=1, key="case_page"))
-rows, total = data.case_page(ctx.url, ctx.viewer, f, ctx.now, query or "", sort, page)
+# keyset pagination: a stack of cursors (the last row of each page shown), reset when the view changes
+view_key = (ctx.filters, query, sort)
+if st.session_state.get("case_view") != view_key:
+    st.session_state["case_view"] = view_key
+    st.session_state["case_cursors"] = []
+cursors = st.session_state["case_cursors"]
+page = len(cursors) + 1
+after = cursors[-1] if cursors and sort in KEYSET else None
+rows, total = data.case_page(ctx.url, ctx.viewer, f, ctx.now, query or "", sort, page, after)
 pages = max(1, math.ceil(total / PAGE_SIZE))
-st.caption(f"{t('cases.found', n=fmt.number(total))} · {t('cases.page')} {page} / {pages}")
+shown_total = t("cases.more_than", n=fmt.number(COUNT_CAP)) if total > COUNT_CAP else fmt.number(total)
+st.caption(f"{t('cases.found', n=shown_total)} · {t('cases.page')} {page} / "
+           f"{t('cases.more_than', n=fmt.number(pages - 1)) if total > COUNT_CAP else pages}")
 if total == 0:
     st.info(t("empty.period"))
     st.stop()
@@ -87,6 +97,14 @@ shown = pd.DataFrame({
     t("col.text"): rows["text"],
 })
 row = ui.table(shown, shown, "cases", t("cases.title"), ctx, "cases_table", height=600)
+b1, b2, _ = st.columns([1, 1, 4])
+if b1.button(t("cases.first"), disabled=page == 1, key="case_first"):
+    st.session_state["case_cursors"] = []
+    st.rerun()
+if b2.button(t("cases.next"), disabled=page * PAGE_SIZE >= total, key="case_next"):
+    last = rows.iloc[-1]
+    cursors.append((last["received_at"].isoformat(), int(last["id"])))
+    st.rerun()
 if row is not None:
     st.query_params["id"] = str(int(rows.iloc[row]["id"]))
     st.rerun()

@@ -20,6 +20,8 @@ SORTS = {
     "reach": "coalesce(a.reach, -1) desc, a.id desc",
 }
 PAGE_SIZE = 50
+COUNT_CAP = 100_000  # past this the list says "more than 100 000" instead of counting every row
+KEYSET = {"newest": ("<", "desc"), "oldest": (">", "asc")}  # sorts paged by (received_at, id)
 
 
 def _search(d, query: str | None, params: dict) -> str:
@@ -31,10 +33,8 @@ def _search(d, query: str | None, params: dict) -> str:
         params["q_id"] = int(digits)
         params["q_ext"] = q
         return " and (a.id = :q_id or a.external_id = :q_ext)"
-    escaped = q.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    params["q_text"] = f"%{escaped}%"
     params["q_ext"] = q
-    return f" and ({d.lower('a.text')} like :q_text escape '\\' or a.external_id = :q_ext)"
+    return f" and ({d.text_match('a.text', q, params)} or a.external_id = :q_ext)"
 
 
 def _masked(df: pd.DataFrame, viewer: Viewer) -> pd.DataFrame:
@@ -50,8 +50,12 @@ def _masked(df: pd.DataFrame, viewer: Viewer) -> pd.DataFrame:
 
 
 def case_list(conn: Connection, filters: Filters, viewer: Viewer, now: dt.datetime, query: str | None = None,
-              sort: str = "newest", page: int = 1, page_size: int = PAGE_SIZE) -> tuple[pd.DataFrame, int]:
-    """One page of cases (one row per appeal) and the total count.
+              sort: str = "newest", page: int = 1, page_size: int = PAGE_SIZE,
+              after: tuple[str, int] | None = None) -> tuple[pd.DataFrame, int]:
+    """One page of cases (one row per appeal) and the total count (capped at COUNT_CAP + 1).
+
+    `after` = (received_at ISO UTC, id) of the last row shown: keyset pagination for the
+    newest/oldest sorts (any depth costs the same); other sorts page by `page`.
 
     Columns: id, external_id, received_at, territory, topic, executor, source, status,
     response_due_at, first_response_at, closed_at, overdue (bool), text (first 300 characters).
@@ -62,8 +66,13 @@ def case_list(conn: Connection, filters: Filters, viewer: Viewer, now: dt.dateti
         cond += _search(d, query, params)
     elif query and query.strip().lstrip("№#").strip().isdigit():
         cond += _search(d, query, params)
-    total = int(run(conn, f"select count(*) as n from appeals a where {cond}", params)["n"].iloc[0])
+    total = int(run(conn, f"select count(*) as n from (select 1 from appeals a where {cond} limit {COUNT_CAP + 1}) c",
+                    params)["n"].iloc[0])
     params.update(now=d.ts_param(now), limit=int(page_size), offset=int(max(page - 1, 0) * page_size))
+    if after is not None and sort in KEYSET:
+        op = KEYSET[sort][0]
+        cond += f" and (a.received_at {op} :k_at or (a.received_at = :k_at and a.id {op} :k_id))"
+        params.update(k_at=d.ts_param(dt.datetime.fromisoformat(str(after[0]))), k_id=int(after[1]), offset=0)
     df = run(conn, f"""
 select a.id, a.external_id, a.received_at, m.name_ru as territory, t.name_ru as topic,
        o.name_ru as executor, a.source, a.status, a.response_due_at, a.first_response_at, a.closed_at,

@@ -3,11 +3,40 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import re
+from functools import lru_cache
 
 from sqlalchemy.engine import Connection
 
 TZ = "Asia/Novosibirsk"
 LOCAL_OFFSET = dt.timedelta(hours=7)  # Novosibirsk has had no DST since 2016
+
+
+@lru_cache(maxsize=1)
+def _stemmer():
+    import snowballstemmer
+    return snowballstemmer.stemmer("russian")
+
+
+WORD = re.compile(r"\w+")
+
+
+@lru_cache(maxsize=200_000)
+def _stem(word: str) -> str:
+    return _stemmer().stemWord(word)
+
+
+def query_stems(query: str) -> list[str]:
+    """The Snowball (Russian) stems of a query's words, as PostgreSQL's 'russian' configuration makes them."""
+    return [_stem(w) for w in WORD.findall(query.lower())]
+
+
+def _ru_match(text, stems) -> int:
+    """SQLite function: 1 when every stem occurs among the stems of the text's words."""
+    if not isinstance(text, str) or not stems:
+        return 0
+    have = {_stem(w) for w in WORD.findall(text.lower())}
+    return int(all(s in have for s in stems.split()))
 
 
 class Dialect:
@@ -67,6 +96,27 @@ class Dialect:
             return f"percentile_cont({q}) within group (order by {expr})"
         return f"percentile_cont({expr}, {q})"
 
+    def text_match(self, col: str, query: str, params: dict) -> str:
+        """A condition: the text contains every word of `query`, in any grammatical form (Russian).
+
+        PostgreSQL: the 'russian' text-search configuration (GIN index ix_appeals_text_fts).
+        SQLite: each word's Snowball stem as a substring, so «пробка» finds «пробки».
+        """
+        if self.pg:
+            params["q_fts"] = query
+            return f"to_tsvector('russian', {col}) @@ plainto_tsquery('russian', :q_fts)"
+        stems = query_stems(query)
+        if not stems:
+            return "1=0"
+        conds = []
+        for i, stem in enumerate(stems):  # a cheap substring prefilter, then the exact word-form test
+            escaped = stem.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+            params[f"q_w{i}"] = f"%{escaped}%"
+            conds.append(f"{self.lower(col)} like :q_w{i} escape '\\'")
+        params["q_stems"] = " ".join(stems)
+        conds.append(f"ru_match({col}, :q_stems) = 1")
+        return "(" + " and ".join(conds) + ")"
+
     def lower(self, expr: str) -> str:
         """Unicode lower case (SQLite's own lower() folds ASCII only)."""
         return f"lower({expr})" if self.pg else f"ulower({expr})"
@@ -115,3 +165,4 @@ def _ulower(value):
 def register_sqlite_functions(dbapi_conn) -> None:
     dbapi_conn.create_aggregate("percentile_cont", 2, PercentileCont)
     dbapi_conn.create_function("ulower", 1, _ulower, deterministic=True)
+    dbapi_conn.create_function("ru_match", 2, _ru_match, deterministic=True)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from sqlalchemy import (
     BigInteger, Boolean, CheckConstraint, Column, Date, DateTime, Float, ForeignKey, Index, Integer,
-    MetaData, SmallInteger, Table, Text, false,
+    MetaData, SmallInteger, Table, Text, false, func, literal_column,
 )
 from sqlalchemy.dialects import sqlite
 
@@ -127,6 +127,9 @@ Index("ix_appeals_organization_received", appeals.c.organization_id, appeals.c.r
 Index("ix_appeals_source_received", appeals.c.source, appeals.c.received_at)
 Index("ix_appeals_escalated_to", appeals.c.escalated_to_id)
 Index("ix_appeals_open_due", appeals.c.status, appeals.c.response_due_at)
+# Full-text search with Russian morphology (PostgreSQL; SQLite matches stems, see dialect.text_match)
+Index("ix_appeals_text_fts", func.to_tsvector(literal_column("'russian'"), appeals.c.text),
+      postgresql_using="gin").ddl_if(dialect="postgresql")
 
 appeal_events = Table(
     "appeal_events", metadata,

@@ -110,3 +110,26 @@ def test_xlsx_export_has_filters_and_as_of_above_the_table():
     assert "Рейтинг" in flat and "01.01.2024 — 31.01.2024" in flat and "ВКонтакте" in flat
     assert any(isinstance(c, str) and "По состоянию на 01.02.2024 12:00" in c for c in flat)
     assert rows[-2][0] == "Поступило" and rows[-1][0] == 12345
+
+
+def test_text_search_understands_russian_word_forms(small_db):
+    """«пробка» finds «пробки» and «пробкой» on both databases; unrelated words find nothing."""
+    from queries.cases import case_list
+    from queries.filters import Filters
+    from .pagetools import ANALYST
+    from .conftest import SMALL_AS_OF
+    f = Filters(dt.date(2020, 11, 1), dt.date(2021, 4, 30))
+    with small_db.connect() as c:
+        texts = pd.read_sql(text("select id, text from appeals"), c)
+        import re
+        import snowballstemmer
+        stemmer = snowballstemmer.stemmer("russian")
+        stems = {i: set(stemmer.stemWords(re.findall(r"\w+", t.lower()))) for i, t in zip(texts["id"], texts["text"])}
+        expected = {i for i, s in stems.items() if "пробк" in s}
+        assert texts.loc[texts["id"].isin(expected), "text"].str.contains("пробки").any()
+        rows, total = case_list(c, f, ANALYST, SMALL_AS_OF, query="пробка", page_size=10_000)
+        assert expected and set(rows["id"]) == expected and total == len(expected)
+        rows, total = case_list(c, f, ANALYST, SMALL_AS_OF, query="Пробки светофор", page_size=10_000)
+        both = {i for i, s in stems.items() if "пробк" in s and "светофор" in s}
+        assert set(rows["id"]) == both
+        assert case_list(c, f, ANALYST, SMALL_AS_OF, query="зоопарк")[1] == 0
