@@ -40,6 +40,8 @@ M: dict[str, tuple[str, str]] = {
     "auth.scope.executor": ("Показаны только обращения и показатели вашей организации.",
                             "Only your organization's cases and figures are shown."),
     "auth.scope.press": ("Персональные данные в текстах скрыты.", "Personal data in texts is masked."),
+    "cases.search.press": ("Для пресс-службы поиск — только по номеру обращения (тексты скрыты).",
+                           "For the press office, search by appeal number only (texts are masked)."),
     "auth.denied": ("Эта страница недоступна для вашей роли.", "This page is not available to your role."),
     "nav.audit": ("Журнал", "Audit log"),
     "audit.title": ("Журнал доступа", "Audit log"),

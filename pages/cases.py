@@ -70,7 +70,7 @@ if raw_id is not None:
 page_header(ctx, "cases")
 c1, c2 = st.columns([3, 2])
 query = c1.text_input(t("cases.search"), key="case_q", disabled=False,
-                      help=t("auth.scope.press") if ctx.viewer.masks_personal_data else None)
+                      help=t("cases.search.press") if ctx.viewer.masks_personal_data else None)
 sort = c2.selectbox(t("cases.sort"), list(SORTS), key="case_sort", format_func=lambda s: t(f"cases.sort.{s}"))
 # keyset pagination: a stack of cursors (the last row of each page shown), reset when the view changes
 view_key = (ctx.filters, query, sort)
