@@ -112,9 +112,20 @@ def table(df: pd.DataFrame, export: pd.DataFrame | None, name: str, title: str, 
     state = st.dataframe(df, hide_index=True, key=key, on_select="rerun" if select else "ignore",
                          selection_mode="single-row", height=height, column_config=column_config)
     exports(export if export is not None else df, name, title, ctx, key)
-    if select and state and state.selection.rows:
-        return state.selection.rows[0]
-    return None
+    rows = tuple(state.selection.rows) if select and state else ()
+    return rows[0] if _new_selection(key, rows) else None
+
+
+def _new_selection(key: str, selection: tuple) -> bool:
+    """True once per new selection: a selection survives reruns, and acting on it again would loop."""
+    memo = f"_handled_{key}"
+    if not selection:
+        st.session_state.pop(memo, None)
+        return False
+    if st.session_state.get(memo) == selection:
+        return False
+    st.session_state[memo] = selection
+    return True
 
 
 def chart(fig: go.Figure, key: str, select: bool = True, height: int = 360):
@@ -127,9 +138,9 @@ def chart(fig: go.Figure, key: str, select: bool = True, height: int = 360):
     config = dict(PLOTLY_CONFIG, locale=get_lang())
     state = st.plotly_chart(fig, key=key, on_select="rerun" if select else "ignore",
                             selection_mode=("points",), config=config)
-    if select and state and state.selection and state.selection.points:
-        return list(state.selection.points)
-    return []
+    points = list(state.selection.points) if select and state and state.selection else []
+    signature = tuple(sorted(str(p.get("point_index", p)) + str(p.get("curve_number", "")) for p in points))
+    return points if _new_selection(key, signature) else []
 
 
 def go_to(ctx: Context, filters: Filters, page: str | None = None, extra: dict | None = None) -> None:
