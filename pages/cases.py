@@ -57,7 +57,8 @@ def show_card(appeal_id: int) -> None:
             note = f"  \n_{ev.note}_" if isinstance(ev.note, str) else ""
             st.markdown(f"**{fmt.local(ev.at)}** · {t(f'event.{ev.kind}')}{who}{note}")
     with right:
-        st.dataframe(pd.DataFrame(fields, columns=[t("col.name"), ""]), hide_index=True)
+        st.dataframe(pd.DataFrame(fields, columns=[t("col.name"), ""]), hide_index=True,
+                     height=(len(fields) + 1) * 35 + 3)  # every field visible, no inner scroll
 
 
 raw_id = st.query_params.get("id")
