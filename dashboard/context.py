@@ -32,7 +32,7 @@ class Context:
 
     def territory_name(self, key) -> str:
         df = self.territories
-        row = df[(df["code"] == key) | (df["id"] == key)] if not isinstance(key, str) else df[df["code"] == key]
+        row = df[df["code"] == key] if isinstance(key, str) else df[df["id"] == key]
         return str(row.iloc[0][self.name_col()]) if len(row) else str(key)
 
     def topic_name(self, key) -> str:

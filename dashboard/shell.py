@@ -4,6 +4,7 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
+import pandas as pd
 import streamlit as st
 from sqlalchemy.exc import DBAPIError, OperationalError, ProgrammingError
 
@@ -12,7 +13,7 @@ from dashboard.context import Context
 from dashboard.i18n import set_lang, t
 from dashboard.urlstate import PRESET_ORDER, Choices, parse, preset_of, preset_range, to_params
 from queries.config import ConfigError, mask_url
-from queries.filters import CENTRE_START, Filters
+from queries.filters import Filters
 from queries.schema import SOURCES
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -26,6 +27,7 @@ PAGES = [  # key, file, url path (a public contract), icon; the audit log is for
     ("methodology", "pages/methodology.py", "methodology", ":material/menu_book:"),
     ("audit", "pages/audit.py", "audit", ":material/policy:"),
 ]
+ICONS = {key: icon for key, _, _, icon in PAGES}
 PAGE_PARAMS = ("id",)  # owned by a page (the case card), kept beside the filters
 DB_ERRORS = (OperationalError, DBAPIError, ProgrammingError, ConfigError, ConnectionError)
 
@@ -73,8 +75,7 @@ def sidebar(ctx_lists, today: dt.date, lang: str) -> tuple[Filters, list[tuple[s
     if ss.get("_synced") != parsed.filters:
         _sync_widgets(parsed.filters, today)
     name = "name_en" if lang == "en" else "name_ru"
-    terr_names = {r.code: (("· " if r.parent_id == r.parent_id and r.parent_id is not None else "") + getattr(r, name))
-                  for r in territories.itertuples()}
+    terr_names = {r.code: ("· " if pd.notna(r.parent_id) else "") + getattr(r, name) for r in territories.itertuples()}
     topic_names = {r.code: (("· " if r.parent_code else "") + getattr(r, name)) for r in topics.itertuples()}
     exec_names = {int(r.id): (r.name_en if lang == "en" and isinstance(r.name_en, str) else r.name_ru)
                   for r in executors.itertuples()}
@@ -124,8 +125,7 @@ def navigation_links(pages: dict, params: dict, where, viewer) -> None:
         for key, page in pages.items():
             if key == "audit" and not viewer.sees_audit:
                 continue
-            st.page_link(page, label=t(f"nav.{key}"), icon=PAGES[[p[0] for p in PAGES].index(key)][3],
-                         query_params=params)
+            st.page_link(page, label=t(f"nav.{key}"), icon=ICONS[key], query_params=params)
         st.divider()
 
 
@@ -208,5 +208,3 @@ def page_header(ctx: Context, key: str) -> None:
           pstart=fmt.date(p.date_from), pend=fmt.date(p.date_to)),
     ]))
 
-
-__all__ = ["main", "context", "page_header", "CENTRE_START"]

@@ -80,18 +80,14 @@ def movers(group: str, names) -> pd.DataFrame:
 
 
 st.subheader(t("overview.movers"), help=t("overview.movers.help"))
-c1, c2 = st.columns(2)
-with c1:
-    st.markdown(f"**{t('overview.movers.territories')}**")
-    table, keys = movers("municipality", lambda k: ctx.territory_name(int(k)))
-    row = ui.table(table, None, "movers_territories", t("overview.movers"), ctx, "mv_terr")
-    if row is not None:
-        code = ctx.territories.set_index("id").loc[int(keys[row]), "code"]
-        ui.go_to(ctx, drill(f, "territory", code))
-with c2:
-    st.markdown(f"**{t('overview.movers.topics')}**")
-    table, keys = movers("topic", lambda k: ctx.topic_name(int(k)))
-    row = ui.table(table, None, "movers_topics", t("overview.movers"), ctx, "mv_topic")
-    if row is not None:
-        code = ctx.topics.set_index("id").loc[int(keys[row]), "code"]
-        ui.go_to(ctx, drill(f, "topic", code))
+MOVERS = [  # (kpi group, drill dimension, reference list, name of a key, title, widget key)
+    ("municipality", "territory", ctx.territories, ctx.territory_name, "overview.movers.territories", "mv_terr"),
+    ("topic", "topic", ctx.topics, ctx.topic_name, "overview.movers.topics", "mv_topic"),
+]
+for column, (group, dimension, ref, name_of, title, key) in zip(st.columns(2), MOVERS):
+    with column:
+        st.markdown(f"**{t(title)}**")
+        table, keys = movers(group, lambda k: name_of(int(k)))
+        row = ui.table(table, None, f"movers_{dimension}", t("overview.movers"), ctx, key)
+        if row is not None:
+            ui.go_to(ctx, drill(f, dimension, ref.set_index("id").loc[int(keys[row]), "code"]))

@@ -125,9 +125,6 @@ class Dialect:
         """Floor of a non-negative number."""
         return f"floor({expr})" if self.pg else f"cast({expr} as integer)"
 
-    def true(self) -> str:
-        return "true" if self.pg else "1"
-
 
 def dialect_of(conn: Connection) -> Dialect:
     return Dialect(conn.dialect.name)

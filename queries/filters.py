@@ -86,5 +86,5 @@ EXPANDING = ("f_terr", "f_topic", "f_source", "f_exec", "v_terr", "v_exec")
 def sql(statement: str, params: dict) -> TextClause:
     """A text() statement whose list parameters are bound as expanding IN lists."""
     clause = text(statement)
-    expanding = [bindparam(name, expanding=True) for name in params if name in EXPANDING or name.startswith("in_")]
+    expanding = [bindparam(name, expanding=True) for name in params if name in EXPANDING]
     return clause.bindparams(*expanding) if expanding else clause

@@ -26,6 +26,12 @@ GROUPS = {
 }
 
 
+# The additive columns of kpi_sql (NULL-free counts); the rest are medians, NULL when nothing to measure.
+COUNT_COLUMNS = ("received", "closed", "resolved", "open", "confirmed", "resolved_with_feedback", "false_closures",
+                 "satisfied", "rated", "escalated", "removed", "on_time", "late", "no_response_overdue",
+                 "overdue_now")
+
+
 def kpi_sql(d, cond: str, group: str | None) -> str:
     fr_hours = d.hours_between("a.received_at", "a.first_response_at")
     close_days = d.days_between("a.received_at", "a.closed_at")
@@ -74,12 +80,12 @@ def kpi_frame(conn: Connection, filters: Filters, viewer: Viewer, now: dt.dateti
     for col in df.columns:
         if col != "key":
             df[col] = pd.to_numeric(df[col], errors="coerce")
-    count_cols = [c for c in df.columns if c not in ("key",) and not c.startswith(("first_response_m", "first_response_p", "close_time", "time_before"))]
-    df[count_cols] = df[count_cols].fillna(0).astype("int64")
+    return with_shares(df)
+
+
+def with_shares(df: pd.DataFrame) -> pd.DataFrame:
+    """Counts as integers (0 where a group had no rows), on_time_base, then every share of metrics.py."""
+    cols = list(COUNT_COLUMNS)
+    df[cols] = df[cols].fillna(0).astype("int64")
     df["on_time_base"] = df["on_time"] + df["late"] + df["no_response_overdue"]
     return derive(df)
-
-
-def kpi_summary(conn: Connection, filters: Filters, viewer: Viewer, now: dt.datetime) -> pd.Series:
-    """One row of KPIs for the whole cohort."""
-    return kpi_frame(conn, filters, viewer, now).iloc[0]

@@ -13,7 +13,7 @@ from sqlalchemy.engine import Connection
 
 from queries import reference
 from queries.filters import Filters
-from queries.kpis import kpi_frame
+from queries.kpis import kpi_frame, with_shares
 from queries.metrics import SMALL_N, score
 from queries.viewer import Viewer
 
@@ -32,8 +32,8 @@ def rank(df: pd.DataFrame) -> pd.Series:
     return ranks
 
 
-def _territory_rows(conn: Connection, filters: Filters, viewer: Viewer, now: dt.datetime) -> pd.DataFrame:
-    terr = reference.territories(conn)
+def _territory_rows(conn: Connection, filters: Filters, viewer: Viewer, now: dt.datetime,
+                    terr: pd.DataFrame) -> pd.DataFrame:
     top = kpi_frame(conn, filters, viewer, now, "territory")
     top = top.merge(terr[terr["parent_id"].isna()], left_on="key", right_on="id")
     districts = kpi_frame(conn, filters, viewer, now, "municipality")
@@ -48,12 +48,8 @@ def _territory_rows(conn: Connection, filters: Filters, viewer: Viewer, now: dt.
 
 
 def _finish(rows: pd.DataFrame) -> pd.DataFrame:
-    from queries.metrics import derive
-    count_cols = [c for c in ("received", "closed", "resolved", "open", "confirmed", "resolved_with_feedback",
-                              "false_closures", "satisfied", "rated", "escalated", "removed", "on_time", "late",
-                              "no_response_overdue", "overdue_now", "on_time_base") if c in rows.columns]
-    rows[count_cols] = rows[count_cols].fillna(0).astype("int64")
-    rows = derive(rows)
+    """Shares again (territories without appeals were appended with NaN counts), score and rank."""
+    rows = with_shares(rows)
     rows["score"] = rows.apply(score, axis=1)
     rows["rank"] = rank(rows)
     return rows
@@ -65,8 +61,9 @@ def territory_league(conn: Connection, filters: Filters, viewer: Viewer, now: dt
     The territory filter is ignored here: a league compares every territory.
     """
     f = filters.narrowed(territories=())
-    cur = _finish(_territory_rows(conn, f, viewer, now))
-    prev = _finish(_territory_rows(conn, f.previous(), viewer, now))
+    terr = reference.territories(conn)
+    cur = _finish(_territory_rows(conn, f, viewer, now, terr))
+    prev = _finish(_territory_rows(conn, f.previous(), viewer, now, terr))
     return _with_change(cur, prev)
 
 

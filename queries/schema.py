@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from sqlalchemy import (
-    BigInteger, Boolean, CheckConstraint, Column, Date, DateTime, Float, ForeignKey, Index, Integer,
+    BigInteger, Boolean, CheckConstraint, Column, DateTime, Float, ForeignKey, Index, Integer,
     MetaData, SmallInteger, Table, Text, false, func, literal_column,
 )
 from sqlalchemy.dialects import sqlite
@@ -177,5 +177,3 @@ audit_log = Table(
 )
 Index("ix_audit_log_at", audit_log.c.at)
 
-FACT_TABLES = ("appeal_events", "appeals")
-REFERENCE_TABLES = ("organizations", "topics", "municipalities")

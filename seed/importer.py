@@ -12,8 +12,6 @@ import argparse
 import csv
 import datetime as dt
 import io
-import os
-import re
 import sys
 import time
 from dataclasses import dataclass, field
@@ -25,7 +23,7 @@ import pandas as pd
 from sqlalchemy import text
 from sqlalchemy.engine import Connection, Engine
 
-from queries.config import ConfigError, mask_url, resolve_admin_database
+from queries.config import ConfigError, resolve_admin_database
 from queries.db import check_connection, describe_failure
 from queries.migrate import upgrade
 from queries.schema import CLOSED_STATUSES, OPEN_STATUSES, SOURCES
@@ -400,8 +398,6 @@ def _stage_table(conn: Connection) -> None:
 def _load_stage(conn: Connection, stage: pd.DataFrame) -> None:
     if stage.empty:
         return
-    stage = stage.copy()
-    stage["reopened_count"] = stage["reopened_count"].astype(object)  # 0 is a value here, not NULL
     if conn.dialect.name == "sqlite":
         insert_sqlite(conn, "import_stage", STAGE_COLUMNS, stage)
     else:

@@ -106,7 +106,7 @@ def seed_database(engine: Engine, scenario: Scenario, *, replace: bool = False,
         }
         conn.execute(delete(schema.dataset_info))
         conn.execute(insert(schema.dataset_info), [{"key": k, "value": v} for k, v in info.items()])
-    if conn.dialect.name == "postgresql":
+    if engine.dialect.name == "postgresql":
         with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as c:
             c.execute(text("analyze appeals; analyze appeal_events"))
     else:

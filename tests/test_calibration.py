@@ -106,4 +106,4 @@ def test_2024_h1_social_by_category(db):
 
 
 def test_no_instagram_facebook_from_2022_03_21(db):
-    assert count(db, f"date(a.received_at, '+7 hours') >= '2022-03-21' and a.source in ('instagram', 'facebook')") == 0
+    assert count(db, "date(a.received_at, '+7 hours') >= '2022-03-21' and a.source in ('instagram', 'facebook')") == 0

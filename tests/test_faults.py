@@ -1,8 +1,18 @@
-"""Unreachable and empty databases: a clear message in Russian, no traceback, recovery."""
+"""Faults and bad input: unreachable, empty or vanishing databases; fuzzed URL parameters and filters."""
 import datetime as dt
+import socket
+import threading
 
+import pytest
+from hypothesis import HealthCheck, given, settings, strategies as st
+from sqlalchemy import text
+
+from queries.cases import case_list
+from queries.filters import Filters
+from queries.kpis import kpi_frame
 from queries.db import make_engine
 from queries.migrate import upgrade
+from queries.viewer import Viewer
 
 from .conftest import SMALL_AS_OF
 from .pagetools import run_page
@@ -32,19 +42,7 @@ def test_database_without_schema_says_so(tmp_path):
 
 
 # ---- PostgreSQL going away while the app is used, through a TCP proxy the test controls ----------
-import socket
-import threading
 
-import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
-from sqlalchemy import text
-
-from queries.filters import Filters
-from queries.cases import case_list
-from queries.kpis import kpi_frame
-from queries.viewer import Viewer
-
-from .pagetools import ANALYST
 
 
 class Proxy:
