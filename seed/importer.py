@@ -518,7 +518,7 @@ def _apply_changes(conn: Connection, pg: bool, now_p, cols: list[str]) -> int:
 
 def _insert_new(conn: Connection, cols: list[str]) -> int:
     """New appeals in received order, then their timelines from one joined temp table."""
-    empty = conn.execute(text("select count(*) from appeals")).scalar_one() == 0
+    empty = conn.execute(text("select 1 from appeals limit 1")).first() is None  # not a count of millions
     dropped = drop_fact_indexes(conn) if empty else []  # a first load: rebuild indexes once at the end
     conn.execute(text(f"""insert into appeals ({", ".join(cols)})
         select {", ".join("s." + c for c in cols)} from import_stage s join import_match x on x.line = s.line

@@ -27,6 +27,17 @@ PARAMS = {"from": "2021-02-01", "to": "2021-03-31"}
 PHONE = re.compile(r"8-913-\d{3}-\d{2}-\d{2}")
 
 
+def writable_copy(small_sqlite, tmp_path):
+    """A private copy of the small SQLite database (tests here write users and audit rows)."""
+    import shutil
+    copy = tmp_path / "copy.sqlite"
+    shutil.copy(small_sqlite.url.database, copy)
+    url = f"sqlite:///{copy}"
+    engine = make_engine(url)
+    upgrade(engine)
+    return url, engine
+
+
 @pytest.fixture
 def db(small_db):
     return small_db, small_db.url.render_as_string(hide_password=False)
@@ -194,12 +205,7 @@ def test_users_and_hashing(tmp_path):
 
 
 def test_sign_in_form_and_audit_log(small_sqlite, tmp_path):
-    import shutil
-    copy = tmp_path / "audit.sqlite"
-    shutil.copy(small_sqlite.url.database, copy)
-    url = f"sqlite:///{copy}"
-    engine = make_engine(url)
-    upgrade(engine)
+    url, engine = writable_copy(small_sqlite, tmp_path)
     with engine.begin() as c:
         add_user(c, "boss", "pw-boss", "analyst")
         add_user(c, "reporter", "pw-rep", "press")
@@ -260,14 +266,9 @@ def test_read_only_database_role(small_postgres, pg_server):
 
 def test_four_demo_users_see_four_dashboards(small_sqlite, tmp_path):
     """minister, press, head-berdsk and minzdrav sign in with `demo` and get four different views."""
-    import shutil
-    copy = tmp_path / "demo.sqlite"
-    shutil.copy(small_sqlite.url.database, copy)
-    engine = make_engine(f"sqlite:///{copy}")
-    upgrade(engine)
+    url, engine = writable_copy(small_sqlite, tmp_path)
     with engine.begin() as c:
         ensure_demo_users(c)
-    url = f"sqlite:///{copy}"
     seen = {}
     for name in ("minister", "press", "head-berdsk", "minzdrav"):
         with engine.connect() as c:
@@ -291,12 +292,7 @@ def test_demo_users_only_for_the_embedded_demo_database():
 
 
 def test_exports_are_audited(small_sqlite, tmp_path):
-    import shutil
-    copy = tmp_path / "exp.sqlite"
-    shutil.copy(small_sqlite.url.database, copy)
-    url = f"sqlite:///{copy}"
-    engine = make_engine(url)
-    upgrade(engine)
+    url, engine = writable_copy(small_sqlite, tmp_path)
     at = run_page(url, SMALL_AS_OF, "pages/topics.py", viewer=Viewer("boss", "analyst"), **PARAMS)
     at.get("download_button")[0].click().run()
     with engine.connect() as c:
