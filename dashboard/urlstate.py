@@ -98,7 +98,7 @@ def parse(params: Mapping, choices: Choices, today: dt.date) -> Parsed:
                 continue
             value: str | int | None = item
             if attr == "executors":
-                value = int(item) if item.isdigit() else None
+                value = int(item) if item.isdecimal() else None
             if value is not None and value in allowed:
                 good.append(value)
             else:

@@ -63,7 +63,7 @@ def show_card(appeal_id: int) -> None:
 
 raw_id = st.query_params.get("id")
 if raw_id is not None:
-    if raw_id.isdigit():
+    if raw_id.isdecimal():
         show_card(int(raw_id))
         st.stop()
     st.warning(t("filters.invalid", param="id", value=raw_id))

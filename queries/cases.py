@@ -29,7 +29,7 @@ def _search(d, query: str | None, params: dict) -> str:
         return ""
     q = query.strip()
     digits = q.lstrip("№#").strip()
-    if digits.isdigit():
+    if digits.isdecimal():
         params["q_id"] = int(digits)
         params["q_ext"] = q
         return " and (a.id = :q_id or a.external_id = :q_ext)"
@@ -64,7 +64,7 @@ def case_list(conn: Connection, filters: Filters, viewer: Viewer, now: dt.dateti
     cond, params = where(filters, d, viewer, "cases")
     if not viewer.masks_personal_data:  # the press searches masked texts only by id
         cond += _search(d, query, params)
-    elif query and query.strip().lstrip("№#").strip().isdigit():
+    elif query and query.strip().lstrip("№#").strip().isdecimal():
         cond += _search(d, query, params)
     total = int(run(conn, f"select count(*) as n from (select 1 from appeals a where {cond} limit {COUNT_CAP + 1}) c",
                     params)["n"].iloc[0])

@@ -129,7 +129,7 @@ def test_postgres_outage_and_recovery(small_postgres):
 # ---- fuzzing: URL parameters and filter values -------------------------------------------------
 NASTY = st.sampled_from([
     "'; drop table canary; --", "50708000') or 1=1 --", "%", "_", "\\", "\x00", "𝕏", "а" * 300, "1,2,3",
-    "50701000,50708000", "roads", "covid.vaccination", "vk", "2021-03-01", "9999-99-99", "-1", " ", "",
+    "50701000,50708000", "roads", "covid.vaccination", "vk", "2021-03-01", "9999-99-99", "-1", " ", "", "¹", "№²",
 ])
 VALUES = st.one_of(NASTY, st.text(max_size=40))
 
@@ -179,3 +179,13 @@ def test_url_parameters_fuzzed(canary, params, page):
                 codes = {r[0] for r in c.execute(text(f"""select m.code from appeals a join municipalities m
                     on m.id = a.municipality_id where a.id in ({",".join(str(int(i)) for i in ids)})"""))}
             assert codes <= {"50708000"}
+
+
+def test_superscript_digits_are_not_ids(small_db):
+    """'¹'.isdigit() is True but int('¹') fails: found by the fuzzer; ids must be decimal digits."""
+    f = Filters(dt.date(2021, 1, 1), dt.date(2021, 4, 30))
+    with small_db.connect() as c:
+        rows, total = case_list(c, f, Viewer("a", "analyst"), SMALL_AS_OF, query="¹")
+        assert total == len(rows) == 0
+    at = run_page(small_db.url.render_as_string(hide_password=False), SMALL_AS_OF, "pages/cases.py", id="²")
+    assert not at.exception and any("id" in w.value for w in at.warning)

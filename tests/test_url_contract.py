@@ -32,7 +32,7 @@ def test_defaults_are_the_last_30_days():
 
 @pytest.mark.parametrize("bad", [
     {"from": "2024-13-01"}, {"to": "yesterday"}, {"territory": "atlantis"}, {"topic": "roads.nope"},
-    {"source": "myspace"}, {"executor": "x1"}, {"executor": "999"}, {"lang": "de"},
+    {"source": "myspace"}, {"executor": "x1"}, {"executor": "999"}, {"executor": "¹"}, {"lang": "de"},
     {"from": "2024-02-01", "to": "2024-01-01"},
 ])
 def test_bad_values_fall_back_with_a_notice(bad):
