@@ -80,7 +80,8 @@ def where(filters: Filters, d: Dialect, viewer: Viewer, purpose: str = "aggregat
     return (" and ".join(conds) or "1=1"), params
 
 
-EXPANDING = ("f_terr", "f_topic", "f_source", "f_exec", "v_terr", "v_exec")
+EXPANDING = ("f_terr", "f_topic", "f_source", "f_exec", "v_terr", "v_exec",
+             "p_years", "p_months", "p_metrics", "r_days", "r_d", "r_m", "r_y")
 
 
 def sql(statement: str, params: dict) -> TextClause:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import numpy as np
 import pandas as pd
 from sqlalchemy.engine import Connection
 
@@ -32,34 +33,57 @@ COUNT_COLUMNS = ("received", "closed", "resolved", "open", "confirmed", "resolve
                  "overdue_now")
 
 
-def kpi_sql(d, cond: str, group: str | None) -> str:
+# Counts that do not depend on `now`: name → SQL over appeals `a` (the summary tables store these).
+FIXED_COUNTS = {
+    "received": "count(*)",
+    "closed": f"sum(case when a.status in {CLOSED} then 1 else 0 end)",
+    "resolved": "sum(case when a.status = 'resolved' then 1 else 0 end)",
+    "open": f"sum(case when a.status in {OPEN} then 1 else 0 end)",
+    "confirmed": "sum(case when a.status = 'resolved' and a.citizen_feedback = 'confirmed' then 1 else 0 end)",
+    "resolved_with_feedback":
+        "sum(case when a.status = 'resolved' and a.citizen_feedback is not null then 1 else 0 end)",
+    "false_closures": "sum(case when a.status = 'resolved' and (a.citizen_feedback = 'disputed'"
+                      " or a.reopened_count > 0) then 1 else 0 end)",
+    "satisfied": "sum(case when a.citizen_rating >= 4 then 1 else 0 end)",
+    "rated": "sum(case when a.citizen_rating is not null then 1 else 0 end)",
+    "escalated": "sum(case when a.escalated_at is not null then 1 else 0 end)",
+    "removed": "sum(case when a.id in (select appeal_id from appeal_events"
+               " where kind in ('comment_removed', 'author_blocked')) then 1 else 0 end)",
+    "on_time": "sum(case when a.first_response_at is not null"
+               " and a.first_response_at <= a.response_due_at then 1 else 0 end)",
+    "late": "sum(case when a.first_response_at is not null and a.first_response_at > a.response_due_at then 1 else 0 end)",
+}
+# ...and the two that do: unanswered appeals past their deadline at :now.
+NOW_COUNTS = {
+    "no_response_overdue": "sum(case when a.first_response_at is null and a.response_due_at < :now then 1 else 0 end)",
+    "overdue_now": f"sum(case when a.first_response_at is null and a.status in {OPEN}"
+                   " and a.response_due_at < :now then 1 else 0 end)",
+}
+
+
+def percentile_sql(d, names=None) -> dict[str, str]:
+    """The medians and percentiles of a cohort: name → SQL aggregate over appeals `a`."""
     fr_hours = d.hours_between("a.received_at", "a.first_response_at")
     close_days = d.days_between("a.received_at", "a.closed_at")
+    out = {
+        "first_response_median": d.percentile("a.first_response_work_hours", 0.5),
+        "first_response_p90": d.percentile("a.first_response_work_hours", 0.9),
+        "first_response_median_calendar": d.percentile(fr_hours, 0.5),
+        "close_time_median": d.percentile(f"case when a.status in {CLOSED} then {close_days} end", 0.5),
+        "time_before_escalation": d.percentile("a.escalation_work_hours", 0.5),
+    }
+    return {k: v for k, v in out.items() if names is None or k in names}
+
+
+def kpi_sql(d, cond: str, group: str | None) -> str:
+    """The plain approach: every KPI by one GROUP BY over appeals (the baseline of the summaries)."""
     key = f"{GROUPS[group]} as key, " if group else ""
     group_by = f" group by {GROUPS[group]}" if group else ""
+    exprs = {**FIXED_COUNTS, **NOW_COUNTS, **percentile_sql(d)}
+    columns = ",\n  ".join(f"{expr} as {name}" for name, expr in exprs.items())
     return f"""
 select {key}
-  count(*) as received,
-  sum(case when a.status in {CLOSED} then 1 else 0 end) as closed,
-  sum(case when a.status = 'resolved' then 1 else 0 end) as resolved,
-  sum(case when a.status in {OPEN} then 1 else 0 end) as open,
-  sum(case when a.status = 'resolved' and a.citizen_feedback = 'confirmed' then 1 else 0 end) as confirmed,
-  sum(case when a.status = 'resolved' and a.citizen_feedback is not null then 1 else 0 end) as resolved_with_feedback,
-  sum(case when a.status = 'resolved' and (a.citizen_feedback = 'disputed' or a.reopened_count > 0) then 1 else 0 end) as false_closures,
-  sum(case when a.citizen_rating >= 4 then 1 else 0 end) as satisfied,
-  sum(case when a.citizen_rating is not null then 1 else 0 end) as rated,
-  sum(case when a.escalated_at is not null then 1 else 0 end) as escalated,
-  sum(case when a.id in (select appeal_id from appeal_events where kind in ('comment_removed', 'author_blocked'))
-      then 1 else 0 end) as removed,
-  sum(case when a.first_response_at is not null and a.first_response_at <= a.response_due_at then 1 else 0 end) as on_time,
-  sum(case when a.first_response_at is not null and a.first_response_at > a.response_due_at then 1 else 0 end) as late,
-  sum(case when a.first_response_at is null and a.response_due_at < :now then 1 else 0 end) as no_response_overdue,
-  sum(case when a.first_response_at is null and a.status in {OPEN} and a.response_due_at < :now then 1 else 0 end) as overdue_now,
-  {d.percentile("a.first_response_work_hours", 0.5)} as first_response_median,
-  {d.percentile("a.first_response_work_hours", 0.9)} as first_response_p90,
-  {d.percentile(fr_hours, 0.5)} as first_response_median_calendar,
-  {d.percentile(f"case when a.status in {CLOSED} then {close_days} end", 0.5)} as close_time_median,
-  {d.percentile("a.escalation_work_hours", 0.5)} as time_before_escalation
+  {columns}
 from appeals a
   join municipalities m on m.id = a.municipality_id
   join topics t on t.id = a.topic_id
@@ -67,20 +91,72 @@ where {cond}{group_by}
 """
 
 
-def kpi_frame(conn: Connection, filters: Filters, viewer: Viewer, now: dt.datetime, group: str | None = None) -> pd.DataFrame:
+def kpi_frame(conn: Connection, filters: Filters, viewer: Viewer, now: dt.datetime, group: str | None = None,
+              *, raw: bool = False) -> pd.DataFrame:
     """KPIs of the filtered cohort; with `group`, one row per group value in column `key`.
 
     Columns: the counts above, medians in working hours (first response, escalation) and
     calendar days (closing), then every share of metrics.py with its `_n` and `_low` columns.
+    A grouped frame carries the first-response median and 90th percentile only.
+    Read from the summary tables when they are built (see queries.summary); `raw=True` reads
+    the appeals table with one GROUP BY (the plain approach, kept as the reference).
     """
-    d = dialect_of(conn)
-    cond, params = where(filters, d, viewer)
-    params["now"] = d.ts_param(now)
-    df = run(conn, kpi_sql(d, cond, group), params)
+    from queries import summary
+
+    if raw or not summary.usable(conn, viewer):
+        d = dialect_of(conn)
+        cond, params = where(filters, d, viewer)
+        params["now"] = d.ts_param(now)
+        df = run(conn, kpi_sql(d, cond, group), params)
+        if group:
+            df = df.drop(columns=[c for c in percentile_sql(d) if c not in GROUPED_PERCENTILES])
+    else:
+        df = _from_summaries(conn, filters, viewer, now, group)
     for col in df.columns:
         if col != "key":
             df[col] = pd.to_numeric(df[col], errors="coerce")
     return with_shares(df)
+
+
+GROUPED_PERCENTILES = ("first_response_median", "first_response_p90")
+
+
+def _from_summaries(conn: Connection, filters: Filters, viewer: Viewer, now: dt.datetime,
+                    group: str | None) -> pd.DataFrame:
+    from queries import summary
+
+    df = summary.counts(conn, filters, viewer, group)
+    for col in summary.COUNT_NAMES:
+        df[col] = pd.to_numeric(df[col]).fillna(0).astype("int64")
+    pend = summary.pending(conn, filters, viewer, now, group)
+    if group:
+        df = df.merge(pend, on="key", how="left")
+    else:
+        df[["pending", "pending_open"]] = pend[["pending", "pending_open"]].to_numpy()
+    pend_cols = df[["pending", "pending_open"]].apply(pd.to_numeric).fillna(0).astype("int64")
+    df["no_response_overdue"] = df["no_response"] - pend_cols["pending"]
+    df["overdue_now"] = df["no_response_open"] - pend_cols["pending_open"]
+    df = df.drop(columns=["no_response", "no_response_open", "pending", "pending_open"])
+    wanted = list(GROUPED_PERCENTILES) if group else list(summary.PERCENTILES)
+    if summary.has_histogram(filters, group):
+        metrics = {summary.PERCENTILES[c][0] for c in wanted}
+        hist = summary.histogram(conn, filters, viewer, group, metrics)
+        pct = summary.hist_percentiles(hist, wanted, bool(group))
+    else:  # two or more dimensions: no histogram is kept; the filters narrow the appeals read
+        d = dialect_of(conn)
+        cond, params = where(filters, d, viewer)
+        exprs = percentile_sql(d, wanted)
+        key = f"{GROUPS[group]} as key, " if group else ""
+        pct = run(conn, f"""
+select {key}{', '.join(f'{e} as {n}' for n, e in exprs.items())}
+from appeals a join municipalities m on m.id = a.municipality_id join topics t on t.id = a.topic_id
+where {cond}{' group by ' + GROUPS[group] if group else ''}""", params)
+    if group:
+        df = df.merge(pct, on="key", how="left")
+    else:
+        for col in wanted:
+            df[col] = pct[col].to_numpy() if len(pct) else np.nan
+    return df
 
 
 def with_shares(df: pd.DataFrame) -> pd.DataFrame:

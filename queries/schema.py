@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from sqlalchemy import (
-    BigInteger, Boolean, CheckConstraint, Column, DateTime, Float, ForeignKey, Index, Integer,
+    BigInteger, Boolean, CheckConstraint, Column, Date, DateTime, Float, ForeignKey, Index, Integer,
     MetaData, SmallInteger, Table, Text, false, func, literal_column,
 )
 from sqlalchemy.dialects import sqlite
@@ -177,3 +177,49 @@ audit_log = Table(
 )
 Index("ix_audit_log_at", audit_log.c.at)
 
+
+# Unanswered appeals by deadline: the now-dependent part of the on-time and overdue counts.
+Index("ix_appeals_unanswered_due", appeals.c.response_due_at,
+      sqlite_where=appeals.c.first_response_at.is_(None), postgresql_where=appeals.c.first_response_at.is_(None))
+
+# Summary tables (pre-aggregations), maintained by queries.summary. One row per cell: a node of the
+# dimension lattice (`dims`, a bit mask of municipality 1, topic 2, source 4, organization 8; a
+# dimension not in the node holds 0 or ''), a grain (d, m, y) and its period (the first local day).
+AGG_COUNT_COLUMNS = ("received", "closed", "resolved", "open", "confirmed", "resolved_with_feedback",
+                     "false_closures", "satisfied", "rated", "escalated", "removed", "on_time", "late",
+                     "no_response", "no_response_open")
+
+
+def _cell_key(*head: Column) -> list[Column]:
+    return [*head,
+            Column("grain", Text, primary_key=True),
+            Column("period", Date, primary_key=True),
+            Column("municipality_id", Integer, primary_key=True),
+            Column("topic_id", Integer, primary_key=True),
+            Column("source", Text, primary_key=True),
+            Column("organization_id", Integer, primary_key=True)]
+
+
+agg_counts = Table(
+    "agg_counts", metadata,
+    *_cell_key(Column("dims", SmallInteger, primary_key=True)),
+    *[Column(name, Integer, nullable=False) for name in AGG_COUNT_COLUMNS],
+    sqlite_with_rowid=False,
+)
+# appeals closed per local day of closing (the closing flow of the trend charts)
+agg_closed = Table(
+    "agg_closed", metadata,
+    *_cell_key(Column("dims", SmallInteger, primary_key=True)),
+    Column("closed", Integer, nullable=False),
+    sqlite_with_rowid=False,
+)
+# time histograms: metric 1 first response (working hours), 2 first response (calendar hours),
+# 3 closing (calendar hours), 4 before escalation (working hours); bucket per queries.summary.BUCKETS
+agg_hist = Table(
+    "agg_hist", metadata,
+    *_cell_key(Column("dims", SmallInteger, primary_key=True), Column("metric", SmallInteger, primary_key=True)),
+    Column("urgent", SmallInteger, primary_key=True),
+    Column("bucket", SmallInteger, primary_key=True),
+    Column("n", Integer, nullable=False),
+    sqlite_with_rowid=False,
+)
