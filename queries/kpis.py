@@ -33,26 +33,26 @@ COUNT_COLUMNS = ("received", "closed", "resolved", "open", "confirmed", "resolve
                  "overdue_now")
 
 
-# Counts that do not depend on `now`: name → SQL over appeals `a` (the summary tables store these).
-FIXED_COUNTS = {
-    "received": "count(*)",
-    "closed": f"sum(case when a.status in {CLOSED} then 1 else 0 end)",
-    "resolved": "sum(case when a.status = 'resolved' then 1 else 0 end)",
-    "open": f"sum(case when a.status in {OPEN} then 1 else 0 end)",
-    "confirmed": "sum(case when a.status = 'resolved' and a.citizen_feedback = 'confirmed' then 1 else 0 end)",
-    "resolved_with_feedback":
-        "sum(case when a.status = 'resolved' and a.citizen_feedback is not null then 1 else 0 end)",
-    "false_closures": "sum(case when a.status = 'resolved' and (a.citizen_feedback = 'disputed'"
-                      " or a.reopened_count > 0) then 1 else 0 end)",
-    "satisfied": "sum(case when a.citizen_rating >= 4 then 1 else 0 end)",
-    "rated": "sum(case when a.citizen_rating is not null then 1 else 0 end)",
-    "escalated": "sum(case when a.escalated_at is not null then 1 else 0 end)",
-    "removed": "sum(case when a.id in (select appeal_id from appeal_events"
-               " where kind in ('comment_removed', 'author_blocked')) then 1 else 0 end)",
-    "on_time": "sum(case when a.first_response_at is not null"
-               " and a.first_response_at <= a.response_due_at then 1 else 0 end)",
-    "late": "sum(case when a.first_response_at is not null and a.first_response_at > a.response_due_at then 1 else 0 end)",
+# Counts that do not depend on `now`, each as a per-appeal 0/1 flag over appeals `a`; a count is the
+# flag's sum (the summary tables store these sums).
+ROW_FLAGS = {
+    "received": "1",
+    "closed": f"case when a.status in {CLOSED} then 1 else 0 end",
+    "resolved": "case when a.status = 'resolved' then 1 else 0 end",
+    "open": f"case when a.status in {OPEN} then 1 else 0 end",
+    "confirmed": "case when a.status = 'resolved' and a.citizen_feedback = 'confirmed' then 1 else 0 end",
+    "resolved_with_feedback": "case when a.status = 'resolved' and a.citizen_feedback is not null then 1 else 0 end",
+    "false_closures": "case when a.status = 'resolved' and (a.citizen_feedback = 'disputed'"
+                      " or a.reopened_count > 0) then 1 else 0 end",
+    "satisfied": "case when a.citizen_rating >= 4 then 1 else 0 end",
+    "rated": "case when a.citizen_rating is not null then 1 else 0 end",
+    "escalated": "case when a.escalated_at is not null then 1 else 0 end",
+    "removed": "case when a.id in (select appeal_id from appeal_events"
+               " where kind in ('comment_removed', 'author_blocked')) then 1 else 0 end",
+    "on_time": "case when a.first_response_at is not null and a.first_response_at <= a.response_due_at then 1 else 0 end",
+    "late": "case when a.first_response_at is not null and a.first_response_at > a.response_due_at then 1 else 0 end",
 }
+FIXED_COUNTS = {name: "count(*)" if flag == "1" else f"sum({flag})" for name, flag in ROW_FLAGS.items()}
 # ...and the two that do: unanswered appeals past their deadline at :now.
 NOW_COUNTS = {
     "no_response_overdue": "sum(case when a.first_response_at is null and a.response_due_at < :now then 1 else 0 end)",

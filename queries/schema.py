@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from sqlalchemy import (
-    BigInteger, Boolean, CheckConstraint, Column, Date, DateTime, Float, ForeignKey, Index, Integer,
+    BigInteger, Boolean, CheckConstraint, Column, Date, DateTime, Float, ForeignKey, Index, Integer, LargeBinary,
     MetaData, SmallInteger, Table, Text, false, func, literal_column,
 )
 from sqlalchemy.dialects import sqlite
@@ -213,13 +213,15 @@ agg_closed = Table(
     Column("closed", Integer, nullable=False),
     sqlite_with_rowid=False,
 )
-# time histograms: metric 1 first response (working hours), 2 first response (calendar hours),
-# 3 closing (calendar hours), 4 before escalation (working hours); bucket per queries.summary.BUCKETS
+# time histograms, one per cell, metric and urgency: metric 1 first response (working hours), 2 first
+# response (calendar hours), 3 closing (calendar hours), 4 before escalation (working hours). `hist`
+# holds the non-empty buckets (queries.summary.SEGMENTS) as little-endian uint16 bucket numbers
+# followed by uint32 counts; `n` is their total.
 agg_hist = Table(
     "agg_hist", metadata,
     *_cell_key(Column("dims", SmallInteger, primary_key=True), Column("metric", SmallInteger, primary_key=True)),
     Column("urgent", SmallInteger, primary_key=True),
-    Column("bucket", SmallInteger, primary_key=True),
     Column("n", Integer, nullable=False),
+    Column("hist", LargeBinary, nullable=False),
     sqlite_with_rowid=False,
 )

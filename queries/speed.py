@@ -3,9 +3,11 @@ from __future__ import annotations
 
 import datetime as dt
 
+import numpy as np
 import pandas as pd
 from sqlalchemy.engine import Connection
 
+from queries import summary
 from queries.dialect import dialect_of
 from queries.filters import Filters, where
 from queries.run import run
@@ -14,8 +16,14 @@ from queries.viewer import Viewer
 MAX_BIN = 24  # the last bin holds 24 working hours and more
 
 
-def response_histogram(conn: Connection, filters: Filters, viewer: Viewer) -> pd.DataFrame:
+def response_histogram(conn: Connection, filters: Filters, viewer: Viewer, *, raw: bool = False) -> pd.DataFrame:
     """One row per whole working hour to first response (0..24, 24 = 24+): bin, urgent, appeals."""
+    if not raw and summary.usable(conn, viewer) and summary.has_histogram(filters, None):
+        h = summary.histogram(conn, filters, viewer, None, [1], by_urgency=True)
+        h["bin"] = np.minimum(np.floor(summary.BUCKET_LOWER[pd.to_numeric(h["bucket"]).astype(int)]), MAX_BIN)
+        df = (h.assign(appeals=pd.to_numeric(h["n"]), urgent=pd.to_numeric(h["urgent"]))
+              .groupby(["bin", "urgent"], as_index=False)["appeals"].sum())
+        return _typed_histogram(df)
     d = dialect_of(conn)
     cond, params = where(filters, d, viewer)
     x = "a.first_response_work_hours"
@@ -25,10 +33,14 @@ select case when {x} >= {MAX_BIN} then {MAX_BIN} else {d.floor(x)} end as bin,
 from appeals a join topics t on t.id = a.topic_id
 where {cond} and {x} is not null
 group by 1, 2 order by 1, 2""", params)
+    return _typed_histogram(df)
+
+
+def _typed_histogram(df: pd.DataFrame) -> pd.DataFrame:
     df["bin"] = pd.to_numeric(df["bin"]).astype(int)
     df["urgent"] = df["urgent"].astype(bool)
     df["appeals"] = pd.to_numeric(df["appeals"]).astype("int64")
-    return df
+    return df.sort_values(["bin", "urgent"]).reset_index(drop=True)
 
 
 def overdue_now(conn: Connection, filters: Filters, viewer: Viewer, now: dt.datetime, limit: int = 1000) -> pd.DataFrame:

@@ -23,6 +23,8 @@ own transaction, so the summaries always match the appeals they were committed w
 from __future__ import annotations
 
 import argparse
+import contextlib
+import contextvars
 import datetime as dt
 import sys
 import time
@@ -34,6 +36,7 @@ import pandas as pd
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
+from queries import schema
 from queries.dialect import Dialect, dialect_of
 from queries.filters import Filters, where
 from queries.kpis import CLOSED, FIXED_COUNTS, OPEN
@@ -44,7 +47,14 @@ DIMS = {"municipality_id": 1, "topic_id": 2, "source": 4, "organization_id": 8}
 EMPTY = {"municipality_id": "0", "topic_id": "0", "source": "''", "organization_id": "0"}
 FULL = 15
 NODES = sorted(range(16), key=lambda n: (-bin(n).count("1"), n))  # finest first: parents before children
-HIST_NODES = (0, 1, 2, 4, 8)
+# Three-dimension nodes are not stored: a query that needs one reads the finest node, which is
+# not much larger. Day cells only for the nodes of at most one dimension; a query on a finer
+# node reads the days at the edges of its period from the appeals (its filters narrow them).
+STORED_NODES = tuple(n for n in NODES if bin(n).count("1") != 3)
+DAY_NODES = (0, 1, 2, 4, 8)
+# Histograms: by month and year for the nodes of at most one dimension, by day for the empty node
+# only (a day histogram per territory would hold about as many rows as there are appeals).
+HIST_NODES = DAY_NODES
 GRAINS = ("d", "m", "y")
 COUNT_NAMES = (*FIXED_COUNTS, "no_response", "no_response_open")
 GROUP_DIM = {"territory": 1, "municipality": 1, "topic": 2, "category": 2, "source": 4, "executor": 8}
@@ -78,13 +88,7 @@ def _bucket_table() -> tuple[np.ndarray, np.ndarray]:
 BUCKET_LOWER, BUCKET_WIDTH = _bucket_table()  # hours, indexed by bucket
 OVERFLOW = len(BUCKET_LOWER) - 1
 
-# metric → (SQL value in hours over appeals a, the KPI columns it answers and their quantiles)
-HIST_METRICS = {
-    1: "a.first_response_work_hours",
-    2: None,  # first response, calendar hours (dialect-specific, see _metric_values)
-    3: None,  # closing, calendar hours
-    4: "a.escalation_work_hours",
-}
+HIST_METRICS = (1, 2, 3, 4)  # SQL in _metric_values and _read_sql
 PERCENTILES = {  # KPI column → (metric, quantile, divisor)
     "first_response_median": (1, 0.5, 1.0),
     "first_response_p90": (1, 0.9, 1.0),
@@ -180,11 +184,21 @@ STATE_KEY = "summaries"
 
 
 def is_ready(conn: Connection) -> bool:
-    try:
-        row = conn.execute(text("select value from dataset_info where key = :k"), {"k": STATE_KEY}).first()
-    except Exception:  # noqa: BLE001 - a database without the table has no summaries
-        return False
+    row = conn.execute(text("select value from dataset_info where key = :k"), {"k": STATE_KEY}).first()
     return bool(row) and row[0] == "ready"
+
+
+_DISABLED: contextvars.ContextVar[bool] = contextvars.ContextVar("summaries_disabled", default=False)
+
+
+@contextlib.contextmanager
+def disabled():
+    """Within this block every query reads the appeals table (the benchmark's baseline)."""
+    token = _DISABLED.set(True)
+    try:
+        yield
+    finally:
+        _DISABLED.reset(token)
 
 
 def usable(conn: Connection, viewer: Viewer) -> bool:
@@ -193,7 +207,7 @@ def usable(conn: Connection, viewer: Viewer) -> bool:
     An executor sees appeals assigned *or escalated* to it; escalation is not a summary dimension,
     so an executor's figures are read from the appeals (they are few).
     """
-    return viewer.role != "executor" and is_ready(conn)
+    return not _DISABLED.get() and viewer.role != "executor" and is_ready(conn)
 
 
 def _set_state(conn: Connection, value: str) -> None:
@@ -202,6 +216,15 @@ def _set_state(conn: Connection, value: str) -> None:
 
 
 # ---------------------------------------------------------------------------------------------- building
+#
+# The cells are computed in pandas from one narrow read of the appeals per month (each row's
+# flags packed into one integer), and written in primary-key order: SQLite's GROUP BY over a
+# million rows, once per node, took minutes; this takes seconds, with the same code for both.
+
+DIM_COLUMNS = ["municipality_id", "topic_id", "source", "organization_id"]
+KEY = ["grain", "period", *DIM_COLUMNS]
+FLAG_NAMES = [n for n in COUNT_NAMES if n != "received"]
+
 
 def _trunc(d: Dialect, col: str, grain: str) -> str:
     if grain == "m":
@@ -209,92 +232,8 @@ def _trunc(d: Dialect, col: str, grain: str) -> str:
     return f"date_trunc('year', {col}::timestamp)::date" if d.pg else f"strftime('%Y-01-01', {col})"
 
 
-def _dim_select(node: int, alias: str) -> str:
-    return ", ".join(f"{alias}.{c}" if node & bit else EMPTY[c] for c, bit in DIMS.items())
-
-
-def _dim_group(node: int, alias: str) -> str:
-    return "".join(f", {alias}.{c}" for c, bit in DIMS.items() if node & bit)
-
-
-KEY_COLUMNS = "grain, period, municipality_id, topic_id, source, organization_id"
-
-
-def _days_cond(d: Dialect, col: str, days: list[dt.date] | None, params: dict) -> str:
-    """Rows of `col`'s local day in `days` (all rows when None), using the column's index range."""
-    if days is None:
-        return f"{col} is not null"
-    lo = dt.datetime.combine(min(days), dt.time(), dt.timezone.utc) - dt.timedelta(hours=7)
-    hi = dt.datetime.combine(max(days) + dt.timedelta(days=1), dt.time(), dt.timezone.utc) - dt.timedelta(hours=7)
-    params.update(r_lo=d.ts_param(lo), r_hi=d.ts_param(hi), r_days=[_date(d, x) for x in days])
-    return f"{col} >= :r_lo and {col} < :r_hi and {d.local_date(col)} in :r_days"
-
-
-def _periods_cond(grain: str, periods: list[dt.date] | None, d: Dialect, params: dict, alias: str = "") -> str:
-    if periods is None:
-        return "1=1"
-    name = f"r_{grain}"
-    params[name] = [_date(d, x) for x in periods]
-    return f"{alias}period in :{name}"
-
-
-def _run(conn: Connection, statement: str, params: dict) -> None:
-    from queries.filters import sql
-    conn.execute(sql(statement, params), params)
-
-
-def _fill_counts(conn: Connection, d: Dialect, scope: dict) -> None:
-    """agg_counts and agg_closed for the finest node from appeals, then every coarser cell."""
-    params: dict = {}
-    cond = _days_cond(d, "a.received_at", scope["d"], params)
-    counts = ", ".join(f"{expr}" for expr in FIXED_COUNTS.values())
-    day = d.local_date("a.received_at")
-    _run(conn, f"""
-insert into agg_counts (dims, {KEY_COLUMNS}, {', '.join(COUNT_NAMES)})
-select {FULL}, 'd', {day}, a.municipality_id, a.topic_id, a.source, a.organization_id, {counts},
-  sum(case when a.first_response_at is null then 1 else 0 end),
-  sum(case when a.first_response_at is null and a.status in {OPEN} then 1 else 0 end)
-from appeals a where {cond}
-group by {day}, a.municipality_id, a.topic_id, a.source, a.organization_id""", params)
-    params = {}
-    cond = _days_cond(d, "a.closed_at", scope["d"], params)
-    day = d.local_date("a.closed_at")
-    _run(conn, f"""
-insert into agg_closed (dims, {KEY_COLUMNS}, closed)
-select {FULL}, 'd', {day}, a.municipality_id, a.topic_id, a.source, a.organization_id, count(*)
-from appeals a where {cond}
-group by {day}, a.municipality_id, a.topic_id, a.source, a.organization_id""", params)
-    for table, measures in (("agg_counts", COUNT_NAMES), ("agg_closed", ("closed",))):
-        sums = ", ".join(f"sum({m})" for m in measures)
-        _rollup(conn, d, table, measures, sums, scope, NODES, FULL)
-
-
-def _rollup(conn, d, table, measures, sums, scope, nodes, finest):
-    """Coarser grains of the finest node, then every other node from its parent, grain by grain."""
-    cols = ", ".join(measures)
-    for grain, finer in (("m", "d"), ("y", "m")):
-        params: dict = {}
-        cond = _periods_cond(finer, scope[finer], d, params)
-        _run(conn, f"""
-insert into {table} (dims, {KEY_COLUMNS}, {cols})
-select dims, '{grain}', {_trunc(d, 'period', grain)}, municipality_id, topic_id, source, organization_id, {sums}
-from {table} where dims = {finest} and grain = '{finer}' and {cond}
-group by dims, {_trunc(d, 'period', grain)}, municipality_id, topic_id, source, organization_id""", params)
-    for node in nodes:
-        if node == finest:
-            continue
-        parent = node | min(b for b in DIMS.values() if not node & b and (finest & b))
-        for grain in GRAINS:
-            params = {}
-            cond = _periods_cond(grain, scope[grain], d, params)
-            _run(conn, f"""
-insert into {table} (dims, {KEY_COLUMNS}, {cols})
-select {node}, grain, period, {_dim_select(node, 'p')}, {sums}
-from {table} p where dims = {parent} and grain = '{grain}' and {cond}
-group by grain, period{_dim_group(node, 'p')}""", params)
-
-
 def _metric_values(d: Dialect) -> str:
+    """SQL: the value in hours of histogram metric `mt.metric` for appeal `a` (the rows of _read_sql)."""
     fr = d.hours_between("a.received_at", "a.first_response_at")
     close = d.hours_between("a.received_at", "a.closed_at")
     return (f"case mt.metric when 1 then a.first_response_work_hours when 2 then {fr}"
@@ -302,64 +241,281 @@ def _metric_values(d: Dialect) -> str:
             f" when 4 then a.escalation_work_hours end")
 
 
-def _fill_hist(conn: Connection, d: Dialect, scope: dict) -> None:
-    """Histograms of each one-dimension node by day from appeals; the empty node and coarser grains by rollup."""
-    metrics = " union all ".join(f"select {m} as metric" for m in HIST_METRICS)
-    for node in (1, 2, 4, 8):
-        params: dict = {}
-        cond = _days_cond(d, "a.received_at", scope["d"], params)
-        dim = next(c for c, b in DIMS.items() if b == node)
-        _run(conn, f"""
-insert into agg_hist (dims, metric, {KEY_COLUMNS}, urgent, bucket, n)
-select {node}, metric, 'd', day, {_dim_select(node, 'x')}, urgent, {bucket_sql(d, 'v')}, count(*)
-from (select {d.local_date('a.received_at')} as day, a.{dim}, mt.metric,
-             case when t.is_urgent then 1 else 0 end as urgent, {_metric_values(d)} as v
-      from appeals a join topics t on t.id = a.topic_id cross join ({metrics}) mt
-      where {cond}) x
-where v is not null
-group by metric, day, x.{dim}, urgent, {bucket_sql(d, 'v')}""", params)
-    _rollup_hist(conn, d, scope)
+def _read_sql(d: Dialect) -> str:
+    from queries.kpis import ROW_FLAGS
+    flags = dict(ROW_FLAGS)
+    flags["no_response"] = "case when a.first_response_at is null then 1 else 0 end"
+    flags["no_response_open"] = f"case when a.first_response_at is null and a.status in {OPEN} then 1 else 0 end"
+    packed = " + ".join(f"{1 << i} * ({flags[n]})" for i, n in enumerate(FLAG_NAMES))
+    fr = d.hours_between("a.received_at", "a.first_response_at")
+    close = d.hours_between("a.received_at", "a.closed_at")
+    return f"""select {d.local_date('a.received_at')} as day, {d.local_date('a.closed_at')} as cday,
+  a.municipality_id, a.topic_id, a.source, a.organization_id, case when t.is_urgent then 1 else 0 end as urgent,
+  {packed} as flags, a.first_response_work_hours as h1, {fr} as h2,
+  case when a.status in {CLOSED} then {close} end as h3, a.escalation_work_hours as h4
+from appeals a join topics t on t.id = a.topic_id"""
 
 
-def _rollup_hist(conn: Connection, d: Dialect, scope: dict) -> None:
-    cols = "urgent, bucket, n"
-    for node in (1, 2, 4, 8):
-        for grain, finer in (("m", "d"), ("y", "m")):
-            params: dict = {}
-            cond = _periods_cond(finer, scope[finer], d, params)
-            _run(conn, f"""
-insert into agg_hist (dims, metric, {KEY_COLUMNS}, {cols})
-select dims, metric, '{grain}', {_trunc(d, 'period', grain)}, municipality_id, topic_id, source, organization_id,
-       urgent, bucket, sum(n)
-from agg_hist where dims = {node} and grain = '{finer}' and {cond}
-group by dims, metric, {_trunc(d, 'period', grain)}, municipality_id, topic_id, source, organization_id,
-         urgent, bucket""", params)
-    for grain in GRAINS:  # the empty node from the municipality node
-        params = {}
-        cond = _periods_cond(grain, scope[grain], d, params)
-        _run(conn, f"""
-insert into agg_hist (dims, metric, {KEY_COLUMNS}, {cols})
-select 0, metric, grain, period, 0, 0, '', 0, urgent, bucket, sum(n)
-from agg_hist where dims = 1 and grain = '{grain}' and {cond}
-group by metric, grain, period, urgent, bucket""", params)
+def _read(conn: Connection, d: Dialect, col: str, lo: dt.date, hi: dt.date) -> pd.DataFrame:
+    """Appeals whose `col` falls on local days lo ≤ day < hi, as the narrow frame of _read_sql."""
+    start = dt.datetime.combine(lo, dt.time(), dt.timezone.utc) - dt.timedelta(hours=7)
+    end = dt.datetime.combine(hi, dt.time(), dt.timezone.utc) - dt.timedelta(hours=7)
+    cond = f" where a.{col} >= :lo and a.{col} < :hi"
+    result = conn.execute(text(_read_sql(d) + cond), {"lo": d.ts_param(start), "hi": d.ts_param(end)})
+    # the DB-API cursor's plain tuples: a frame from them is five times faster than from Row objects
+    df = pd.DataFrame.from_records(result.cursor.fetchall(), columns=list(result.keys()))
+    for c in ("day", "cday"):
+        df[c] = df[c].astype(str).str.slice(0, 10).where(df[c].notna(), None)
+    return df
 
 
-def _delete(conn: Connection, d: Dialect, scope: dict) -> None:
-    for table in ("agg_counts", "agg_closed", "agg_hist"):
-        if scope["d"] is None:
-            conn.execute(text(f"delete from {table}"))
+def _unpack(df: pd.DataFrame) -> pd.DataFrame:
+    flags = pd.to_numeric(df["flags"]).to_numpy(np.int64)
+    out = df[["day", *DIM_COLUMNS]].copy()
+    out["received"] = 1
+    for i, name in enumerate(FLAG_NAMES):
+        out[name] = (flags >> i) & 1
+    return out
+
+
+def _node_frame(cells: pd.DataFrame, node: int, grain: str, period: str, measures: list[str],
+                extra: tuple[str, ...] = ()) -> pd.DataFrame:
+    """Cells of `node` at `grain` from finer cells: group on the node's dimensions and the period."""
+    dims = [c for c, b in DIMS.items() if node & b]
+    out = cells.groupby([period, *dims, *extra], as_index=False, sort=False)[measures].sum()
+    out = out.rename(columns={period: "period"})
+    for c, b in DIMS.items():
+        if not node & b:
+            out[c] = "" if c == "source" else 0
+    out["dims"] = node
+    out["grain"] = grain
+    return out
+
+
+def _month(days: pd.Series) -> pd.Series:
+    return days.str.slice(0, 7) + "-01"
+
+
+def _year(periods: pd.Series) -> pd.Series:
+    return periods.str.slice(0, 4) + "-01-01"
+
+
+def _write(conn: Connection, table: str, frames: list[pd.DataFrame], columns: list[str]) -> int:
+    frames = [f for f in frames if len(f)]
+    if not frames:
+        return 0
+    df = pd.concat(frames, ignore_index=True)
+    pk = [c.name for c in schema.metadata.tables[table].primary_key.columns]
+    df = df.sort_values(pk)[columns]
+    if conn.dialect.name == "sqlite":
+        raw = conn.connection.driver_connection
+        raw.executemany(f"insert into {table} ({', '.join(columns)}) values ({', '.join('?' * len(columns))})",
+                        zip(*[df[c].tolist() for c in columns]))
+    else:
+        import io
+        if "hist" in df.columns:
+            df = df.assign(hist=["\\x" + h.hex() for h in df["hist"]])
+        buf = io.StringIO()
+        df.to_csv(buf, header=False, index=False)
+        buf.seek(0)
+        cur = conn.connection.driver_connection.cursor()
+        # no column is nullable: an empty field is the empty string (the source of a node without it)
+        cur.copy_expert(f"copy {table} ({', '.join(columns)}) from stdin with (format csv, null '\\N')", buf)
+        cur.close()
+    return len(df)
+
+
+COUNT_TABLE_COLUMNS = ["dims", *KEY, *COUNT_NAMES]
+CLOSED_TABLE_COLUMNS = ["dims", *KEY, "closed"]
+HIST_TABLE_COLUMNS = ["dims", "metric", *KEY, "urgent", "n", "hist"]
+
+
+def _count_cells(fine: pd.DataFrame, measures: list[str], months_out: list) -> list[pd.DataFrame]:
+    """Day cells of the small nodes and month cells of every stored node, from finest day cells."""
+    out = [_node_frame(fine, node, "d", "day", measures) for node in DAY_NODES]
+    fine = fine.assign(month=_month(fine["day"]))
+    finest_m = _node_frame(fine, FULL, "m", "month", measures)
+    months = {FULL: finest_m}
+    for node in STORED_NODES[1:]:
+        parent = months[_parent(node)]
+        months[node] = _node_frame(parent, node, "m", "period", measures)
+    months_out.extend(months.values())
+    return out + list(months.values())
+
+
+def _long_hist(df: pd.DataFrame) -> pd.DataFrame:
+    """One row per appeal and measured metric: day, month, dimensions, urgent, metric, bucket, n=1."""
+    parts = []
+    for metric in HIST_METRICS:
+        v = pd.to_numeric(df[f"h{metric}"]).to_numpy(float)
+        keep = ~np.isnan(v)
+        if keep.any():
+            part = df.loc[keep, ["day", *DIM_COLUMNS, "urgent"]].copy()
+            part["metric"] = metric
+            part["bucket"] = bucket_of(np.maximum(v[keep], 0))
+            parts.append(part)
+    if not parts:
+        return pd.DataFrame()
+    long = pd.concat(parts, ignore_index=True)
+    long["n"] = 1
+    long["month"] = _month(long["day"])
+    return long
+
+
+HIST_KEY = ("metric", "urgent", "bucket")
+
+
+def _hist_cells(long: pd.DataFrame, months_out: list) -> list[pd.DataFrame]:
+    """Bucket counts (long form) of: every metric by day for the empty node, the first-response
+    metric by day for the one-dimension nodes, every metric by month for all of HIST_NODES."""
+    if long.empty:
+        return []
+    out = [_node_frame(long, 0, "d", "day", ["n"], HIST_KEY)]
+    first = long[long["metric"] == 1]
+    out += [_node_frame(first, node, "d", "day", ["n"], HIST_KEY) for node in HIST_NODES if node]
+    months = [_node_frame(long, node, "m", "month", ["n"], HIST_KEY) for node in HIST_NODES]
+    months_out.extend(months)
+    return out + months
+
+
+CELL = ["dims", "metric", "grain", "period", *DIM_COLUMNS, "urgent"]
+
+
+def encode_hist(long: pd.DataFrame) -> pd.DataFrame:
+    """Long bucket counts → one row per cell, metric and urgency: n and the packed histogram."""
+    if long.empty:
+        return long
+    long = long.sort_values([*CELL, "bucket"]).reset_index(drop=True)
+    keys = long[CELL]
+    start = np.flatnonzero((keys != keys.shift()).any(axis=1).to_numpy())
+    end = np.r_[start[1:], len(long)]
+    buckets = long["bucket"].to_numpy().astype("<u2")
+    counts = long["n"].to_numpy().astype("<u4")
+    out = keys.iloc[start].reset_index(drop=True)
+    out["n"] = np.add.reduceat(counts.astype(np.int64), start)
+    out["hist"] = [buckets[a:b].tobytes() + counts[a:b].tobytes() for a, b in zip(start, end)]
+    return out
+
+
+def decode_hist(df: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    """Rows with packed `hist` → long form: keys, bucket, n."""
+    if df.empty:
+        return pd.DataFrame(columns=[*keys, "bucket", "n"])
+    blobs = [bytes(h) for h in df["hist"]]
+    sizes = np.array([len(b) // 6 for b in blobs])
+    buckets = np.concatenate([np.frombuffer(b, "<u2", count=k) for b, k in zip(blobs, sizes)])
+    counts = np.concatenate([np.frombuffer(b, "<u4", count=k, offset=2 * k) for b, k in zip(blobs, sizes)])
+    out = df[keys].loc[df.index.repeat(sizes)].reset_index(drop=True)
+    out["bucket"] = buckets.astype(int)
+    out["n"] = counts.astype(np.int64)
+    return out
+
+
+def _years(months: list[pd.DataFrame], measures: list[str], extra: tuple[str, ...] = ()) -> list[pd.DataFrame]:
+    if not months:
+        return []
+    m = pd.concat(months, ignore_index=True)
+    m["year"] = _year(m["period"])
+    y = m.groupby(["dims", "year", *DIM_COLUMNS, *extra], as_index=False, sort=False)[measures].sum()
+    return [y.rename(columns={"year": "period"}).assign(grain="y")]
+
+
+def _month_starts(lo: dt.date, hi: dt.date) -> list[dt.date]:
+    out, cur = [], lo.replace(day=1)
+    while cur <= hi:
+        out.append(cur)
+        cur = _month_end(cur) + dt.timedelta(days=1)
+    return out
+
+
+def _fill_all(conn: Connection, d: Dialect, months: list[dt.date], full: bool) -> None:
+    """Every cell of these months (and the year cells of their years) from the appeals.
+
+    A full build reads a year at a time (fewer, larger steps); a refresh reads each month."""
+    closed_fine: list = []
+    if full:
+        ranges = [(dt.date(y, 1, 1), dt.date(y + 1, 1, 1)) for y in sorted({m.year for m in months})]
+    else:
+        ranges = [(m, _month_end(m) + dt.timedelta(days=1)) for m in months]
+    for lo, hi in ranges:
+        df = _read(conn, d, "received_at", lo, hi)
+        if df.empty:
             continue
-        for grain in GRAINS:
-            params: dict = {}
-            _run(conn, f"delete from {table} where grain = '{grain}' and {_periods_cond(grain, scope[grain], d, params)}",
-                 params)
+        flags = _unpack(df)
+        fine = flags.groupby(["day", *DIM_COLUMNS], as_index=False, sort=False)[list(COUNT_NAMES)].sum()
+        chunk_counts, chunk_hist = [], []
+        _write(conn, "agg_counts", _count_cells(fine, list(COUNT_NAMES), chunk_counts), COUNT_TABLE_COLUMNS)
+        _write(conn, "agg_hist", [encode_hist(pd.concat(_hist_cells(_long_hist(df), chunk_hist) or [pd.DataFrame()]))],
+               HIST_TABLE_COLUMNS)
+        if full:  # the chunk is a whole year: its year cells now, from its month cells
+            _write_years(conn, chunk_counts, chunk_hist, [])
+        if full:  # every appeal is read once: its closing day is counted from here
+            closed = df[df["cday"].notna()]
+            closed_fine.append(closed.groupby(["cday", *DIM_COLUMNS], as_index=False, sort=False).size())
+    if not full:  # a refresh: the appeals closed in these months, whenever received
+        for month in months:
+            closed = _read(conn, d, "closed_at", month, _month_end(month) + dt.timedelta(days=1))
+            closed_fine.append(closed.groupby(["cday", *DIM_COLUMNS], as_index=False, sort=False).size())
+    closed_fine = [c for c in closed_fine if len(c)]
+    closed_m: list = []
+    if closed_fine:
+        fine = pd.concat(closed_fine, ignore_index=True).rename(columns={"cday": "day", "size": "closed"})
+        fine = fine.groupby(["day", *DIM_COLUMNS], as_index=False, sort=False)["closed"].sum()
+        _write(conn, "agg_closed", _count_cells(fine, ["closed"], closed_m), CLOSED_TABLE_COLUMNS)
+    if full:
+        _write_years(conn, [], [], closed_m)
+    else:  # years: from the stored month cells of every month of the affected years
+        years = sorted({dt.date(m.year, 1, 1) for m in months})
+        _write_years(conn, *(_stored_months(conn, t, years) for t in ("agg_counts", "agg_hist", "agg_closed")))
 
 
-def _scope(days: Iterable[dt.date] | None) -> dict:
-    if days is None:
-        return {"d": None, "m": None, "y": None}
-    days = sorted(set(days))
-    return {"d": days, "m": sorted({x.replace(day=1) for x in days}), "y": sorted({dt.date(x.year, 1, 1) for x in days})}
+def _write_years(conn: Connection, counts_m: list, hist_m: list, closed_m: list) -> None:
+    _write(conn, "agg_counts", _years(counts_m, list(COUNT_NAMES)), COUNT_TABLE_COLUMNS)
+    _write(conn, "agg_hist", [encode_hist(pd.concat(_years(hist_m, ["n"], HIST_KEY) or [pd.DataFrame()]))],
+           HIST_TABLE_COLUMNS)
+    _write(conn, "agg_closed", _years(closed_m, ["closed"]), CLOSED_TABLE_COLUMNS)
+
+
+def _stored_months(conn: Connection, table: str, years: list[dt.date]) -> list[pd.DataFrame]:
+    """The month cells of these years, as stored (a refresh rebuilds year cells from them)."""
+    d = dialect_of(conn)
+    out = []
+    for y in years:
+        params = {"a": _date(d, y), "b": _date(d, dt.date(y.year, 12, 31))}
+        df = run(conn, f"select * from {table} where grain = 'm' and period between :a and :b", params)
+        if len(df):
+            df["period"] = df["period"].astype(str).str.slice(0, 10)
+            if table == "agg_hist":
+                df = decode_hist(df, ["dims", "period", *DIM_COLUMNS, "metric", "urgent"])
+            out.append(df)
+    return out
+
+
+def _delete(conn: Connection, d: Dialect, months: list[dt.date] | None) -> None:
+    for table in ("agg_counts", "agg_closed", "agg_hist"):
+        if months is None:
+            _run(conn, f"delete from {table}")
+            continue
+        days = [_date(d, m + dt.timedelta(days=i)) for m in months for i in range((_month_end(m) - m).days + 1)]
+        _run(conn, f"delete from {table} where grain = 'd' and period in :r_days", {"r_days": days})
+        _run(conn, f"delete from {table} where grain = 'm' and period in :r_m", {"r_m": [_date(d, m) for m in months]})
+        _run(conn, f"delete from {table} where grain = 'y' and period in :r_y",
+             {"r_y": [_date(d, y) for y in sorted({dt.date(m.year, 1, 1) for m in months})]})
+
+
+def _run(conn: Connection, statement: str, params: dict | None = None) -> None:
+    from queries.filters import sql
+    params = params or {}
+    conn.execute(sql(statement, params), params)
+
+
+def _parent(node: int) -> int:
+    """The stored node one dimension finer, from which `node` is summed."""
+    for bit in DIMS.values():
+        finer = node | bit
+        if finer != node and finer in STORED_NODES and finer != FULL:
+            return finer
+    return FULL
 
 
 def build(conn: Connection) -> float:
@@ -368,19 +524,27 @@ def build(conn: Connection) -> float:
 
 
 def refresh(conn: Connection, days: Iterable[dt.date] | None) -> float:
-    """Recompute the cells of these local days, and of their months and years (None: everything).
+    """Recompute the cells of the months holding these local days, and of their years (None: everything).
 
     `days` must hold the local days of received_at and of closed_at, before and after the
     change, of every appeal that changed. Runs in the caller's transaction.
     """
     started = time.perf_counter()
     d = dialect_of(conn)
-    scope = _scope(days)
-    if scope["d"] is not None and not scope["d"]:
-        return 0.0
-    _delete(conn, d, scope)
-    _fill_counts(conn, d, scope)
-    _fill_hist(conn, d, scope)
+    if days is None:
+        lo, hi = conn.execute(text("select min(received_at), max(received_at) from appeals")).one()
+        _delete(conn, d, None)
+        if lo is not None:
+            first = dt.date.fromisoformat(str(lo)[:10]) - dt.timedelta(days=1)
+            last = dt.date.fromisoformat(str(hi)[:10]) + dt.timedelta(days=1)
+            _fill_all(conn, d, _month_starts(first, last), full=True)
+    else:
+        days = sorted(set(days))
+        if not days:
+            return 0.0
+        months = sorted({x.replace(day=1) for x in days})
+        _delete(conn, d, months)
+        _fill_all(conn, d, months, full=False)
     _set_state(conn, "ready")
     return time.perf_counter() - started
 
@@ -409,33 +573,77 @@ def _cell_filter(filters: Filters, d: Dialect, viewer: Viewer, alias: str = "c")
     return where(filters, d, viewer, alias=alias, with_dates=False)
 
 
+def stored_node(needed: int) -> int:
+    return needed if needed in STORED_NODES else FULL
+
+
+def _raw_keys(group: str | None) -> tuple[str, str]:
+    """Group key SQL over appeals `a` and the joins it needs."""
+    from queries.kpis import GROUPS
+    joins = {"territory": " join municipalities m on m.id = a.municipality_id",
+             "category": " join topics t on t.id = a.topic_id"}.get(group, "")
+    return (GROUPS[group] if group else ""), joins
+
+
+def _combine(frames: list[pd.DataFrame], group: str | None) -> pd.DataFrame:
+    frames = [f for f in frames if len(f)]
+    if not frames:
+        return pd.DataFrame(columns=(["key"] if group else []) + list(COUNT_NAMES))
+    df = pd.concat(frames, ignore_index=True)
+    for col in COUNT_NAMES:
+        df[col] = pd.to_numeric(df[col]).fillna(0).astype("int64")
+    if group:
+        return df.groupby("key", as_index=False)[list(COUNT_NAMES)].sum()
+    return df[list(COUNT_NAMES)].sum().to_frame().T
+
+
 def counts(conn: Connection, filters: Filters, viewer: Viewer, group: str | None) -> pd.DataFrame:
-    """The stored counts of the cohort, overall or per group (key)."""
+    """The counts of COUNT_NAMES for the cohort, overall or per group (key).
+
+    Whole years and months from the summary cells; the edge days from day cells when the node
+    keeps them, else from the appeals (then the filters narrow what is read).
+    """
     d = dialect_of(conn)
-    cond, params = _cell_filter(filters, d, viewer)
-    params["dims"] = node_for(filters, group)
-    period = period_sql(d, pieces(filters.date_from, filters.date_to), params)
-    key_sql, join = GROUP_KEY[group] if group else ("", "")
-    sums = ", ".join(f"sum(c.{n}) as {n}" for n in COUNT_NAMES)
-    return run(conn, f"""
+    node = stored_node(node_for(filters, group))
+    p = pieces(filters.date_from, filters.date_to)
+    frames = []
+    if node not in DAY_NODES and p.days:
+        for a, b in p.days:
+            frames.append(_raw_counts(conn, filters.narrowed(date_from=a, date_to=b), viewer, group))
+        p = Pieces(p.years, p.months, ())
+    if p.years or p.months or p.days:
+        cond, params = _cell_filter(filters, d, viewer)
+        params["dims"] = node
+        period = period_sql(d, p, params)
+        key_sql, join = GROUP_KEY[group] if group else ("", "")
+        sums = ", ".join(f"sum(c.{n}) as {n}" for n in COUNT_NAMES)
+        frames.append(run(conn, f"""
 select {key_sql + ' as key, ' if group else ''}{sums}
 from agg_counts c {join}
-where c.dims = :dims and {period} and {cond}{' group by ' + key_sql if group else ''}""", params)
+where c.dims = :dims and {period} and {cond}{' group by ' + key_sql if group else ''}""", params))
+    return _combine(frames, group)
+
+
+def _raw_counts(conn: Connection, filters: Filters, viewer: Viewer, group: str | None) -> pd.DataFrame:
+    d = dialect_of(conn)
+    cond, params = where(filters, d, viewer)
+    key, joins = _raw_keys(group)
+    exprs = ", ".join(f"{e} as {n}" for n, e in FIXED_COUNTS.items())
+    return run(conn, f"""
+select {key + ' as key, ' if group else ''}{exprs},
+  sum(case when a.first_response_at is null then 1 else 0 end) as no_response,
+  sum(case when a.first_response_at is null and a.status in {OPEN} then 1 else 0 end) as no_response_open
+from appeals a{joins} where {cond}{' group by ' + key if group else ''}""", params)
 
 
 def pending(conn: Connection, filters: Filters, viewer: Viewer, now: dt.datetime, group: str | None,
             bucket: str | None = None) -> pd.DataFrame:
     """Unanswered appeals of the cohort whose deadline is at or after `now`: pending, pending_open."""
-    from queries.kpis import GROUPS
     d = dialect_of(conn)
     cond, params = where(filters, d, viewer)
     params["now"] = d.ts_param(now)
-    keys = ([f"{GROUPS[group]} as key"] if group else []) + ([f"{d.bucket('a.received_at', bucket)} as bucket"] if bucket else [])
-    joins = ""
-    if group in ("territory",):
-        joins += " join municipalities m on m.id = a.municipality_id"
-    if group in ("category",):
-        joins += " join topics t on t.id = a.topic_id"
+    key, joins = _raw_keys(group)
+    keys = ([f"{key} as key"] if group else []) + ([f"{d.bucket('a.received_at', bucket)} as bucket"] if bucket else [])
     n_keys = len(keys)
     return run(conn, f"""
 select {', '.join(keys) + ', ' if keys else ''}count(*) as pending,
@@ -447,21 +655,104 @@ where a.first_response_at is null and a.response_due_at >= :now and {cond}
 
 def histogram(conn: Connection, filters: Filters, viewer: Viewer, group: str | None, metrics: Iterable[int],
               by_urgency: bool = False) -> pd.DataFrame:
-    """Stored histogram rows of the cohort: [key,] metric, [urgent,] bucket, n."""
+    """Histogram rows of the cohort: [key,] metric, [urgent,] bucket, n (a key/bucket may repeat).
+
+    For a node in HIST_NODES: whole years and months from stored cells; edge days from day
+    cells where kept (every metric for the empty node, first response for the others), else
+    bucketed from the appeals of those days (then the filter narrows them).
+    """
     d = dialect_of(conn)
-    cond, params = _cell_filter(filters, d, viewer, "c")
-    params["dims"] = node_for(filters, group)
-    params["p_metrics"] = [int(m) for m in metrics]
-    period = period_sql(d, pieces(filters.date_from, filters.date_to), params)
-    key_sql, join = GROUP_KEY[group] if group else ("", "")
-    keys = ([f"{key_sql}"] if group else []) + ["c.metric"] + (["c.urgent"] if by_urgency else []) + ["c.bucket"]
-    names = (["key"] if group else []) + ["metric"] + (["urgent"] if by_urgency else []) + ["bucket"]
-    select = ", ".join(f"{k} as {n}" for k, n in zip(keys, names))
-    return run(conn, f"""
-select {select}, sum(c.n) as n
+    node = node_for(filters, group)
+    metrics = sorted({int(m) for m in metrics})
+    p = pieces(filters.date_from, filters.date_to)
+    frames = []
+    if node != 0 and p.days and metrics != [1]:
+        for a, b in p.days:
+            frames.append(_raw_histogram(conn, filters.narrowed(date_from=a, date_to=b), viewer, group, metrics,
+                                         by_urgency))
+        p = Pieces(p.years, p.months, ())
+    if p.years or p.months or p.days:
+        cond, params = _cell_filter(filters, d, viewer, "c")
+        params["dims"] = node
+        params["p_metrics"] = metrics
+        period = period_sql(d, p, params)
+        key_sql, join = GROUP_KEY[group] if group else ("", "")
+        stored = run(conn, f"""
+select {key_sql + ' as key, ' if group else ''}c.metric, c.urgent, c.hist
 from agg_hist c {join}
-where c.dims = :dims and c.metric in :p_metrics and {period} and {cond}
-group by {', '.join(keys)}""", params)
+where c.dims = :dims and c.metric in :p_metrics and {period} and {cond}""", params)
+        names = _hist_names(group, by_urgency)
+        frames.append(decode_hist(stored, [n for n in names if n != "bucket"]))
+    frames = [f for f in frames if len(f)]
+    if not frames:
+        return pd.DataFrame(columns=_hist_names(group, by_urgency) + ["n"])
+    return pd.concat(frames, ignore_index=True)
+
+
+def _hist_names(group: str | None, by_urgency: bool) -> list[str]:
+    return (["key"] if group else []) + ["metric"] + (["urgent"] if by_urgency else []) + ["bucket"]
+
+
+def _raw_histogram(conn: Connection, filters: Filters, viewer: Viewer, group: str | None, metrics: Iterable[int],
+                   by_urgency: bool) -> pd.DataFrame:
+    d = dialect_of(conn)
+    cond, params = where(filters, d, viewer)
+    params["p_metrics"] = [int(m) for m in metrics]
+    key, joins = _raw_keys(group)
+    if "join topics t" not in joins:
+        joins += " join topics t on t.id = a.topic_id"
+    names = _hist_names(group, by_urgency)
+    inner = (f"{key} as key, " if group else "") + "mt.metric, case when t.is_urgent then 1 else 0 end as urgent, "
+    all_metrics = " union all ".join(f"select {m} as metric" for m in HIST_METRICS)
+    outer = ", ".join(n for n in names if n != "bucket")
+    return run(conn, f"""
+select {outer}, {bucket_sql(d, 'v')} as bucket, count(*) as n
+from (select {inner}{_metric_values(d)} as v
+      from appeals a{joins} cross join ({all_metrics}) mt
+      where {cond} and mt.metric in :p_metrics) x
+where v is not null
+group by {outer}, {bucket_sql(d, 'v')}""", params)
+
+
+def _bucket_of_period(d: Dialect, grain: str, col: str = "c.period") -> str:
+    if grain == "day":
+        return col
+    if grain == "week":
+        return f"date_trunc('week', {col}::timestamp)::date" if d.pg else f"date({col}, 'weekday 0', '-6 days')"
+    return _trunc(d, col, "m")
+
+
+def _series_pieces(filters: Filters, grain: str) -> Pieces:
+    if grain == "month":
+        return pieces(filters.date_from, filters.date_to, use_years=False)
+    return Pieces((), (), ((filters.date_from, filters.date_to),))  # a month cell cannot be cut into weeks
+
+
+def series_supported(filters: Filters, by: str | None, grain: str) -> bool:
+    """Whether stored cells answer a series: day cells are kept for the small nodes only."""
+    node = stored_node(node_for(filters, by))
+    return node in DAY_NODES or not _series_pieces(filters, grain).days
+
+
+def series(conn: Connection, filters: Filters, viewer: Viewer, grain: str, measures: Iterable[str],
+           table: str = "agg_counts", by: str | None = None) -> pd.DataFrame:
+    """Stored measures per day, ISO week or month bucket (and per group `by`): bucket[, key], measures.
+
+    Only where series_supported(filters, by, grain)."""
+    d = dialect_of(conn)
+    cond, params = _cell_filter(filters, d, viewer)
+    params["dims"] = stored_node(node_for(filters, by))
+    p = _series_pieces(filters, grain)
+    period = period_sql(d, p, params)
+    bucket = _bucket_of_period(d, grain)
+    key_sql, join = GROUP_KEY[by] if by else ("", "")
+    keys = [bucket] + ([key_sql] if by else [])
+    sums = ", ".join(f"sum(c.{m}) as {m}" for m in measures)
+    return run(conn, f"""
+select {bucket} as bucket{', ' + key_sql + ' as key' if by else ''}, {sums}
+from {table} c {join}
+where c.dims = :dims and {period} and {cond}
+group by {', '.join(keys)} order by 1""", params)
 
 
 def has_histogram(filters: Filters, group: str | None) -> bool:

@@ -6,6 +6,7 @@ import datetime as dt
 import pandas as pd
 from sqlalchemy.engine import Connection
 
+from queries import summary
 from queries.dialect import dialect_of
 from queries.filters import Filters, where
 from queries.run import run
@@ -17,8 +18,12 @@ def _dates(df: pd.DataFrame) -> pd.DataFrame:
     return df
 
 
-def received_closed(conn: Connection, filters: Filters, viewer: Viewer, grain: str) -> pd.DataFrame:
+def received_closed(conn: Connection, filters: Filters, viewer: Viewer, grain: str, *, raw: bool = False) -> pd.DataFrame:
     """bucket, received (appeals received in the bucket), closed (appeals closed in the bucket, a flow)."""
+    if not raw and summary.usable(conn, viewer) and summary.series_supported(filters, None, grain):
+        received = summary.series(conn, filters, viewer, grain, ["received"])
+        closed = summary.series(conn, filters, viewer, grain, ["closed"], table="agg_closed")
+        return _merge_flows(received, closed)
     d = dialect_of(conn)
     cond, params = where(filters, d, viewer)
     ccond, cparams = where(filters, d, viewer, with_dates=False)
@@ -30,14 +35,20 @@ from appeals a where {cond} group by 1 order by 1""", params)
     closed = run(conn, f"""
 select {d.bucket('a.closed_at', grain)} as bucket, count(*) as closed
 from appeals a where {ccond} and a.closed_at >= :c_start and a.closed_at < :c_end group by 1 order by 1""", cparams)
+    return _merge_flows(received, closed)
+
+
+def _merge_flows(received: pd.DataFrame, closed: pd.DataFrame) -> pd.DataFrame:
     out = _dates(received).merge(_dates(closed), on="bucket", how="outer").fillna(0)
     out[["received", "closed"]] = out[["received", "closed"]].astype("int64")
     return out.sort_values("bucket").reset_index(drop=True)
 
 
 def kpi_trend(conn: Connection, filters: Filters, viewer: Viewer, grain: str, now: dt.datetime,
-              by: str | None = None) -> pd.DataFrame:
+              by: str | None = None, *, raw: bool = False) -> pd.DataFrame:
     """bucket[, key], received, on_time, on_time_base, resolved — per received-date bucket."""
+    if not raw and summary.usable(conn, viewer) and summary.series_supported(filters, by, grain):
+        return _kpi_trend_from_summaries(conn, filters, viewer, grain, now, by)
     d = dialect_of(conn)
     cond, params = where(filters, d, viewer)
     params["now"] = d.ts_param(now)
@@ -54,3 +65,19 @@ where {cond} group by 1{', 2' if key else ''} order by 1""", params)
     for c in ("received", "resolved", "on_time", "on_time_base"):
         df[c] = pd.to_numeric(df[c]).astype("int64")
     return _dates(df)
+
+
+def _kpi_trend_from_summaries(conn: Connection, filters: Filters, viewer: Viewer, grain: str, now: dt.datetime,
+                              by: str | None) -> pd.DataFrame:
+    """on_time_base = received − unanswered appeals whose deadline is still ahead."""
+    df = _dates(summary.series(conn, filters, viewer, grain, ["received", "resolved", "on_time"], by=by))
+    pend = summary.pending(conn, filters, viewer, now, by, bucket=grain)
+    keys = ["bucket"] + (["key"] if by else [])
+    if len(pend):
+        df = df.merge(_dates(pend)[keys + ["pending"]], on=keys, how="left")
+    else:
+        df["pending"] = 0
+    for c in ("received", "resolved", "on_time", "pending"):
+        df[c] = pd.to_numeric(df[c]).fillna(0).astype("int64")
+    df["on_time_base"] = df["received"] - df["pending"]
+    return df[keys + ["received", "resolved", "on_time", "on_time_base"]]

@@ -23,8 +23,10 @@ import pandas as pd
 from sqlalchemy import text
 from sqlalchemy.engine import Connection, Engine
 
+from queries import summary as summaries
 from queries.config import ConfigError, resolve_admin_database
 from queries.db import check_connection, describe_failure
+from queries.dialect import Dialect
 from queries.migrate import upgrade
 from queries.schema import CLOSED_STATUSES, OPEN_STATUSES, SOURCES
 from queries.workcal import default_calendar
@@ -445,13 +447,27 @@ def upsert(conn: Connection, now: dt.datetime) -> tuple[int, int, int, int]:
     conn.execute(text("create index import_match_line on import_match (line)"))
     _analyze(conn, "import_match")
     counts = dict(conn.execute(text("select kind, count(*) from import_match group by kind")).all())
+    days = _affected_days(conn) if counts.get("new") or counts.get("changed") else set()
     cols = list(COMPARED)
     events = 0
     if counts.get("changed"):
         events += _apply_changes(conn, pg, now_p, cols)
     if counts.get("new"):
         events += _insert_new(conn, cols)
-    return counts.get("new", 0), counts.get("changed", 0), counts.get("same", 0), events
+    return counts.get("new", 0), counts.get("changed", 0), counts.get("same", 0), events, days
+
+
+def _affected_days(conn: Connection) -> set[dt.date]:
+    """Local days of received_at and closed_at, before and after, of every new or changed appeal."""
+    ld = Dialect(conn.dialect.name).local_date
+    rows = conn.execute(text(f"""
+        select {ld('s.received_at')} from import_stage s join import_match x on x.line = s.line where x.kind <> 'same'
+        union select {ld('s.closed_at')} from import_stage s join import_match x on x.line = s.line
+              where x.kind <> 'same' and s.closed_at is not null
+        union select {ld('a.received_at')} from appeals a join import_match x on x.appeal_id = a.id where x.kind = 'changed'
+        union select {ld('a.closed_at')} from appeals a join import_match x on x.appeal_id = a.id
+              where x.kind = 'changed' and a.closed_at is not null""")).scalars()
+    return {dt.date.fromisoformat(str(x)[:10]) for x in rows if x is not None}
 
 
 def _apply_changes(conn: Connection, pg: bool, now_p, cols: list[str]) -> int:
@@ -589,12 +605,20 @@ def run_import(engine: Engine, path: Path, m: Mapping, *, dry_run: bool = False,
             _load_stage(conn, stage)
             if fail_after_chunks is not None and i >= fail_after_chunks:
                 raise ImportError_("import interrupted on purpose (test hook)")
-        summary.inserted, summary.updated, summary.unchanged, summary.events = upsert(conn, now)
+        was_empty = conn.execute(text("select 1 from appeals limit 1")).first() is None
+        summary.inserted, summary.updated, summary.unchanged, summary.events, days = upsert(conn, now)
+        if not dry_run and days:  # the summary tables follow the appeals, in the same transaction
+            if was_empty:
+                summaries.build(conn)
+            elif summaries.is_ready(conn):
+                summaries.refresh(conn, days)
         summary.rejected = len(rejects)
         if dry_run:
             trans.rollback()
         else:
             trans.commit()
+            if days:
+                summaries.analyze(engine)
     except BaseException:
         trans.rollback()
         raise

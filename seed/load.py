@@ -11,6 +11,7 @@ from sqlalchemy import delete, func, insert, select, text
 from sqlalchemy.engine import Engine
 
 from queries import schema
+from queries import summary as summaries
 from queries.migrate import upgrade
 from queries.workcal import default_calendar
 from seed import scenario as sc
@@ -106,12 +107,13 @@ def seed_database(engine: Engine, scenario: Scenario, *, replace: bool = False,
         }
         conn.execute(delete(schema.dataset_info))
         conn.execute(insert(schema.dataset_info), [{"key": k, "value": v} for k, v in info.items()])
+        if progress:
+            progress(0.95, "summaries")
+        summaries.build(conn)
     if engine.dialect.name == "postgresql":
         with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as c:
             c.execute(text("analyze appeals; analyze appeal_events"))
-    else:
-        with engine.begin() as c:
-            c.execute(text("analyze"))
+    summaries.analyze(engine)
     if progress:
         progress(1.0, "done")
     return SeedResult(n_appeals, n_events, time.perf_counter() - started)

@@ -40,9 +40,9 @@ def upgrade() -> None:
     op.create_table("agg_hist", *_key(sa.Column("dims", sa.SmallInteger, nullable=False),
                                       sa.Column("metric", sa.SmallInteger, nullable=False)),
                     sa.Column("urgent", sa.SmallInteger, nullable=False),
-                    sa.Column("bucket", sa.SmallInteger, nullable=False),
                     sa.Column("n", sa.Integer, nullable=False),
-                    sa.PrimaryKeyConstraint("dims", "metric", *KEY, "urgent", "bucket", name="pk_agg_hist"),
+                    sa.Column("hist", sa.LargeBinary, nullable=False),
+                    sa.PrimaryKeyConstraint("dims", "metric", *KEY, "urgent", name="pk_agg_hist"),
                     sqlite_with_rowid=False)
     op.create_index("ix_appeals_unanswered_due", "appeals", ["response_due_at"],
                     sqlite_where=sa.text("first_response_at IS NULL"),

@@ -1,0 +1,257 @@
+"""The summary tables answer exactly what the appeals table answers.
+
+Property tests draw random filter combinations (period, territories, topics, sources,
+executors, `now`) and compare every KPI computed through the summaries with the one computed
+from raw rows: counts must be equal; a percentile must lie within one histogram bucket of the
+exact value, which the test computes itself with pandas. Both databases.
+"""
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, given, settings, strategies as st
+from sqlalchemy import text
+
+from queries import kpis, speed, summary, trend
+from queries.filters import Filters
+from queries.viewer import Viewer
+from tests.conftest import SMALL_AS_OF
+
+ANALYST = Viewer("t", "analyst")
+GROUPS = [None, "territory", "municipality", "topic", "category", "source", "executor"]
+PROPERTY = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+FIRST = dt.date(2020, 11, 20)
+
+
+def _codes(engine) -> dict:
+    with engine.connect() as c:
+        return {
+            "territories": sorted(r[0] for r in c.execute(text("select code from municipalities"))),
+            "topics": sorted(r[0] for r in c.execute(text("select code from topics"))),
+            "executors": sorted(r[0] for r in c.execute(text("select distinct organization_id from appeals"))),
+        }
+
+
+_RAW: dict[str, pd.DataFrame] = {}
+
+
+def raw_rows(engine) -> pd.DataFrame:
+    key = str(engine.url)
+    if key not in _RAW:
+        with engine.connect() as c:
+            _RAW[key] = read_raw(c)
+    return _RAW[key]
+
+
+def read_raw(conn) -> pd.DataFrame:
+    """Every appeal with its group keys, filter codes and times (hours), as this connection sees them."""
+    df = pd.read_sql(text("""
+select a.municipality_id as municipality, coalesce(m.parent_id, m.id) as territory, m.code as mcode,
+       pm.code as pmcode, a.topic_id as topic, coalesce(t.parent_id, t.id) as category, t.code as tcode,
+       pt.code as ptcode, a.source, a.organization_id as executor, a.received_at, a.first_response_at,
+       a.closed_at, a.status, a.first_response_work_hours as fr, a.escalation_work_hours as esc
+from appeals a join municipalities m on m.id = a.municipality_id left join municipalities pm on pm.id = m.parent_id
+  join topics t on t.id = a.topic_id left join topics pt on pt.id = t.parent_id"""), conn)
+    for col in ("received_at", "first_response_at", "closed_at"):
+        df[col] = pd.to_datetime(df[col], utc=True, format="ISO8601")
+    df["day"] = (df["received_at"] + pd.Timedelta(hours=7)).dt.date
+    df["fr_cal"] = (df["first_response_at"] - df["received_at"]).dt.total_seconds() / 3600
+    closed = df["status"].isin(["resolved", "explained", "declined"])
+    df["close"] = np.where(closed, (df["closed_at"] - df["received_at"]).dt.total_seconds() / 3600, np.nan)
+    return df
+
+
+def cohort(df: pd.DataFrame, f: Filters) -> pd.DataFrame:
+    m = (df["day"] >= f.date_from) & (df["day"] <= f.date_to)
+    if f.territories:
+        m &= df["mcode"].isin(f.territories) | df["pmcode"].isin(f.territories)
+    if f.topics:
+        m &= df["tcode"].isin(f.topics) | df["ptcode"].isin(f.topics)
+    if f.sources:
+        m &= df["source"].isin(f.sources)
+    if f.executors:
+        m &= df["executor"].isin(f.executors)
+    return df[m]
+
+
+VALUE = {"first_response_median": ("fr", 0.5, 1), "first_response_p90": ("fr", 0.9, 1),
+         "first_response_median_calendar": ("fr_cal", 0.5, 1), "close_time_median": ("close", 0.5, 24),
+         "time_before_escalation": ("esc", 0.5, 1)}
+
+
+def exact_and_tolerance(values: pd.Series, q: float) -> tuple[float, float]:
+    """percentile_cont and the width of the wider bucket of its two neighbours (in hours)."""
+    v = np.sort(values.dropna().to_numpy(float))
+    if len(v) == 0:
+        return np.nan, 0.0
+    pos = q * (len(v) - 1)
+    lo, hi = v[int(np.floor(pos))], v[int(np.ceil(pos))]
+    return lo + (hi - lo) * (pos - np.floor(pos)), max(summary.bucket_width(lo), summary.bucket_width(hi))
+
+
+def filters_strategy(codes: dict):
+    def build(start, days, terr, topics, sources, execs):
+        return Filters(start, start + dt.timedelta(days=days), tuple(terr), tuple(topics), tuple(sources), tuple(execs))
+    return st.builds(
+        build,
+        st.dates(FIRST, dt.date(2021, 4, 20)),
+        st.sampled_from([0, 1, 6, 13, 29, 30, 45, 59, 89, 120, 200, 400, 800]),
+        st.lists(st.sampled_from(codes["territories"]), max_size=2, unique=True),
+        st.lists(st.sampled_from(codes["topics"]), max_size=2, unique=True),
+        st.lists(st.sampled_from(["vk", "ok", "telegram", "pos"]), max_size=2, unique=True),
+        st.lists(st.sampled_from(codes["executors"]), max_size=1, unique=True),
+    )
+
+
+def check_frame(conn, raw: pd.DataFrame, f: Filters, now: dt.datetime, group: str | None) -> None:
+    assert summary.usable(conn, ANALYST), "the summaries must be built, or this compares raw with raw"
+    via = kpis.kpi_frame(conn, f, ANALYST, now, group)
+    plain = kpis.kpi_frame(conn, f, ANALYST, now, group, raw=True)
+    if group:
+        via = via.assign(key=via["key"].astype(str)).set_index("key").sort_index()
+        plain = plain.assign(key=plain["key"].astype(str)).set_index("key").sort_index()
+        assert list(via.index) == list(plain.index), (f, group)
+    for col in kpis.COUNT_COLUMNS:
+        assert via[col].tolist() == plain[col].tolist(), (f, group, col)
+    rows = cohort(raw, f)
+    for col in (kpis.GROUPED_PERCENTILES if group else summary.PERCENTILES):
+        value, q, divisor = VALUE[col]
+        parts = rows.groupby(rows[group].astype(str)) if group else [(None, rows)]
+        for key, part in parts:
+            if group and key not in via.index:
+                continue
+            exact, tol = exact_and_tolerance(part[value], q)
+            got = via.loc[key, col] if group else via[col].iloc[0]
+            if np.isnan(exact):
+                assert pd.isna(got), (f, group, col, key)
+            else:
+                assert abs(got - exact / divisor) <= tol / divisor + 1e-6, (f, group, col, key, got, exact / divisor)
+
+
+@pytest.mark.parametrize("group", GROUPS)
+def test_kpis_through_summaries_equal_raw(small_db, group):
+    codes = _codes(small_db)
+    raw = raw_rows(small_db)
+
+    @PROPERTY
+    @given(f=filters_strategy(codes), hours=st.integers(0, 400))
+    def prop(f, hours):
+        with small_db.connect() as conn:
+            check_frame(conn, raw, f, SMALL_AS_OF - dt.timedelta(hours=hours), group)
+
+    prop()
+
+
+def test_trends_and_histogram_through_summaries_equal_raw(small_db):
+    codes = _codes(small_db)
+
+    @PROPERTY
+    @given(f=filters_strategy(codes), hours=st.integers(0, 400), grain=st.sampled_from(["day", "week", "month"]),
+           by=st.sampled_from([None, "topic", "category"]))
+    def prop(f, hours, grain, by):
+        now = SMALL_AS_OF - dt.timedelta(hours=hours)
+        with small_db.connect() as conn:
+            assert summary.usable(conn, ANALYST)
+            pd.testing.assert_frame_equal(trend.received_closed(conn, f, ANALYST, grain),
+                                          trend.received_closed(conn, f, ANALYST, grain, raw=True))
+            keys = ["bucket"] + (["key"] if by else [])
+            a = trend.kpi_trend(conn, f, ANALYST, grain, now, by).sort_values(keys).reset_index(drop=True)
+            b = trend.kpi_trend(conn, f, ANALYST, grain, now, by, raw=True)
+            b = b[a.columns].sort_values(keys).reset_index(drop=True)
+            pd.testing.assert_frame_equal(a, b, check_dtype=False)
+            pd.testing.assert_frame_equal(speed.response_histogram(conn, f, ANALYST),
+                                          speed.response_histogram(conn, f, ANALYST, raw=True), check_dtype=False)
+
+    prop()
+
+
+def test_the_planner_uses_coarse_cells_for_long_periods():
+    p = summary.pieces(dt.date(2020, 11, 26), dt.date(2024, 3, 10))
+    assert p.years == (dt.date(2021, 1, 1), dt.date(2022, 1, 1), dt.date(2023, 1, 1))
+    assert p.months == (dt.date(2020, 12, 1), dt.date(2024, 1, 1), dt.date(2024, 2, 1))
+    assert p.days == ((dt.date(2020, 11, 26), dt.date(2020, 11, 30)), (dt.date(2024, 3, 1), dt.date(2024, 3, 10)))
+    # every day of the period is covered exactly once
+    covered = []
+    for y in p.years:
+        covered += [y + dt.timedelta(days=i) for i in range((dt.date(y.year + 1, 1, 1) - y).days)]
+    for m in p.months:
+        covered += [m + dt.timedelta(days=i) for i in range((summary._month_end(m) - m).days + 1)]
+    for a, b in p.days:
+        covered += [a + dt.timedelta(days=i) for i in range((b - a).days + 1)]
+    assert sorted(covered) == [dt.date(2020, 11, 26) + dt.timedelta(days=i) for i in range(1201)]
+
+
+def test_buckets_are_a_minute_wide_up_to_eight_hours():
+    values = np.array([0, 0.01, 0.5, 1, 7.99, 8, 8.3, 47.9, 48, 300, 500, 9000])
+    b = summary.bucket_of(values)
+    assert (summary.BUCKET_LOWER[b] <= values + 1e-9).all()
+    upper = summary.BUCKET_LOWER[b] + np.where(summary.BUCKET_WIDTH[b] > 0, summary.BUCKET_WIDTH[b], np.inf)
+    assert (values < upper).all()
+    assert summary.bucket_width(7.5) == pytest.approx(1 / 60)
+    assert summary.bucket_width(30) == pytest.approx(0.25)
+
+
+def table_rows(conn, table: str) -> set:
+    return set(map(tuple, conn.execute(text(f"select * from {table}")).all()))
+
+
+def test_refresh_after_changes_equals_a_rebuild_and_raw(small_db):
+    """Change appeals (close, answer, move, add), refresh their days: the cells equal a full rebuild."""
+    now = SMALL_AS_OF
+    with small_db.connect() as conn:
+        trans = conn.begin()
+        try:
+            rows = conn.execute(text("""select id, received_at, closed_at from appeals
+                where status in ('new', 'assigned', 'in_progress') order by id limit 40""")).all()
+            ids = [r[0] for r in rows]
+            d = summary.dialect_of(conn)
+            stamp = d.ts_param(now)
+            conn.execute(text("update appeals set status = 'resolved', closed_at = :t where id in ({})".format(
+                ", ".join(map(str, ids[:20])))), {"t": stamp})
+            conn.execute(text("""update appeals set first_response_at = received_at, first_response_work_hours = 0
+                where first_response_at is null and id in ({})""".format(", ".join(map(str, ids[20:])))))
+            moved = conn.execute(text("select id, received_at, closed_at from appeals order by id limit 5")).all()
+            conn.execute(text("update appeals set municipality_id = (select min(id) from municipalities) where id in ({})"
+                              .format(", ".join(str(r[0]) for r in moved))))
+            # the contract of refresh: local days of received_at and closed_at, before and after
+            touched = [str(x) for r in rows + moved for x in (r[1], r[2]) if x is not None]
+            days = {(pd.to_datetime(x, utc=True) + pd.Timedelta(hours=7)).date() for x in touched}
+            days |= {(now + dt.timedelta(hours=7)).date()}
+            summary.refresh(conn, days)
+            refreshed = {t: table_rows(conn, t) for t in ("agg_counts", "agg_closed", "agg_hist")}
+            f = Filters(FIRST, dt.date(2021, 4, 20))
+            for group in (None, "territory", "source"):
+                check_frame(conn, read_raw(conn), f, now, group)
+            summary.build(conn)
+            for t, cells in refreshed.items():
+                assert table_rows(conn, t) == cells, t
+        finally:
+            trans.rollback()
+
+
+def test_summaries_are_used_only_when_built_and_not_for_executors(small_db):
+    with small_db.connect() as conn:
+        trans = conn.begin()
+        try:
+            assert summary.usable(conn, ANALYST)
+            org = conn.execute(text("select min(organization_id) from appeals")).scalar_one()
+            assert not summary.usable(conn, Viewer("e", "executor", executors=(org,)))
+            conn.execute(text("delete from dataset_info where key = 'summaries'"))
+            assert not summary.usable(conn, ANALYST)
+        finally:
+            trans.rollback()
+
+
+def test_cli_builds_and_reports(tmp_path, small_sqlite, capsys):
+    import shutil
+    copy = tmp_path / "c.sqlite"
+    shutil.copy(small_sqlite.url.database, copy)
+    url = f"sqlite:///{copy}"
+    assert summary.main(["refresh", "--db", url, "--days", "2021-02-01..2021-02-03"]) == 0
+    assert summary.main(["status", "--db", url]) == 0
+    assert "ready" in capsys.readouterr().out
+    assert summary.main(["refresh", "--db", url, "--days", "2021-02-30"]) == 2
+    assert "--days" in capsys.readouterr().err
