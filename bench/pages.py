@@ -86,13 +86,15 @@ def measure(url: str, combos: int, seed: int, baseline_combos: int = 8) -> list[
     today = (now + dt.timedelta(hours=7)).date()
     timings: dict[str, list[float]] = {}
     baseline: dict[str, list[float]] = {}
+    errors: list[str] = []
 
     def timed(fn) -> float:
         started = time.perf_counter()
         try:
             fn()
             return time.perf_counter() - started
-        except Exception:  # noqa: BLE001 - a statement timeout counts as the timeout
+        except Exception as exc:  # noqa: BLE001 - a statement timeout counts as the timeout
+            errors.append(f"{type(exc).__name__}: {str(exc).splitlines()[0][:200]}")
             return 60.0
 
     for i in range(combos):
@@ -105,6 +107,8 @@ def measure(url: str, combos: int, seed: int, baseline_combos: int = 8) -> list[
                     for page, fn in page_queries(conn, f, now).items():
                         baseline.setdefault(page, []).append(timed(fn))
     engine.dispose()
+    for e in sorted(set(errors)):
+        print(f"  failed ({errors.count(e)}×, counted as 60 s): {e}", file=sys.stderr)
     out = []
     for page, ts in timings.items():
         base = baseline.get(page, [])

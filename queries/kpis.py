@@ -110,58 +110,59 @@ def kpi_frame(conn: Connection, filters: Filters, viewer: Viewer, now: dt.dateti
         df = run(conn, kpi_sql(d, cond, group), params)
         if group:
             df = df.drop(columns=[c for c in percentile_sql(d) if c not in GROUPED_PERCENTILES])
+        for col in df.columns:
+            if col != "key":
+                df[col] = pd.to_numeric(df[col], errors="coerce")
     else:
         df = _from_summaries(conn, filters, viewer, now, group)
-    for col in df.columns:
-        if col != "key":
-            df[col] = pd.to_numeric(df[col], errors="coerce")
     return with_shares(df)
 
 
 GROUPED_PERCENTILES = ("first_response_median", "first_response_p90")
 
 
+def _aligned(keys: np.ndarray | None, frame: pd.DataFrame, column: str, fill=0.0) -> np.ndarray:
+    """frame[column] placed on `keys` (frame has a `key` column), or its single value when ungrouped."""
+    if keys is None:
+        return pd.to_numeric(frame[column]).to_numpy(dtype=float)[:1] if len(frame) else np.array([fill])
+    out = np.full(len(keys), fill, dtype=float)
+    if len(frame):
+        idx = pd.Index(keys).get_indexer(frame["key"].to_numpy())
+        ok = idx >= 0
+        out[idx[ok]] = pd.to_numeric(frame[column]).to_numpy(dtype=float)[ok]
+    return out
+
+
 def _from_summaries(conn: Connection, filters: Filters, viewer: Viewer, now: dt.datetime,
                     group: str | None) -> pd.DataFrame:
     from queries import summary
 
-    df = summary.counts(conn, filters, viewer, group)
-    for col in summary.COUNT_NAMES:
-        df[col] = pd.to_numeric(df[col]).fillna(0).astype("int64")
+    c = summary.counts(conn, filters, viewer, group)
+    keys = c["key"].to_numpy() if group else None
+    cols = {name: c[name].to_numpy(dtype=np.int64) if len(c) else np.zeros(0 if group else 1, dtype=np.int64)
+            for name in summary.COUNT_NAMES}
     pend = summary.pending(conn, filters, viewer, now, group)
-    if group:
-        df = df.merge(pend, on="key", how="left")
-    else:
-        df[["pending", "pending_open"]] = pend[["pending", "pending_open"]].to_numpy()
-    pend_cols = df[["pending", "pending_open"]].apply(pd.to_numeric).fillna(0).astype("int64")
-    df["no_response_overdue"] = df["no_response"] - pend_cols["pending"]
-    df["overdue_now"] = df["no_response_open"] - pend_cols["pending_open"]
-    df = df.drop(columns=["no_response", "no_response_open", "pending", "pending_open"])
+    pending = np.nan_to_num(_aligned(keys, pend, "pending")).astype(np.int64)
+    pending_open = np.nan_to_num(_aligned(keys, pend, "pending_open")).astype(np.int64)
+    out = {name: cols[name] for name in FIXED_COUNTS}
+    out["no_response_overdue"] = cols["no_response"] - pending
+    out["overdue_now"] = cols["no_response_open"] - pending_open
     wanted = list(GROUPED_PERCENTILES) if group else list(summary.PERCENTILES)
+    metrics = {summary.PERCENTILES[col][0] for col in wanted}
     if summary.has_histogram(filters, group):
-        metrics = {summary.PERCENTILES[c][0] for c in wanted}
         hist = summary.histogram(conn, filters, viewer, group, metrics)
-        pct = summary.hist_percentiles(hist, wanted, bool(group))
-    else:  # two or more dimensions: no histogram is kept; the filters narrow the appeals read
-        d = dialect_of(conn)
-        cond, params = where(filters, d, viewer)
-        exprs = percentile_sql(d, wanted)
-        key = f"{GROUPS[group]} as key, " if group else ""
-        pct = run(conn, f"""
-select {key}{', '.join(f'{e} as {n}' for n, e in exprs.items())}
-from appeals a join municipalities m on m.id = a.municipality_id join topics t on t.id = a.topic_id
-where {cond}{' group by ' + GROUPS[group] if group else ''}""", params)
-    if group:
-        df = df.merge(pct, on="key", how="left")
-    else:
-        for col in wanted:
-            df[col] = pct[col].to_numpy() if len(pct) else np.nan
-    return df
+    else:  # two or more dimensions: no histogram is kept; the filters narrow the appeals bucketed
+        hist = summary.raw_histogram(conn, filters, viewer, group, metrics)
+    pct = summary.hist_percentiles(hist, wanted, bool(group))
+    for col in wanted:
+        out[col] = _aligned(keys, pct, col, np.nan)
+    return pd.DataFrame({"key": keys, **out} if group else out)
 
 
 def with_shares(df: pd.DataFrame) -> pd.DataFrame:
     """Counts as integers (0 where a group had no rows), on_time_base, then every share of metrics.py."""
-    cols = list(COUNT_COLUMNS)
-    df[cols] = df[cols].fillna(0).astype("int64")
+    for col in COUNT_COLUMNS:
+        if df[col].dtype != np.int64:
+            df[col] = df[col].fillna(0).astype("int64")
     df["on_time_base"] = df["on_time"] + df["late"] + df["no_response_overdue"]
     return derive(df)

@@ -55,18 +55,20 @@ SCORE_PARTS = ["on_time_share", "resolved_share", "confirmed_share", "satisfacti
 
 def derive(df: pd.DataFrame) -> pd.DataFrame:
     """Add every share (a fraction 0..1, NaN when its denominator is 0) and its low-data flag."""
-    out = df.copy()
+    new: dict[str, np.ndarray] = {}
     for m in METRICS.values():
         if m.is_share:
-            num = out[m.numerator].astype(float)
-            den = out[m.denominator].astype(float)
-            out[m.name] = np.where(den > 0, num / den.where(den > 0, 1), np.nan)
-            out[f"{m.name}_n"] = den.astype(int)
-            out[f"{m.name}_low"] = den < SMALL_N
-    if "population" in out.columns:
-        pop = out["population"].astype(float)
-        out["per_10k"] = np.where(pop > 0, out["received"] / pop.where(pop > 0, 1) * 10_000, np.nan)
-    return out
+            num = df[m.numerator].to_numpy(dtype=float)
+            den = df[m.denominator].to_numpy(dtype=float)
+            new[m.name] = np.where(den > 0, num / np.where(den > 0, den, 1), np.nan)
+            new[f"{m.name}_n"] = den.astype(int)
+            new[f"{m.name}_low"] = den < SMALL_N
+    if "population" in df.columns:
+        pop = df["population"].to_numpy(dtype=float)
+        new["per_10k"] = np.where(pop > 0, df["received"].to_numpy(dtype=float) / np.where(pop > 0, pop, 1) * 10_000,
+                                  np.nan)
+    kept = df.drop(columns=[c for c in new if c in df.columns])
+    return pd.concat([kept, pd.DataFrame(new, index=df.index)], axis=1)
 
 
 def score(row: pd.Series) -> float:

@@ -19,4 +19,7 @@ def _clean(value):
 def run(conn: Connection, statement: str, params: dict | None = None) -> pd.DataFrame:
     params = {k: _clean(v) for k, v in (params or {}).items()}
     result = conn.execute(sql(statement, params), params)
-    return pd.DataFrame(result.fetchall(), columns=list(result.keys()))
+    columns = list(result.keys())
+    # Plain tuples from the DB-API cursor: text() results carry no type processing, and pandas
+    # builds a frame from tuples several times faster than from Row objects.
+    return pd.DataFrame.from_records(result.cursor.fetchall(), columns=columns)

@@ -182,6 +182,10 @@ Index("ix_audit_log_at", audit_log.c.at)
 Index("ix_appeals_unanswered_due", appeals.c.response_due_at,
       sqlite_where=appeals.c.first_response_at.is_(None), postgresql_where=appeals.c.first_response_at.is_(None))
 
+# Escalated appeals by date (the escalation flow reads only them).
+Index("ix_appeals_escalated_received", appeals.c.received_at,
+      sqlite_where=appeals.c.escalated_at.isnot(None), postgresql_where=appeals.c.escalated_at.isnot(None))
+
 # Summary tables (pre-aggregations), maintained by queries.summary. One row per cell: a node of the
 # dimension lattice (`dims`, a bit mask of municipality 1, topic 2, source 4, organization 8; a
 # dimension not in the node holds 0 or ''), a grain (d, m, y) and its period (the first local day).
@@ -215,8 +219,8 @@ agg_closed = Table(
 )
 # time histograms, one per cell, metric and urgency: metric 1 first response (working hours), 2 first
 # response (calendar hours), 3 closing (calendar hours), 4 before escalation (working hours). `hist`
-# holds the non-empty buckets (queries.summary.SEGMENTS) as little-endian uint16 bucket numbers
-# followed by uint32 counts; `n` is their total.
+# holds the non-empty buckets (queries.summary.SEGMENTS) as packed records of a little-endian
+# uint16 bucket number and uint32 count; `n` is their total.
 agg_hist = Table(
     "agg_hist", metadata,
     *_cell_key(Column("dims", SmallInteger, primary_key=True), Column("metric", SmallInteger, primary_key=True)),

@@ -52,7 +52,7 @@ def overdue_now(conn: Connection, filters: Filters, viewer: Viewer, now: dt.date
 select a.id, a.received_at, a.response_due_at, {d.hours_between('a.response_due_at', ':now')} as overdue_hours,
        o.id as executor_id, o.name_ru as executor, m.name_ru as territory, t.name_ru as topic, a.status,
        substr(a.text, 1, 200) as text
-from appeals a
+from appeals a{'' if d.pg else ' indexed by ix_appeals_unanswered_due'}
   join organizations o on o.id = a.organization_id
   join municipalities m on m.id = a.municipality_id
   join topics t on t.id = a.topic_id
@@ -74,7 +74,7 @@ def escalation_flow(conn: Connection, filters: Filters, viewer: Viewer) -> pd.Da
 select a.organization_id as from_id, f.name_ru as from_name, f.kind as from_kind,
        a.escalated_to_id as to_id, o.name_ru as to_name, count(*) as escalations,
        {d.percentile('a.escalation_work_hours', 0.5)} as median_hours
-from appeals a
+from appeals a{'' if d.pg else ' indexed by ix_appeals_escalated_received'}
   join organizations f on f.id = a.organization_id
   join organizations o on o.id = a.escalated_to_id
 where {cond} and a.escalated_at is not null

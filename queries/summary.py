@@ -52,9 +52,9 @@ NODES = sorted(range(16), key=lambda n: (-bin(n).count("1"), n))  # finest first
 # node reads the days at the edges of its period from the appeals (its filters narrow them).
 STORED_NODES = tuple(n for n in NODES if bin(n).count("1") != 3)
 DAY_NODES = (0, 1, 2, 4, 8)
-# Histograms: by month and year for the nodes of at most one dimension, by day for the empty node
-# only (a day histogram per territory would hold about as many rows as there are appeals).
-HIST_NODES = DAY_NODES
+# Histograms: by month and year for the nodes of at most two dimensions; by day for the empty node
+# (every metric) and the one-dimension nodes (first response, the metric of league tables).
+HIST_NODES = tuple(n for n in NODES if bin(n).count("1") <= 2)
 GRAINS = ("d", "m", "y")
 COUNT_NAMES = (*FIXED_COUNTS, "no_response", "no_response_open")
 GROUP_DIM = {"territory": 1, "municipality": 1, "topic": 2, "category": 2, "source": 4, "executor": 8}
@@ -164,18 +164,25 @@ def _date(d: Dialect, day: dt.date):
     return day if d.pg else day.isoformat()
 
 
-def period_sql(d: Dialect, p: Pieces, params: dict, alias: str = "c") -> str:
-    conds = []
+def cells_sql(d: Dialect, table: str, p: Pieces, params: dict, cond: str) -> str:
+    """A FROM source: the cells of `table` in the pieces' periods that meet `cond` (alias c).
+
+    One UNION ALL arm per grain and day run, each an equality-and-range seek on the primary
+    key (an OR of the three would make SQLite scan the node).
+    """
+    arms = []
     if p.years:
         params["p_years"] = [_date(d, x) for x in p.years]
-        conds.append(f"({alias}.grain = 'y' and {alias}.period in :p_years)")
+        arms.append("c.grain = 'y' and c.period in :p_years")
     if p.months:
         params["p_months"] = [_date(d, x) for x in p.months]
-        conds.append(f"({alias}.grain = 'm' and {alias}.period in :p_months)")
+        arms.append("c.grain = 'm' and c.period in :p_months")
     for i, (a, b) in enumerate(p.days):
         params[f"p_d{i}a"], params[f"p_d{i}b"] = _date(d, a), _date(d, b)
-        conds.append(f"({alias}.grain = 'd' and {alias}.period between :p_d{i}a and :p_d{i}b)")
-    return "(" + (" or ".join(conds) or "1=0") + ")"
+        arms.append(f"c.grain = 'd' and c.period between :p_d{i}a and :p_d{i}b")
+    if not arms:
+        arms = ["1=0"]
+    return "(" + " union all ".join(f"select * from {table} c where {cond} and {arm}" for arm in arms) + ")"
 
 
 # ---------------------------------------------------------------------------------------------- state
@@ -372,13 +379,14 @@ def _hist_cells(long: pd.DataFrame, months_out: list) -> list[pd.DataFrame]:
         return []
     out = [_node_frame(long, 0, "d", "day", ["n"], HIST_KEY)]
     first = long[long["metric"] == 1]
-    out += [_node_frame(first, node, "d", "day", ["n"], HIST_KEY) for node in HIST_NODES if node]
+    out += [_node_frame(first, node, "d", "day", ["n"], HIST_KEY) for node in DAY_NODES if node]
     months = [_node_frame(long, node, "m", "month", ["n"], HIST_KEY) for node in HIST_NODES]
     months_out.extend(months)
     return out + months
 
 
 CELL = ["dims", "metric", "grain", "period", *DIM_COLUMNS, "urgent"]
+HIST_RECORD = np.dtype([("bucket", "<u2"), ("n", "<u4")])  # packed: 6 bytes per non-empty bucket
 
 
 def encode_hist(long: pd.DataFrame) -> pd.DataFrame:
@@ -389,11 +397,14 @@ def encode_hist(long: pd.DataFrame) -> pd.DataFrame:
     keys = long[CELL]
     start = np.flatnonzero((keys != keys.shift()).any(axis=1).to_numpy())
     end = np.r_[start[1:], len(long)]
-    buckets = long["bucket"].to_numpy().astype("<u2")
-    counts = long["n"].to_numpy().astype("<u4")
+    packed = np.empty(len(long), dtype=HIST_RECORD)
+    packed["bucket"] = long["bucket"].to_numpy()
+    packed["n"] = long["n"].to_numpy()
+    raw = packed.tobytes()
+    size = HIST_RECORD.itemsize
     out = keys.iloc[start].reset_index(drop=True)
-    out["n"] = np.add.reduceat(counts.astype(np.int64), start)
-    out["hist"] = [buckets[a:b].tobytes() + counts[a:b].tobytes() for a, b in zip(start, end)]
+    out["n"] = np.add.reduceat(packed["n"].astype(np.int64), start)
+    out["hist"] = [raw[a * size:b * size] for a, b in zip(start, end)]
     return out
 
 
@@ -402,12 +413,11 @@ def decode_hist(df: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
     if df.empty:
         return pd.DataFrame(columns=[*keys, "bucket", "n"])
     blobs = [bytes(h) for h in df["hist"]]
-    sizes = np.array([len(b) // 6 for b in blobs])
-    buckets = np.concatenate([np.frombuffer(b, "<u2", count=k) for b, k in zip(blobs, sizes)])
-    counts = np.concatenate([np.frombuffer(b, "<u4", count=k, offset=2 * k) for b, k in zip(blobs, sizes)])
-    out = df[keys].loc[df.index.repeat(sizes)].reset_index(drop=True)
-    out["bucket"] = buckets.astype(int)
-    out["n"] = counts.astype(np.int64)
+    sizes = np.fromiter((len(b) for b in blobs), dtype=np.int64, count=len(blobs)) // HIST_RECORD.itemsize
+    records = np.frombuffer(b"".join(blobs), dtype=HIST_RECORD)
+    out = df[keys].iloc[np.repeat(np.arange(len(df)), sizes)].reset_index(drop=True)
+    out["bucket"] = records["bucket"].astype(np.int64)
+    out["n"] = records["n"].astype(np.int64)
     return out
 
 
@@ -589,9 +599,13 @@ def _combine(frames: list[pd.DataFrame], group: str | None) -> pd.DataFrame:
     frames = [f for f in frames if len(f)]
     if not frames:
         return pd.DataFrame(columns=(["key"] if group else []) + list(COUNT_NAMES))
-    df = pd.concat(frames, ignore_index=True)
-    for col in COUNT_NAMES:
-        df[col] = pd.to_numeric(df[col]).fillna(0).astype("int64")
+    df = frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
+    data = {"key": df["key"].to_numpy()} if group else {}
+    for col in COUNT_NAMES:  # sums over no rows are NULL
+        data[col] = pd.to_numeric(df[col]).fillna(0).to_numpy(dtype=np.int64)
+    df = pd.DataFrame(data)
+    if len(frames) == 1:
+        return df
     if group:
         return df.groupby("key", as_index=False)[list(COUNT_NAMES)].sum()
     return df[list(COUNT_NAMES)].sum().to_frame().T
@@ -614,13 +628,12 @@ def counts(conn: Connection, filters: Filters, viewer: Viewer, group: str | None
     if p.years or p.months or p.days:
         cond, params = _cell_filter(filters, d, viewer)
         params["dims"] = node
-        period = period_sql(d, p, params)
+        source = cells_sql(d, "agg_counts", p, params, f"c.dims = :dims and {cond}")
         key_sql, join = GROUP_KEY[group] if group else ("", "")
         sums = ", ".join(f"sum(c.{n}) as {n}" for n in COUNT_NAMES)
         frames.append(run(conn, f"""
 select {key_sql + ' as key, ' if group else ''}{sums}
-from agg_counts c {join}
-where c.dims = :dims and {period} and {cond}{' group by ' + key_sql if group else ''}""", params))
+from {source} c {join}{' group by ' + key_sql if group else ''}""", params))
     return _combine(frames, group)
 
 
@@ -648,7 +661,7 @@ def pending(conn: Connection, filters: Filters, viewer: Viewer, now: dt.datetime
     return run(conn, f"""
 select {', '.join(keys) + ', ' if keys else ''}count(*) as pending,
        sum(case when a.status in {OPEN} then 1 else 0 end) as pending_open
-from appeals a{joins}
+from appeals a{'' if d.pg else ' indexed by ix_appeals_unanswered_due'}{joins}
 where a.first_response_at is null and a.response_due_at >= :now and {cond}
 {'group by ' + ', '.join(str(i + 1) for i in range(n_keys)) if n_keys else ''}""", params)
 
@@ -658,29 +671,29 @@ def histogram(conn: Connection, filters: Filters, viewer: Viewer, group: str | N
     """Histogram rows of the cohort: [key,] metric, [urgent,] bucket, n (a key/bucket may repeat).
 
     For a node in HIST_NODES: whole years and months from stored cells; edge days from day
-    cells where kept (every metric for the empty node, first response for the others), else
-    bucketed from the appeals of those days (then the filter narrows them).
+    cells where kept (every metric for the empty node, first response for one-dimension nodes),
+    else bucketed from the appeals of those days (then the filters narrow them).
     """
     d = dialect_of(conn)
     node = node_for(filters, group)
     metrics = sorted({int(m) for m in metrics})
     p = pieces(filters.date_from, filters.date_to)
     frames = []
-    if node != 0 and p.days and metrics != [1]:
+    day_cells = node == 0 or (node in DAY_NODES and metrics == [1])
+    if p.days and not day_cells:
         for a, b in p.days:
-            frames.append(_raw_histogram(conn, filters.narrowed(date_from=a, date_to=b), viewer, group, metrics,
+            frames.append(raw_histogram(conn, filters.narrowed(date_from=a, date_to=b), viewer, group, metrics,
                                          by_urgency))
         p = Pieces(p.years, p.months, ())
     if p.years or p.months or p.days:
         cond, params = _cell_filter(filters, d, viewer, "c")
         params["dims"] = node
         params["p_metrics"] = metrics
-        period = period_sql(d, p, params)
+        source = cells_sql(d, "agg_hist", p, params, f"c.dims = :dims and c.metric in :p_metrics and {cond}")
         key_sql, join = GROUP_KEY[group] if group else ("", "")
         stored = run(conn, f"""
 select {key_sql + ' as key, ' if group else ''}c.metric, c.urgent, c.hist
-from agg_hist c {join}
-where c.dims = :dims and c.metric in :p_metrics and {period} and {cond}""", params)
+from {source} c {join}""", params)
         names = _hist_names(group, by_urgency)
         frames.append(decode_hist(stored, [n for n in names if n != "bucket"]))
     frames = [f for f in frames if len(f)]
@@ -693,8 +706,9 @@ def _hist_names(group: str | None, by_urgency: bool) -> list[str]:
     return (["key"] if group else []) + ["metric"] + (["urgent"] if by_urgency else []) + ["bucket"]
 
 
-def _raw_histogram(conn: Connection, filters: Filters, viewer: Viewer, group: str | None, metrics: Iterable[int],
-                   by_urgency: bool) -> pd.DataFrame:
+def raw_histogram(conn: Connection, filters: Filters, viewer: Viewer, group: str | None, metrics: Iterable[int],
+                  by_urgency: bool = False) -> pd.DataFrame:
+    """The cohort's appeals bucketed as the stored histograms are: [key,] metric, [urgent,] bucket, n."""
     d = dialect_of(conn)
     cond, params = where(filters, d, viewer)
     params["p_metrics"] = [int(m) for m in metrics]
@@ -743,15 +757,14 @@ def series(conn: Connection, filters: Filters, viewer: Viewer, grain: str, measu
     cond, params = _cell_filter(filters, d, viewer)
     params["dims"] = stored_node(node_for(filters, by))
     p = _series_pieces(filters, grain)
-    period = period_sql(d, p, params)
+    source = cells_sql(d, table, p, params, f"c.dims = :dims and {cond}")
     bucket = _bucket_of_period(d, grain)
     key_sql, join = GROUP_KEY[by] if by else ("", "")
     keys = [bucket] + ([key_sql] if by else [])
     sums = ", ".join(f"sum(c.{m}) as {m}" for m in measures)
     return run(conn, f"""
 select {bucket} as bucket{', ' + key_sql + ' as key' if by else ''}, {sums}
-from {table} c {join}
-where c.dims = :dims and {period} and {cond}
+from {source} c {join}
 group by {', '.join(keys)} order by 1""", params)
 
 
@@ -766,44 +779,38 @@ def hist_percentiles(hist: pd.DataFrame, columns: Iterable[str], grouped: bool) 
     between its two neighbours; each neighbour is placed evenly within its bucket.
     """
     columns = list(columns)
-    out_index = pd.Index(hist["key"].unique() if grouped and len(hist) else [], name="key") if grouped else pd.Index([0])
-    out = pd.DataFrame(index=out_index)
+    nb = len(BUCKET_LOWER)
+    if grouped:
+        codes, keys = pd.factorize(hist["key"]) if len(hist) else (np.array([], dtype=int), pd.Index([]))
+    else:
+        codes, keys = np.zeros(len(hist), dtype=int), pd.Index([0])
+    out = {"key": keys} if grouped else {}
+    metric = pd.to_numeric(hist["metric"]).to_numpy(np.int64) if len(hist) else np.array([], dtype=np.int64)
+    bucket = pd.to_numeric(hist["bucket"]).to_numpy(np.int64) if len(hist) else np.array([], dtype=np.int64)
+    n = pd.to_numeric(hist["n"]).to_numpy(np.float64) if len(hist) else np.array([], dtype=np.float64)
+    dense: dict[int, np.ndarray] = {}
+    rows = np.arange(len(keys))
     for col in columns:
-        out[col] = np.nan
-    if hist.empty:
-        return out.reset_index() if grouped else out.reset_index(drop=True)
-    h = hist.copy()
-    if not grouped:
-        h["key"] = 0
-    h["n"] = pd.to_numeric(h["n"]).astype("int64")
-    h["bucket"] = pd.to_numeric(h["bucket"]).astype(int)
-    h["metric"] = pd.to_numeric(h["metric"]).astype(int)
-    h = h.groupby(["key", "metric", "bucket"], as_index=False)["n"].sum().sort_values(["key", "metric", "bucket"])
-    g = h.groupby(["key", "metric"], sort=False)["n"]
-    h["cum"] = g.cumsum()
-    h["before"] = h["cum"] - h["n"]
-    h["total"] = g.transform("sum")
-    lower = BUCKET_LOWER[h["bucket"].to_numpy()]
-    width = BUCKET_WIDTH[h["bucket"].to_numpy()]
-    for col in columns:
-        metric, q, divisor = PERCENTILES[col]
-        mask = (h["metric"] == metric).to_numpy()
-        sel = h[mask]
-        if sel.empty:
-            continue
-        lo_w, w = lower[mask], width[mask]
-        pos = q * (sel["total"].to_numpy() - 1)
-        values = []
-        for rank in (np.floor(pos), np.ceil(pos)):
-            inside = (sel["before"].to_numpy() <= rank) & (rank < sel["cum"].to_numpy())
-            v = lo_w + w * (rank - sel["before"].to_numpy() + 0.5) / sel["n"].to_numpy()
-            values.append(pd.Series(v[inside], index=sel["key"].to_numpy()[inside]))
-        frac = pd.Series(pos - np.floor(pos), index=sel["key"].to_numpy())
-        frac = frac[~frac.index.duplicated()]
-        v0, v1 = values
-        est = (v0 + (v1 - v0) * frac.reindex(v0.index)) / divisor
-        out.loc[est.index, col] = est.to_numpy()
-    return out.reset_index() if grouped else out.reset_index(drop=True)
+        m, q, divisor = PERCENTILES[col]
+        if m not in dense:
+            sel = metric == m
+            dense[m] = np.bincount(codes[sel] * nb + bucket[sel], weights=n[sel],
+                                   minlength=len(keys) * nb).reshape(len(keys), nb)
+        counts = dense[m]
+        cum = np.cumsum(counts, axis=1)
+        total = cum[:, -1] if len(keys) else np.array([])
+        pos = q * np.maximum(total - 1, 0)
+
+        def value_at(rank: np.ndarray) -> np.ndarray:
+            b = (cum > rank[:, None]).argmax(axis=1)
+            k = counts[rows, b]
+            before = cum[rows, b] - k
+            return BUCKET_LOWER[b] + BUCKET_WIDTH[b] * (rank - before + 0.5) / np.where(k > 0, k, 1)
+
+        lo, hi = value_at(np.floor(pos)), value_at(np.ceil(pos))
+        est = (lo + (hi - lo) * (pos - np.floor(pos))) / divisor
+        out[col] = np.where(total > 0, est, np.nan)
+    return pd.DataFrame(out, index=None if grouped else [0])
 
 
 # ---------------------------------------------------------------------------------------------- CLI

@@ -255,3 +255,15 @@ def test_cli_builds_and_reports(tmp_path, small_sqlite, capsys):
     assert "ready" in capsys.readouterr().out
     assert summary.main(["refresh", "--db", url, "--days", "2021-02-30"]) == 2
     assert "--days" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("group", GROUPS)
+def test_a_cohort_without_appeals_gives_empty_figures_on_both_paths(small_db, group):
+    f = Filters(dt.date(2030, 1, 1), dt.date(2030, 2, 15), territories=("50701000",))
+    with small_db.connect() as conn:
+        via = kpis.kpi_frame(conn, f, ANALYST, SMALL_AS_OF, group)
+        plain = kpis.kpi_frame(conn, f, ANALYST, SMALL_AS_OF, group, raw=True)
+    assert len(via) == len(plain)
+    if group is None:
+        assert via["received"].iloc[0] == plain["received"].iloc[0] == 0
+        assert pd.isna(via["first_response_median"].iloc[0]) and pd.isna(plain["first_response_median"].iloc[0])

@@ -1,4 +1,4 @@
-"""summary tables (agg_counts, agg_closed, agg_hist) and the unanswered-by-deadline partial index
+"""summary tables (agg_counts, agg_closed, agg_hist) and partial indexes on unanswered and escalated appeals
 
 Revision ID: 0004
 Revises: 0003
@@ -47,9 +47,13 @@ def upgrade() -> None:
     op.create_index("ix_appeals_unanswered_due", "appeals", ["response_due_at"],
                     sqlite_where=sa.text("first_response_at IS NULL"),
                     postgresql_where=sa.text("first_response_at IS NULL"))
+    op.create_index("ix_appeals_escalated_received", "appeals", ["received_at"],
+                    sqlite_where=sa.text("escalated_at IS NOT NULL"),
+                    postgresql_where=sa.text("escalated_at IS NOT NULL"))
 
 
 def downgrade() -> None:
+    op.drop_index("ix_appeals_escalated_received", table_name="appeals")
     op.drop_index("ix_appeals_unanswered_due", table_name="appeals")
     for table in ("agg_hist", "agg_closed", "agg_counts"):
         op.drop_table(table)
