@@ -1,9 +1,119 @@
-"""python -m bench: every benchmark in turn (seeding, import, page data). Each prints its own table."""
+"""python -m bench: the large databases (built once, then reused), then every benchmark.
+
+1. SQLite with the default scenario (1.0 M appeals) at data/bench-1m.sqlite and PostgreSQL with
+   `--scale 10` (10 M appeals) in database pulse_bench_10m: seeded with their summaries when
+   missing (the PostgreSQL one takes about half an hour), reused otherwise.
+2. Page data: every page's queries for random filter combinations through the summaries, the
+   plain GROUP BY baseline side by side (bench.pages); one table per database.
+3. Refresh: a day of appeals added (a copy of the last day, one day later), then the summary
+   refresh of that day, timed, and rolled back.
+4. Seeding speed at the default scale (bench.seed) and the import speed (bench.importer).
+Everything is written to bench/results.json. Asserts nothing.
+"""
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
 import sys
+import time
+from pathlib import Path
+
+from sqlalchemy import create_engine, text
 
 from bench import importer, pages, seed
+from queries import summary
+from queries.config import normalise_url
+from queries.db import make_engine
+from seed.generator import Scenario
+from seed.load import appeal_count, seed_database
 
-code = seed.main([])
-code = code or importer.main([])
-code = code or pages.main([])
-sys.exit(code)
+ROOT = Path(__file__).resolve().parent.parent
+AS_OF = dt.datetime(2026, 11, 29, tzinfo=dt.timezone(dt.timedelta(hours=7))).astimezone(dt.timezone.utc)
+
+
+def ensure_database(url: str, scale: float) -> None:
+    engine = make_engine(url, bulk=True)
+    if appeal_count(engine) == 0:
+        print(f"building {url} (scale {scale:g}) …", file=sys.stderr)
+        seed_database(engine, Scenario(as_of=AS_OF, scale=scale))
+    with engine.connect() as conn:
+        ready = summary.is_ready(conn)
+    if not ready:
+        with engine.begin() as conn:
+            summary.build(conn)
+        summary.analyze(engine)
+    engine.dispose()
+
+
+def ensure_postgres(admin_url: str, name: str) -> str:
+    admin = create_engine(normalise_url(admin_url), isolation_level="AUTOCOMMIT")
+    with admin.connect() as c:
+        if not c.execute(text("select 1 from pg_database where datname = :n"), {"n": name}).first():
+            c.execute(text(f'create database "{name}"'))
+    admin.dispose()
+    return admin_url.rsplit("/", 1)[0] + f"/{name}"
+
+
+def refresh_after_a_day(url: str) -> dict:
+    """Copy the last local day's appeals one day later, refresh that day; timed; rolled back."""
+    engine = make_engine(url)
+    with engine.connect() as conn:
+        d = summary.dialect_of(conn)
+        trans = conn.begin()
+        try:
+            last = conn.execute(text(f"select max({d.local_date('received_at')}) from appeals")).scalar()
+            last = dt.date.fromisoformat(str(last)[:10])
+            shift = "+ interval '1 day'" if d.pg else None
+            cols = ("source", "text", "municipality_id", "topic_id", "organization_id", "status", "reopened_count",
+                    "first_response_work_hours", "escalation_work_hours")
+            times = ("received_at", "response_due_at", "first_response_at", "closed_at")
+            moved = [f"{t} {shift}" if d.pg else f"strftime('%Y-%m-%dT%H:%M:%S', {t}, '+1 day')" for t in times]
+            started = time.perf_counter()
+            added = conn.execute(text(f"""
+insert into appeals (external_id, {', '.join(cols)}, {', '.join(times)})
+select 'bench-' || id, {', '.join(cols)}, {', '.join(moved)} from appeals
+where {d.local_date('received_at')} = :day"""), {"day": last if d.pg else last.isoformat()}).rowcount
+            inserted = time.perf_counter() - started
+            new_day = last + dt.timedelta(days=1)
+            seconds = summary.refresh(conn, [new_day, new_day + dt.timedelta(days=1)])
+        finally:
+            trans.rollback()
+    engine.dispose()
+    return {"appeals_added": added, "insert_s": round(inserted, 2), "refresh_s": round(seconds, 2)}
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(prog="python -m bench", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--pg-admin", default="postgresql://postgres@127.0.0.1:5432/postgres")
+    p.add_argument("--pg-name", default="pulse_bench_10m")
+    p.add_argument("--pg-scale", type=float, default=10)
+    p.add_argument("--sqlite", default=str(ROOT / "data" / "bench-1m.sqlite"))
+    p.add_argument("--combos", type=int, default=200)
+    p.add_argument("--baseline-combos", type=int, default=8)
+    p.add_argument("--quick", action="store_true", help="page data and refresh only (no seeding or import runs)")
+    args = p.parse_args(argv)
+    sqlite_url = f"sqlite:///{Path(args.sqlite).resolve()}"
+    ensure_database(sqlite_url, 1)
+    pg_url = ensure_postgres(args.pg_admin, args.pg_name)
+    ensure_database(pg_url, args.pg_scale)
+    pages.main(["--sqlite", args.sqlite, "--pg", pg_url, "--combos", str(args.combos),
+                "--baseline-combos", str(args.baseline_combos)])
+    report = json.loads(pages.RESULTS.read_text())
+    report["refresh_after_a_day"] = {}
+    print("\n| database | a day of appeals added | insert, s | summary refresh, s |\n|---|---|---|---|")
+    for name, url in (("sqlite", sqlite_url), ("postgresql", pg_url)):
+        r = refresh_after_a_day(url)
+        report["refresh_after_a_day"][name] = r
+        print(f"| {name} | {r['appeals_added']:,} | {r['insert_s']} | {r['refresh_s']} |")
+    if not args.quick:
+        seed.main(["--scales", "1"])
+        importer.main([])
+        report["seeding"] = json.loads(seed.RESULTS.read_text())
+    pages.RESULTS.write_text(json.dumps(report, indent=2, ensure_ascii=False))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -19,6 +19,7 @@ from queries.db import make_engine
 from seed.generator import Scenario
 from seed.load import seed_database
 
+RESULTS = Path(__file__).with_name("seed_results.json")
 AS_OF = dt.datetime(2026, 11, 29, tzinfo=dt.timezone(dt.timedelta(hours=7))).astimezone(dt.timezone.utc)
 
 
@@ -63,7 +64,7 @@ def main(argv=None) -> int:
     print("\n| backend | scale | appeals | events | seconds | rows/s |\n|---|---|---|---|---|---|")
     for r in rows:
         print(f"| {r['backend']} | {r['scale']:g} | {r['appeals']:,} | {r['events']:,} | {r['seconds']} | {r['rows_per_s']:,} |")
-    Path(__file__).with_name("seed_results.json").write_text(json.dumps(rows, indent=2))
+    RESULTS.write_text(json.dumps(rows, indent=2))
     return 0
 
 

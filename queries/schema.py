@@ -121,6 +121,7 @@ appeals = Table(
     CheckConstraint("escalated_at is null or escalated_at >= received_at", name="escalated_order"),
 )
 Index("ix_appeals_received_at", appeals.c.received_at)
+Index("ix_appeals_closed_at", appeals.c.closed_at)  # closings per day (trend, summary refresh)
 Index("ix_appeals_municipality_received", appeals.c.municipality_id, appeals.c.received_at)
 Index("ix_appeals_topic_received", appeals.c.topic_id, appeals.c.received_at)
 Index("ix_appeals_organization_received", appeals.c.organization_id, appeals.c.received_at)

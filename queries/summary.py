@@ -1,14 +1,14 @@
 """Summary tables: how they are built and refreshed, and a planner that answers KPI queries from them.
 
 The lattice. A cell is a node (a subset of the four filterable dimensions: municipality, topic,
-source, organization, as a bit mask `dims`), a grain (d: local day, m: month, y: year) and a
+source, organization, as a bit mask `dims`), a grain (d: local day, m: month) and a
 period. `agg_counts` holds every count of `kpis.FIXED_COUNTS` plus the unanswered counts for
-all 16 nodes at all three grains; `agg_closed` the appeals closed per local day of closing;
-`agg_hist` the time histograms (see BUCKETS) for the nodes of at most one dimension.
+the stored nodes (see STORED_NODES) by day and month; `agg_closed` the appeals closed per local day of closing;
+`agg_hist` the time histograms (see SEGMENTS) for the nodes of at most two dimensions.
 
 The planner. A query needs the node of its filtered and grouped dimensions. Its period is cut
-into whole years, whole months and the remaining days (`pieces`), so that a long period reads a
-few coarse cells and a short one a few fine ones. Counts are exact. The two counts that depend
+into whole months and the remaining days (`pieces`), so that a long period reads a few coarse
+cells and a short one a few fine ones. Counts are exact. The two counts that depend
 on `now` (unanswered past the deadline) are the stored unanswered counts minus the unanswered
 appeals whose deadline is still ahead — few, read through the partial index
 ix_appeals_unanswered_due. Percentiles come from the histograms, exact to within one bucket;
@@ -16,7 +16,7 @@ for a node of two or more dimensions (no histogram is kept: it would be larger t
 appeals table) they are computed from the appeals, which the filters then narrow.
 
 Freshness. `build` fills everything from `appeals`; `refresh(days)` recomputes the cells of the
-given local days (and their months and years). The seeder and the importer call them in their
+given local days (whole months). The seeder and the importer call them in their
 own transaction, so the summaries always match the appeals they were committed with.
 `dataset_info.summaries = ready` tells the queries that they may use them.
 """
@@ -36,7 +36,6 @@ import pandas as pd
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
-from queries import schema
 from queries.dialect import Dialect, dialect_of
 from queries.filters import Filters, where
 from queries.kpis import CLOSED, FIXED_COUNTS, OPEN
@@ -52,10 +51,10 @@ NODES = sorted(range(16), key=lambda n: (-bin(n).count("1"), n))  # finest first
 # node reads the days at the edges of its period from the appeals (its filters narrow them).
 STORED_NODES = tuple(n for n in NODES if bin(n).count("1") != 3)
 DAY_NODES = (0, 1, 2, 4, 8)
-# Histograms: by month and year for the nodes of at most two dimensions; by day for the empty node
+# Histograms: by month for the nodes of at most two dimensions; by day for the empty node
 # (every metric) and the one-dimension nodes (first response, the metric of league tables).
 HIST_NODES = tuple(n for n in NODES if bin(n).count("1") <= 2)
-GRAINS = ("d", "m", "y")
+GRAINS = ("d", "m")
 COUNT_NAMES = (*FIXED_COUNTS, "no_response", "no_response_open")
 GROUP_DIM = {"territory": 1, "municipality": 1, "topic": 2, "category": 2, "source": 4, "executor": 8}
 GROUP_KEY = {  # group → (key SQL over the summary alias c, join it needs)
@@ -134,20 +133,16 @@ def _month_end(day: dt.date) -> dt.date:
 
 @dataclass(frozen=True)
 class Pieces:
-    """A period cut into whole years, whole months and runs of days (inclusive)."""
-    years: tuple[dt.date, ...]
+    """A period cut into whole months and runs of days (inclusive)."""
     months: tuple[dt.date, ...]
     days: tuple[tuple[dt.date, dt.date], ...]
 
 
-def pieces(date_from: dt.date, date_to: dt.date, *, use_years: bool = True) -> Pieces:
-    years, months, days = [], [], []
+def pieces(date_from: dt.date, date_to: dt.date) -> Pieces:
+    months, days = [], []
     cur = date_from
     while cur <= date_to:
-        if use_years and cur.month == 1 and cur.day == 1 and dt.date(cur.year, 12, 31) <= date_to:
-            years.append(cur)
-            cur = dt.date(cur.year + 1, 1, 1)
-        elif cur.day == 1 and _month_end(cur) <= date_to:
+        if cur.day == 1 and _month_end(cur) <= date_to:
             months.append(cur)
             cur = _month_end(cur) + dt.timedelta(days=1)
         else:
@@ -157,7 +152,7 @@ def pieces(date_from: dt.date, date_to: dt.date, *, use_years: bool = True) -> P
             else:
                 days.append((cur, end))
             cur = end + dt.timedelta(days=1)
-    return Pieces(tuple(years), tuple(months), tuple(days))
+    return Pieces(tuple(months), tuple(days))
 
 
 def _date(d: Dialect, day: dt.date):
@@ -171,9 +166,6 @@ def cells_sql(d: Dialect, table: str, p: Pieces, params: dict, cond: str) -> str
     key (an OR of the three would make SQLite scan the node).
     """
     arms = []
-    if p.years:
-        params["p_years"] = [_date(d, x) for x in p.years]
-        arms.append("c.grain = 'y' and c.period in :p_years")
     if p.months:
         params["p_months"] = [_date(d, x) for x in p.months]
         arms.append("c.grain = 'm' and c.period in :p_months")
@@ -224,19 +216,17 @@ def _set_state(conn: Connection, value: str) -> None:
 
 # ---------------------------------------------------------------------------------------------- building
 #
-# The cells are computed in pandas from one narrow read of the appeals per month (each row's
-# flags packed into one integer), and written in primary-key order: SQLite's GROUP BY over a
-# million rows, once per node, took minutes; this takes seconds, with the same code for both.
+# The cells are computed in pandas from one narrow read of the appeals per year (a refresh: per
+# month), each row's flags packed into one integer: SQLite's GROUP BY over a million rows, once
+# per node, took minutes; this is the same code for both databases.
 
 DIM_COLUMNS = ["municipality_id", "topic_id", "source", "organization_id"]
 KEY = ["grain", "period", *DIM_COLUMNS]
 FLAG_NAMES = [n for n in COUNT_NAMES if n != "received"]
 
 
-def _trunc(d: Dialect, col: str, grain: str) -> str:
-    if grain == "m":
-        return f"date_trunc('month', {col}::timestamp)::date" if d.pg else f"strftime('%Y-%m-01', {col})"
-    return f"date_trunc('year', {col}::timestamp)::date" if d.pg else f"strftime('%Y-01-01', {col})"
+def _month_sql(d: Dialect, col: str) -> str:
+    return f"date_trunc('month', {col}::timestamp)::date" if d.pg else f"strftime('%Y-%m-01', {col})"
 
 
 def _metric_values(d: Dialect) -> str:
@@ -303,17 +293,12 @@ def _month(days: pd.Series) -> pd.Series:
     return days.str.slice(0, 7) + "-01"
 
 
-def _year(periods: pd.Series) -> pd.Series:
-    return periods.str.slice(0, 4) + "-01-01"
-
 
 def _write(conn: Connection, table: str, frames: list[pd.DataFrame], columns: list[str]) -> int:
     frames = [f for f in frames if len(f)]
     if not frames:
         return 0
-    df = pd.concat(frames, ignore_index=True)
-    pk = [c.name for c in schema.metadata.tables[table].primary_key.columns]
-    df = df.sort_values(pk)[columns]
+    df = pd.concat(frames, ignore_index=True)[columns]
     if conn.dialect.name == "sqlite":
         raw = conn.connection.driver_connection
         raw.executemany(f"insert into {table} ({', '.join(columns)}) values ({', '.join('?' * len(columns))})",
@@ -393,9 +378,14 @@ def encode_hist(long: pd.DataFrame) -> pd.DataFrame:
     """Long bucket counts → one row per cell, metric and urgency: n and the packed histogram."""
     if long.empty:
         return long
-    long = long.sort_values([*CELL, "bucket"]).reset_index(drop=True)
+    cell = np.zeros(len(long), dtype=np.int64)
+    for c in CELL:  # one number per cell, from each key column's factor codes
+        codes, uniques = pd.factorize(long[c])
+        cell = cell * (len(uniques) + 1) + codes
+    order = np.lexsort((long["bucket"].to_numpy(), cell))  # cells contiguous, buckets ascending
+    long, cell = long.iloc[order].reset_index(drop=True), cell[order]
+    start = np.flatnonzero(np.r_[True, cell[1:] != cell[:-1]])
     keys = long[CELL]
-    start = np.flatnonzero((keys != keys.shift()).any(axis=1).to_numpy())
     end = np.r_[start[1:], len(long)]
     packed = np.empty(len(long), dtype=HIST_RECORD)
     packed["bucket"] = long["bucket"].to_numpy()
@@ -421,15 +411,6 @@ def decode_hist(df: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
     return out
 
 
-def _years(months: list[pd.DataFrame], measures: list[str], extra: tuple[str, ...] = ()) -> list[pd.DataFrame]:
-    if not months:
-        return []
-    m = pd.concat(months, ignore_index=True)
-    m["year"] = _year(m["period"])
-    y = m.groupby(["dims", "year", *DIM_COLUMNS, *extra], as_index=False, sort=False)[measures].sum()
-    return [y.rename(columns={"year": "period"}).assign(grain="y")]
-
-
 def _month_starts(lo: dt.date, hi: dt.date) -> list[dt.date]:
     out, cur = [], lo.replace(day=1)
     while cur <= hi:
@@ -439,7 +420,7 @@ def _month_starts(lo: dt.date, hi: dt.date) -> list[dt.date]:
 
 
 def _fill_all(conn: Connection, d: Dialect, months: list[dt.date], full: bool) -> None:
-    """Every cell of these months (and the year cells of their years) from the appeals.
+    """Every cell of these months from the appeals.
 
     A full build reads a year at a time (fewer, larger steps); a refresh reads each month."""
     closed_fine: list = []
@@ -457,8 +438,6 @@ def _fill_all(conn: Connection, d: Dialect, months: list[dt.date], full: bool) -
         _write(conn, "agg_counts", _count_cells(fine, list(COUNT_NAMES), chunk_counts), COUNT_TABLE_COLUMNS)
         _write(conn, "agg_hist", [encode_hist(pd.concat(_hist_cells(_long_hist(df), chunk_hist) or [pd.DataFrame()]))],
                HIST_TABLE_COLUMNS)
-        if full:  # the chunk is a whole year: its year cells now, from its month cells
-            _write_years(conn, chunk_counts, chunk_hist, [])
         if full:  # every appeal is read once: its closing day is counted from here
             closed = df[df["cday"].notna()]
             closed_fine.append(closed.groupby(["cday", *DIM_COLUMNS], as_index=False, sort=False).size())
@@ -472,33 +451,6 @@ def _fill_all(conn: Connection, d: Dialect, months: list[dt.date], full: bool) -
         fine = pd.concat(closed_fine, ignore_index=True).rename(columns={"cday": "day", "size": "closed"})
         fine = fine.groupby(["day", *DIM_COLUMNS], as_index=False, sort=False)["closed"].sum()
         _write(conn, "agg_closed", _count_cells(fine, ["closed"], closed_m), CLOSED_TABLE_COLUMNS)
-    if full:
-        _write_years(conn, [], [], closed_m)
-    else:  # years: from the stored month cells of every month of the affected years
-        years = sorted({dt.date(m.year, 1, 1) for m in months})
-        _write_years(conn, *(_stored_months(conn, t, years) for t in ("agg_counts", "agg_hist", "agg_closed")))
-
-
-def _write_years(conn: Connection, counts_m: list, hist_m: list, closed_m: list) -> None:
-    _write(conn, "agg_counts", _years(counts_m, list(COUNT_NAMES)), COUNT_TABLE_COLUMNS)
-    _write(conn, "agg_hist", [encode_hist(pd.concat(_years(hist_m, ["n"], HIST_KEY) or [pd.DataFrame()]))],
-           HIST_TABLE_COLUMNS)
-    _write(conn, "agg_closed", _years(closed_m, ["closed"]), CLOSED_TABLE_COLUMNS)
-
-
-def _stored_months(conn: Connection, table: str, years: list[dt.date]) -> list[pd.DataFrame]:
-    """The month cells of these years, as stored (a refresh rebuilds year cells from them)."""
-    d = dialect_of(conn)
-    out = []
-    for y in years:
-        params = {"a": _date(d, y), "b": _date(d, dt.date(y.year, 12, 31))}
-        df = run(conn, f"select * from {table} where grain = 'm' and period between :a and :b", params)
-        if len(df):
-            df["period"] = df["period"].astype(str).str.slice(0, 10)
-            if table == "agg_hist":
-                df = decode_hist(df, ["dims", "period", *DIM_COLUMNS, "metric", "urgent"])
-            out.append(df)
-    return out
 
 
 def _delete(conn: Connection, d: Dialect, months: list[dt.date] | None) -> None:
@@ -506,11 +458,15 @@ def _delete(conn: Connection, d: Dialect, months: list[dt.date] | None) -> None:
         if months is None:
             _run(conn, f"delete from {table}")
             continue
+        # the primary key starts with dims (and metric): naming them all lets the delete seek
+        key = f"dims in ({', '.join(map(str, range(16)))})"
+        if table == "agg_hist":
+            key += f" and metric in ({', '.join(map(str, HIST_METRICS))})"
         days = [_date(d, m + dt.timedelta(days=i)) for m in months for i in range((_month_end(m) - m).days + 1)]
-        _run(conn, f"delete from {table} where grain = 'd' and period in :r_days", {"r_days": days})
-        _run(conn, f"delete from {table} where grain = 'm' and period in :r_m", {"r_m": [_date(d, m) for m in months]})
-        _run(conn, f"delete from {table} where grain = 'y' and period in :r_y",
-             {"r_y": [_date(d, y) for y in sorted({dt.date(m.year, 1, 1) for m in months})]})
+        _run(conn, f"delete from {table} where {key} and grain = 'd' and period in :r_days", {"r_days": days})
+        _run(conn, f"delete from {table} where {key} and grain = 'm' and period in :r_m",
+             {"r_m": [_date(d, m) for m in months]})
+
 
 
 def _run(conn: Connection, statement: str, params: dict | None = None) -> None:
@@ -534,7 +490,7 @@ def build(conn: Connection) -> float:
 
 
 def refresh(conn: Connection, days: Iterable[dt.date] | None) -> float:
-    """Recompute the cells of the months holding these local days, and of their years (None: everything).
+    """Recompute the cells of the months holding these local days (None: everything).
 
     `days` must hold the local days of received_at and of closed_at, before and after the
     change, of every appeal that changed. Runs in the caller's transaction.
@@ -614,7 +570,7 @@ def _combine(frames: list[pd.DataFrame], group: str | None) -> pd.DataFrame:
 def counts(conn: Connection, filters: Filters, viewer: Viewer, group: str | None) -> pd.DataFrame:
     """The counts of COUNT_NAMES for the cohort, overall or per group (key).
 
-    Whole years and months from the summary cells; the edge days from day cells when the node
+    Whole months from the summary cells; the edge days from day cells when the node
     keeps them, else from the appeals (then the filters narrow what is read).
     """
     d = dialect_of(conn)
@@ -624,8 +580,8 @@ def counts(conn: Connection, filters: Filters, viewer: Viewer, group: str | None
     if node not in DAY_NODES and p.days:
         for a, b in p.days:
             frames.append(_raw_counts(conn, filters.narrowed(date_from=a, date_to=b), viewer, group))
-        p = Pieces(p.years, p.months, ())
-    if p.years or p.months or p.days:
+        p = Pieces(p.months, ())
+    if p.months or p.days:
         cond, params = _cell_filter(filters, d, viewer)
         params["dims"] = node
         source = cells_sql(d, "agg_counts", p, params, f"c.dims = :dims and {cond}")
@@ -670,7 +626,7 @@ def histogram(conn: Connection, filters: Filters, viewer: Viewer, group: str | N
               by_urgency: bool = False) -> pd.DataFrame:
     """Histogram rows of the cohort: [key,] metric, [urgent,] bucket, n (a key/bucket may repeat).
 
-    For a node in HIST_NODES: whole years and months from stored cells; edge days from day
+    For a node in HIST_NODES: whole months from stored cells; edge days from day
     cells where kept (every metric for the empty node, first response for one-dimension nodes),
     else bucketed from the appeals of those days (then the filters narrow them).
     """
@@ -684,8 +640,8 @@ def histogram(conn: Connection, filters: Filters, viewer: Viewer, group: str | N
         for a, b in p.days:
             frames.append(raw_histogram(conn, filters.narrowed(date_from=a, date_to=b), viewer, group, metrics,
                                          by_urgency))
-        p = Pieces(p.years, p.months, ())
-    if p.years or p.months or p.days:
+        p = Pieces(p.months, ())
+    if p.months or p.days:
         cond, params = _cell_filter(filters, d, viewer, "c")
         params["dims"] = node
         params["p_metrics"] = metrics
@@ -733,13 +689,13 @@ def _bucket_of_period(d: Dialect, grain: str, col: str = "c.period") -> str:
         return col
     if grain == "week":
         return f"date_trunc('week', {col}::timestamp)::date" if d.pg else f"date({col}, 'weekday 0', '-6 days')"
-    return _trunc(d, col, "m")
+    return _month_sql(d, col)
 
 
 def _series_pieces(filters: Filters, grain: str) -> Pieces:
     if grain == "month":
-        return pieces(filters.date_from, filters.date_to, use_years=False)
-    return Pieces((), (), ((filters.date_from, filters.date_to),))  # a month cell cannot be cut into weeks
+        return pieces(filters.date_from, filters.date_to)
+    return Pieces((), ((filters.date_from, filters.date_to),))  # a month cell cannot be cut into weeks
 
 
 def series_supported(filters: Filters, by: str | None, grain: str) -> bool:

@@ -20,6 +20,7 @@ from seed.mapping import load_mapping
 from .conftest import SMALL_AS_OF
 from .pagetools import ANALYST, expected_kpis, frame
 from .test_seed import fingerprint
+from .test_summaries import GROUPS, check_frame, read_raw
 
 ROOT = Path(__file__).resolve().parent.parent
 OWN = load_mapping(ROOT / "seed" / "mappings" / "cur_export.toml")
@@ -108,6 +109,11 @@ def test_newer_export_updates_and_appends_events(backend, fresh_url, small_sqlit
             status = c.execute(text("select status from appeals where external_id = :x"), {"x": ext}).scalar_one()
             assert status == "resolved"
     assert events_after - events_before == 3 * len(open_rows) + len(progress_rows) == s.events
+    # the summary tables were built by the first import and refreshed for the changed days by this one
+    with target.connect() as c:
+        raw = read_raw(c)
+        for group in GROUPS:
+            check_frame(c, raw, Filters(dt.date(2020, 11, 20), dt.date(2021, 4, 20)), SMALL_AS_OF, group)
 
 
 def write_foreign(path: Path, rows: list[list[str]], encoding="utf-8", tail: bytes = b"") -> Path:

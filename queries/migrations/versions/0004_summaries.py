@@ -44,6 +44,7 @@ def upgrade() -> None:
                     sa.Column("hist", sa.LargeBinary, nullable=False),
                     sa.PrimaryKeyConstraint("dims", "metric", *KEY, "urgent", name="pk_agg_hist"),
                     sqlite_with_rowid=False)
+    op.create_index("ix_appeals_closed_at", "appeals", ["closed_at"])
     op.create_index("ix_appeals_unanswered_due", "appeals", ["response_due_at"],
                     sqlite_where=sa.text("first_response_at IS NULL"),
                     postgresql_where=sa.text("first_response_at IS NULL"))
@@ -55,5 +56,6 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_index("ix_appeals_escalated_received", table_name="appeals")
     op.drop_index("ix_appeals_unanswered_due", table_name="appeals")
+    op.drop_index("ix_appeals_closed_at", table_name="appeals")
     for table in ("agg_hist", "agg_closed", "agg_counts"):
         op.drop_table(table)
