@@ -70,9 +70,8 @@ def p95(ts: list[float]) -> float:
     return ts[min(len(ts) - 1, int(round(0.95 * (len(ts) - 1))))]
 
 
-def measure(url: str, combos: int, seed: int, baseline_combos: int = 8) -> list[dict]:
-    engine = make_engine(url, statement_timeout_ms=60_000)
-    rng = random.Random(seed)
+def filter_pool(engine) -> tuple[dict, dt.datetime, dt.date]:
+    """The codes random filters draw from, `now` (an hour after the last appeal) and its local day."""
     with engine.connect() as conn:
         codes = {
             "territories": [r[0] for r in conn.execute(text("select code from municipalities"))],
@@ -83,7 +82,13 @@ def measure(url: str, combos: int, seed: int, baseline_combos: int = 8) -> list[
         last = conn.execute(text("select max(received_at) from appeals")).scalar()
     last = dt.datetime.fromisoformat(str(last).replace(" ", "T")[:19]).replace(tzinfo=dt.timezone.utc)
     now = last + dt.timedelta(hours=1)
-    today = (now + dt.timedelta(hours=7)).date()
+    return codes, now, (now + dt.timedelta(hours=7)).date()
+
+
+def measure(url: str, combos: int, seed: int, baseline_combos: int = 8) -> list[dict]:
+    engine = make_engine(url, statement_timeout_ms=60_000)
+    rng = random.Random(seed)
+    codes, now, today = filter_pool(engine)
     timings: dict[str, list[float]] = {}
     baseline: dict[str, list[float]] = {}
     errors: list[str] = []
