@@ -699,29 +699,68 @@ def _series_pieces(filters: Filters, grain: str) -> Pieces:
 
 
 def series_supported(filters: Filters, by: str | None, grain: str) -> bool:
-    """Whether stored cells answer a series: day cells are kept for the small nodes only."""
-    node = stored_node(node_for(filters, by))
-    return node in DAY_NODES or not _series_pieces(filters, grain).days
+    """Whether stored cells answer a series: day cells are kept for the small nodes only, so a
+    finer node answers by month (its edge days read from the appeals) but not by day or week."""
+    return stored_node(node_for(filters, by)) in DAY_NODES or grain == "month"
 
 
 def series(conn: Connection, filters: Filters, viewer: Viewer, grain: str, measures: Iterable[str],
            table: str = "agg_counts", by: str | None = None) -> pd.DataFrame:
-    """Stored measures per day, ISO week or month bucket (and per group `by`): bucket[, key], measures.
+    """Measures per day, ISO week or month bucket (and per group `by`): bucket[, key], measures.
 
     Only where series_supported(filters, by, grain)."""
     d = dialect_of(conn)
-    cond, params = _cell_filter(filters, d, viewer)
-    params["dims"] = stored_node(node_for(filters, by))
+    measures = list(measures)
+    node = stored_node(node_for(filters, by))
     p = _series_pieces(filters, grain)
-    source = cells_sql(d, table, p, params, f"c.dims = :dims and {cond}")
-    bucket = _bucket_of_period(d, grain)
-    key_sql, join = GROUP_KEY[by] if by else ("", "")
-    keys = [bucket] + ([key_sql] if by else [])
-    sums = ", ".join(f"sum(c.{m}) as {m}" for m in measures)
-    return run(conn, f"""
+    frames = []
+    if node not in DAY_NODES and p.days:
+        for a, b in p.days:
+            frames.append(_raw_series(conn, filters.narrowed(date_from=a, date_to=b), viewer, grain, measures,
+                                      table, by))
+        p = Pieces(p.months, ())
+    keys = ["bucket"] + (["key"] if by else [])
+    if p.months or p.days:
+        cond, params = _cell_filter(filters, d, viewer)
+        params["dims"] = node
+        source = cells_sql(d, table, p, params, f"c.dims = :dims and {cond}")
+        bucket = _bucket_of_period(d, grain)
+        key_sql, join = GROUP_KEY[by] if by else ("", "")
+        sums = ", ".join(f"sum(c.{m}) as {m}" for m in measures)
+        frames.append(run(conn, f"""
 select {bucket} as bucket{', ' + key_sql + ' as key' if by else ''}, {sums}
 from {source} c {join}
-group by {', '.join(keys)} order by 1""", params)
+group by {', '.join([bucket] + ([key_sql] if by else []))} order by 1""", params))
+    frames = [f for f in frames if len(f)]
+    if not frames:
+        return pd.DataFrame(columns=keys + measures)
+    if len(frames) == 1:
+        return frames[0]
+    df = pd.concat(frames, ignore_index=True)
+    df["bucket"] = df["bucket"].astype(str).str.slice(0, 10)
+    for m in measures:
+        df[m] = pd.to_numeric(df[m]).fillna(0)
+    return df.groupby(keys, as_index=False)[measures].sum().sort_values(keys).reset_index(drop=True)
+
+
+def _raw_series(conn: Connection, filters: Filters, viewer: Viewer, grain: str, measures: list[str], table: str,
+                by: str | None) -> pd.DataFrame:
+    d = dialect_of(conn)
+    key, joins = _raw_keys(by)
+    if table == "agg_closed":  # closings are dated by closed_at
+        cond, params = where(filters, d, viewer, with_dates=False)
+        start, end = filters.utc_bounds()
+        params.update(c_start=d.ts_param(start), c_end=d.ts_param(end))
+        cond += " and a.closed_at >= :c_start and a.closed_at < :c_end"
+        col, exprs = "a.closed_at", "count(*) as closed"
+    else:
+        cond, params = where(filters, d, viewer)
+        col, exprs = "a.received_at", ", ".join(f"{FIXED_COUNTS[m]} as {m}" for m in measures)
+    bucket = d.bucket(col, grain)
+    return run(conn, f"""
+select {bucket} as bucket{', ' + key + ' as key' if by else ''}, {exprs}
+from appeals a{joins} where {cond}
+group by {bucket}{', ' + key if by else ''}""", params)
 
 
 def has_histogram(filters: Filters, group: str | None) -> bool:
