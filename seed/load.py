@@ -11,7 +11,7 @@ from sqlalchemy import delete, func, insert, select, text
 from sqlalchemy.engine import Engine
 
 from queries import schema
-from queries import summary as summaries
+from queries import summary as summary_tables
 from queries.migrate import upgrade
 from queries.workcal import default_calendar
 from seed import scenario as sc
@@ -64,8 +64,12 @@ def appeal_count(engine: Engine) -> int:
 
 
 def seed_database(engine: Engine, scenario: Scenario, *, replace: bool = False,
-                  progress: Progress | None = None, fail_after_months: int | None = None) -> SeedResult:
-    """Generate the scenario into `engine` in one transaction; on any error the database is unchanged."""
+                  progress: Progress | None = None, fail_after_months: int | None = None,
+                  summaries: bool = True) -> SeedResult:
+    """Generate the scenario into `engine` in one transaction; on any error the database is unchanged.
+
+    With summaries=False the summary tables are left empty (and unused): queries read the appeals.
+    """
     if scenario.as_of_local_date < sc.CENTRE_START:
         raise SeedError(f"--until must not be before the centre's start date {sc.CENTRE_START.isoformat()}")
     if not scenario.scale > 0:
@@ -107,13 +111,15 @@ def seed_database(engine: Engine, scenario: Scenario, *, replace: bool = False,
         }
         conn.execute(delete(schema.dataset_info))
         conn.execute(insert(schema.dataset_info), [{"key": k, "value": v} for k, v in info.items()])
-        if progress:
-            progress(0.95, "summaries")
-        summaries.build(conn)
+        if summaries:
+            if progress:
+                progress(0.95, "summaries")
+            summary_tables.build(conn)
     if engine.dialect.name == "postgresql":
         with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as c:
             c.execute(text("analyze appeals; analyze appeal_events"))
-    summaries.analyze(engine)
+    if summaries:
+        summary_tables.analyze(engine)
     if progress:
         progress(1.0, "done")
     return SeedResult(n_appeals, n_events, time.perf_counter() - started)

@@ -69,9 +69,9 @@ def pg_url(pg_server):
     return pg_server.create_database()
 
 
-def _seeded(url: str, scenario: Scenario):
+def _seeded(url: str, scenario: Scenario, summaries: bool = True):
     engine = make_engine(url, bulk=True)
-    seed_database(engine, scenario)
+    seed_database(engine, scenario, summaries=summaries)
     engine.dispose()
     return make_engine(url)
 
@@ -119,7 +119,8 @@ CALIBRATION_AS_OF = dt.datetime(2024, 7, 1, tzinfo=LOCAL).astimezone(UTC)
 @pytest.fixture(scope="session")
 def default_sqlite(tmp_path_factory):
     url = f"sqlite:///{tmp_path_factory.mktemp('default') / 'default.sqlite'}"
-    engine = _seeded(url, Scenario(as_of=CALIBRATION_AS_OF))
+    # the calibration reads the appeals themselves: no summary tables (they would take a minute)
+    engine = _seeded(url, Scenario(as_of=CALIBRATION_AS_OF), summaries=False)
     yield engine
     engine.dispose()
 

@@ -22,7 +22,7 @@ from tests.conftest import SMALL_AS_OF
 
 ANALYST = Viewer("t", "analyst")
 GROUPS = [None, "territory", "municipality", "topic", "category", "source", "executor"]
-PROPERTY = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+PROPERTY = settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 FIRST = dt.date(2020, 11, 20)
 
 
