@@ -25,6 +25,7 @@ from bench import importer, pages, seed
 from queries import summary
 from queries.config import normalise_url
 from queries.db import make_engine
+from queries.migrate import upgrade
 from seed.generator import Scenario
 from seed.load import appeal_count, seed_database
 
@@ -34,6 +35,7 @@ AS_OF = dt.datetime(2026, 11, 29, tzinfo=dt.timezone(dt.timedelta(hours=7))).ast
 
 def ensure_database(url: str, scale: float) -> None:
     engine = make_engine(url, bulk=True)
+    upgrade(engine)
     if appeal_count(engine) == 0:
         print(f"building {url} (scale {scale:g}) …", file=sys.stderr)
         seed_database(engine, Scenario(as_of=AS_OF, scale=scale))
