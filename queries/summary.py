@@ -43,7 +43,6 @@ from queries.run import run
 from queries.viewer import Viewer
 
 DIMS = {"municipality_id": 1, "topic_id": 2, "source": 4, "organization_id": 8}
-EMPTY = {"municipality_id": "0", "topic_id": "0", "source": "''", "organization_id": "0"}
 FULL = 15
 NODES = sorted(range(16), key=lambda n: (-bin(n).count("1"), n))  # finest first: parents before children
 # Three-dimension nodes are not stored: a query that needs one reads the finest node, which is
@@ -54,7 +53,6 @@ DAY_NODES = (0, 1, 2, 4, 8)
 # Histograms: by month for the nodes of at most two dimensions; by day for the empty node
 # (every metric) and the one-dimension nodes (first response, the metric of league tables).
 HIST_NODES = tuple(n for n in NODES if bin(n).count("1") <= 2)
-GRAINS = ("d", "m")
 COUNT_NAMES = (*FIXED_COUNTS, "no_response", "no_response_open")
 GROUP_DIM = {"territory": 1, "municipality": 1, "topic": 2, "category": 2, "source": 4, "executor": 8}
 GROUP_KEY = {  # group → (key SQL over the summary alias c, join it needs)
