@@ -149,10 +149,7 @@ def _from_summaries(conn: Connection, filters: Filters, viewer: Viewer, now: dt.
     out["overdue_now"] = cols["no_response_open"] - pending_open
     wanted = list(GROUPED_PERCENTILES) if group else list(summary.PERCENTILES)
     metrics = {summary.PERCENTILES[col][0] for col in wanted}
-    if summary.has_histogram(filters, group):
-        hist = summary.histogram(conn, filters, viewer, group, metrics)
-    else:  # two or more dimensions: no histogram is kept; the filters narrow the appeals bucketed
-        hist = summary.raw_histogram(conn, filters, viewer, group, metrics)
+    hist = summary.histogram(conn, filters, viewer, group, metrics)
     pct = summary.hist_percentiles(hist, wanted, bool(group))
     for col in wanted:
         out[col] = _aligned(keys, pct, col, np.nan)

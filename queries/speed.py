@@ -18,7 +18,7 @@ MAX_BIN = 24  # the last bin holds 24 working hours and more
 
 def response_histogram(conn: Connection, filters: Filters, viewer: Viewer, *, raw: bool = False) -> pd.DataFrame:
     """One row per whole working hour to first response (0..24, 24 = 24+): bin, urgent, appeals."""
-    if not raw and summary.usable(conn, viewer) and summary.has_histogram(filters, None):
+    if not raw and summary.usable(conn, viewer):
         h = summary.histogram(conn, filters, viewer, None, [1], by_urgency=True)
         h["bin"] = np.minimum(np.floor(summary.BUCKET_LOWER[pd.to_numeric(h["bucket"]).astype(int)]), MAX_BIN)
         df = (h.assign(appeals=pd.to_numeric(h["n"]), urgent=pd.to_numeric(h["urgent"]))

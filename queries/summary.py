@@ -4,16 +4,16 @@ The lattice. A cell is a node (a subset of the four filterable dimensions: munic
 source, organization, as a bit mask `dims`), a grain (d: local day, m: month) and a
 period. `agg_counts` holds every count of `kpis.FIXED_COUNTS` plus the unanswered counts for
 the stored nodes (see STORED_NODES) by day and month; `agg_closed` the appeals closed per local day of closing;
-`agg_hist` the time histograms (see SEGMENTS) for the nodes of at most two dimensions.
+`agg_hist` the time histograms (see SEGMENTS) of the stored nodes.
 
 The planner. A query needs the node of its filtered and grouped dimensions. Its period is cut
 into whole months and the remaining days (`pieces`), so that a long period reads a few coarse
 cells and a short one a few fine ones. Counts are exact. The two counts that depend
 on `now` (unanswered past the deadline) are the stored unanswered counts minus the unanswered
 appeals whose deadline is still ahead — few, read through the partial index
-ix_appeals_unanswered_due. Percentiles come from the histograms, exact to within one bucket;
-for a node of two or more dimensions (no histogram is kept: it would be larger than the
-appeals table) they are computed from the appeals, which the filters then narrow.
+ix_appeals_unanswered_due. Percentiles come from the histograms, exact to within one bucket.
+A node without day cells reads the days at the edges of its period from the appeals, which
+its filters then narrow.
 
 Freshness. `build` fills everything from `appeals`; `refresh(days)` recomputes the cells of the
 given local days (whole months). The seeder and the importer call them in their
@@ -50,9 +50,10 @@ NODES = sorted(range(16), key=lambda n: (-bin(n).count("1"), n))  # finest first
 # node reads the days at the edges of its period from the appeals (its filters narrow them).
 STORED_NODES = tuple(n for n in NODES if bin(n).count("1") != 3)
 DAY_NODES = (0, 1, 2, 4, 8)
-# Histograms: by month for the nodes of at most two dimensions; by day for the empty node
-# (every metric) and the one-dimension nodes (first response, the metric of league tables).
-HIST_NODES = tuple(n for n in NODES if bin(n).count("1") <= 2)
+# Histograms: by month for every stored node (a three-dimension query merges the finest node's
+# cells, as its counts do); by day for the empty node (every metric) and the one-dimension
+# nodes (first response, the metric of league tables).
+HIST_NODES = STORED_NODES
 COUNT_NAMES = (*FIXED_COUNTS, "no_response", "no_response_open")
 GROUP_DIM = {"territory": 1, "municipality": 1, "topic": 2, "category": 2, "source": 4, "executor": 8}
 GROUP_KEY = {  # group → (key SQL over the summary alias c, join it needs)
@@ -363,9 +364,11 @@ def _hist_cells(long: pd.DataFrame, months_out: list) -> list[pd.DataFrame]:
     out = [_node_frame(long, 0, "d", "day", ["n"], HIST_KEY)]
     first = long[long["metric"] == 1]
     out += [_node_frame(first, node, "d", "day", ["n"], HIST_KEY) for node in DAY_NODES if node]
-    months = [_node_frame(long, node, "m", "month", ["n"], HIST_KEY) for node in HIST_NODES]
-    months_out.extend(months)
-    return out + months
+    months = {FULL: _node_frame(long, FULL, "m", "month", ["n"], HIST_KEY)}
+    for node in HIST_NODES[1:]:  # each from the node one dimension finer: far fewer rows than `long`
+        months[node] = _node_frame(months[_parent(node)], node, "m", "period", ["n"], HIST_KEY)
+    months_out.extend(months.values())
+    return out + list(months.values())
 
 
 CELL = ["dims", "metric", "grain", "period", *DIM_COLUMNS, "urgent"]
@@ -629,7 +632,7 @@ def histogram(conn: Connection, filters: Filters, viewer: Viewer, group: str | N
     else bucketed from the appeals of those days (then the filters narrow them).
     """
     d = dialect_of(conn)
-    node = node_for(filters, group)
+    node = stored_node(node_for(filters, group))
     metrics = sorted({int(m) for m in metrics})
     p = pieces(filters.date_from, filters.date_to)
     frames = []
@@ -759,10 +762,6 @@ def _raw_series(conn: Connection, filters: Filters, viewer: Viewer, grain: str, 
 select {bucket} as bucket{', ' + key + ' as key' if by else ''}, {exprs}
 from appeals a{joins} where {cond}
 group by {bucket}{', ' + key if by else ''}""", params)
-
-
-def has_histogram(filters: Filters, group: str | None) -> bool:
-    return node_for(filters, group) in HIST_NODES
 
 
 def hist_percentiles(hist: pd.DataFrame, columns: Iterable[str], grouped: bool) -> pd.DataFrame:
