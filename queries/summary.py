@@ -36,6 +36,7 @@ import pandas as pd
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
+from queries.db import copy_frame
 from queries.dialect import Dialect, dialect_of
 from queries.filters import Filters, where
 from queries.kpis import CLOSED, FIXED_COUNTS, OPEN
@@ -303,16 +304,12 @@ def _write(conn: Connection, table: str, frames: list[pd.DataFrame], columns: li
         raw.executemany(f"insert into {table} ({', '.join(columns)}) values ({', '.join('?' * len(columns))})",
                         zip(*[df[c].tolist() for c in columns]))
     else:
-        import io
-        if "hist" in df.columns:
+        import pyarrow as pa
+
+        if "hist" in df.columns:  # bytea as hex text
             df = df.assign(hist=["\\x" + h.hex() for h in df["hist"]])
-        buf = io.StringIO()
-        df.to_csv(buf, header=False, index=False)
-        buf.seek(0)
-        cur = conn.connection.driver_connection.cursor()
-        # no column is nullable: an empty field is the empty string (the source of a node without it)
-        cur.copy_expert(f"copy {table} ({', '.join(columns)}) from stdin with (format csv, null '\\N')", buf)
-        cur.close()
+        # no column is nullable: the empty source of a node without it is written as ""
+        copy_frame(conn, table, pa.table({c: pa.array(df[c].to_numpy(), from_pandas=True) for c in columns}))
     return len(df)
 
 

@@ -1,15 +1,16 @@
 """Bulk loading of generated chunks: executemany on SQLite, COPY on PostgreSQL, one transaction."""
 from __future__ import annotations
 
-import io
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 from sqlalchemy import ForeignKeyConstraint, text
 from sqlalchemy.schema import AddConstraint, DropConstraint
 from sqlalchemy.engine import Connection
 
 from queries import schema
+from queries.db import copy_frame
 
 NEVER_THRESHOLD = np.iinfo(np.int64).max // 8
 
@@ -21,20 +22,18 @@ ZERO_IS_NULL = {"escalated_to_id", "citizen_rating", "organization_id"}
 NEGATIVE_IS_NULL = {"reach"}
 
 
-def _timestamps(values: np.ndarray, suffix: str) -> np.ndarray:
+def _timestamps(values: np.ndarray) -> np.ndarray:
     values = np.asarray(values, dtype=np.int64)
     missing = values >= NEVER_THRESHOLD
     out = np.datetime_as_string(np.where(missing, 0, values).astype("datetime64[s]"), unit="s").astype(object)
-    if suffix:
-        out = out + suffix
     out[missing] = None
     return out
 
 
-def _column(df: pd.DataFrame, name: str, ts_suffix: str) -> list:
+def _column(df: pd.DataFrame, name: str) -> list:
     col = df[name]
     if name in TIME_COLUMNS:
-        return _timestamps(col.to_numpy(), ts_suffix).tolist()
+        return _timestamps(col.to_numpy()).tolist()
     values = col.to_numpy()
     if name in ZERO_IS_NULL and values.dtype.kind in "iu":
         obj = values.astype(object)
@@ -51,26 +50,43 @@ def _column(df: pd.DataFrame, name: str, ts_suffix: str) -> list:
     return values.tolist()
 
 
-def _rows(df: pd.DataFrame, columns: list[str], ts_suffix: str) -> list[list]:
-    return [_column(df, c, ts_suffix) for c in columns]
+def _rows(df: pd.DataFrame, columns: list[str]) -> list[list]:
+    return [_column(df, c) for c in columns]
 
 
 def insert_sqlite(conn: Connection, table: str, columns: list[str], df: pd.DataFrame) -> None:
-    cols = _rows(df, columns, "")
+    cols = _rows(df, columns)
     raw = conn.connection.driver_connection
     sql = f"insert into {table} ({', '.join(columns)}) values ({', '.join('?' * len(columns))})"
     raw.executemany(sql, zip(*cols))
 
 
+def _arrow_column(df: pd.DataFrame, name: str) -> pa.Array:
+    """A column as Arrow, with the NULL conventions of _column (Arrow writes CSV at C speed)."""
+    values = df[name].to_numpy()
+    if name in TIME_COLUMNS:
+        values = np.asarray(values, dtype=np.int64)
+        missing = values >= NEVER_THRESHOLD
+        return pa.array(np.where(missing, 0, values).astype("datetime64[s]"), mask=missing).cast(
+            pa.timestamp("s", tz="UTC"))
+    if values.dtype.kind in "iu":
+        if name in ZERO_IS_NULL:
+            return pa.array(values, mask=values == 0)
+        if name in NEGATIVE_IS_NULL:
+            return pa.array(values, mask=values < 0)
+        return pa.array(values)
+    if values.dtype.kind == "f":
+        return pa.array(values, from_pandas=True)  # NaN is NULL
+    if values.dtype.kind == "b":
+        return pa.array(values)
+    try:
+        return pa.array(values, type=pa.string(), from_pandas=True)  # None is NULL; "" stays ""
+    except (pa.ArrowInvalid, pa.ArrowTypeError):  # not text: let Arrow infer
+        return pa.array(values, from_pandas=True)
+
+
 def copy_postgres(conn: Connection, table: str, columns: list[str], df: pd.DataFrame) -> None:
-    cols = _rows(df, columns, "+00")
-    frame = pd.DataFrame({c: pd.Series(v, dtype=object) for c, v in zip(columns, cols)})
-    buf = io.StringIO()
-    frame.to_csv(buf, header=False, index=False, na_rep="")
-    buf.seek(0)
-    cur = conn.connection.driver_connection.cursor()
-    cur.copy_expert(f"copy {table} ({', '.join(columns)}) from stdin with (format csv, null '')", buf)
-    cur.close()
+    copy_frame(conn, table, pa.table({c: _arrow_column(df, c) for c in columns}))
 
 
 def write_chunk(conn: Connection, appeals: pd.DataFrame, events: pd.DataFrame) -> None:
