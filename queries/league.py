@@ -50,7 +50,7 @@ def _territory_rows(conn: Connection, filters: Filters, viewer: Viewer, now: dt.
 def _finish(rows: pd.DataFrame) -> pd.DataFrame:
     """Shares again (territories without appeals were appended with NaN counts), score and rank."""
     rows = with_shares(rows)
-    rows["score"] = rows.apply(score, axis=1)
+    rows["score"] = score(rows)
     rows["rank"] = rank(rows)
     return rows
 

@@ -71,10 +71,13 @@ def derive(df: pd.DataFrame) -> pd.DataFrame:
     return pd.concat([kept, pd.DataFrame(new, index=df.index)], axis=1)
 
 
-def score(row: pd.Series) -> float:
-    """Score 0–100: the mean of the score parts in %, over those that are not low-data."""
-    parts = [row[p] * 100 for p in SCORE_PARTS if not row[f"{p}_low"] and pd.notna(row[p])]
-    return float(np.mean(parts)) if parts else np.nan
+def score(df: pd.DataFrame) -> np.ndarray:
+    """Score 0–100 per row: the mean of the score parts in %, over those that are not low-data."""
+    parts = np.column_stack([df[p].to_numpy(dtype=float) * 100 for p in SCORE_PARTS])
+    usable = ~np.column_stack([df[f"{p}_low"].to_numpy(dtype=bool) for p in SCORE_PARTS]) & ~np.isnan(parts)
+    n = usable.sum(axis=1)
+    total = np.where(usable, parts, 0.0).sum(axis=1)
+    return np.where(n > 0, total / np.maximum(n, 1), np.nan)
 
 
 def delta(current: float, previous: float, metric: Metric) -> float | None:
