@@ -8,7 +8,7 @@ from sqlalchemy import bindparam, text
 from sqlalchemy.sql.elements import TextClause
 
 from queries.dialect import LOCAL_OFFSET, Dialect
-from queries.viewer import Viewer, scope
+from queries.viewer import Viewer, in_codes, scope
 
 CENTRE_START = dt.date(2020, 11, 26)
 
@@ -55,21 +55,17 @@ class Filters:
 def where(filters: Filters, d: Dialect, viewer: Viewer, purpose: str = "aggregate", alias: str = "a", *,
           with_dates: bool = True) -> tuple[str, dict]:
     """SQL conditions (joined by `and`) and bound values: the filtered appeals within the viewer's scope."""
-    scope_sql, params = scope(viewer, purpose, alias)
+    scope_sql, params = scope(viewer, purpose, alias, d.pg)
     conds = [] if scope_sql == "1=1" else [scope_sql]
     if with_dates:
         start, end = filters.utc_bounds()
         conds.append(f"{alias}.received_at >= :f_start and {alias}.received_at < :f_end")
         params.update(f_start=d.ts_param(start), f_end=d.ts_param(end))
     if filters.territories:
-        conds.append(
-            f"{alias}.municipality_id in (select id from municipalities where code in :f_terr"
-            f" or parent_id in (select id from municipalities where code in :f_terr))")
+        conds.append(in_codes(f"{alias}.municipality_id", "municipalities", "f_terr", d.pg))
         params["f_terr"] = list(filters.territories)
     if filters.topics:
-        conds.append(
-            f"{alias}.topic_id in (select id from topics where code in :f_topic"
-            f" or parent_id in (select id from topics where code in :f_topic))")
+        conds.append(in_codes(f"{alias}.topic_id", "topics", "f_topic", d.pg))
         params["f_topic"] = list(filters.topics)
     if filters.sources:
         conds.append(f"{alias}.source in :f_source")

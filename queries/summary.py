@@ -39,7 +39,7 @@ from sqlalchemy.engine import Connection
 from queries.db import copy_frame
 from queries.dialect import Dialect, dialect_of
 from queries.filters import Filters, where
-from queries.kpis import CLOSED, FIXED_COUNTS, OPEN
+from queries.kpis import CLOSED, FEW_ROWS_COUNTS, FIXED_COUNTS, OPEN
 from queries.run import run
 from queries.viewer import Viewer
 
@@ -47,14 +47,22 @@ DIMS = {"municipality_id": 1, "topic_id": 2, "source": 4, "organization_id": 8}
 FULL = 15
 NODES = sorted(range(16), key=lambda n: (-bin(n).count("1"), n))  # finest first: parents before children
 # Three-dimension nodes are not stored: a query that needs one reads the finest node, which is
-# not much larger. Day cells only for the nodes of at most one dimension; a query on a finer
-# node reads the days at the edges of its period from the appeals (its filters narrow them).
+# not much larger. Day cells for the nodes of at most two dimensions; a query on a finer node
+# reads the days at the edges of its period from the appeals (three filters narrow them).
 STORED_NODES = tuple(n for n in NODES if bin(n).count("1") != 3)
-DAY_NODES = (0, 1, 2, 4, 8)
+DAY_NODES = tuple(n for n in STORED_NODES if bin(n).count("1") <= 2)
 # Histograms: by month for every stored node (a three-dimension query merges the finest node's
-# cells, as its counts do); by day for the empty node (every metric) and the one-dimension
-# nodes (first response, the metric of league tables).
+# cells, as its counts do); by day as day_hist_metrics says.
 HIST_NODES = STORED_NODES
+
+
+def day_hist_metrics(node: int) -> tuple[int, ...]:
+    """The histogram metrics kept by day for `node`: every metric for the empty and one-dimension
+    nodes, first response (the metric of grouped frames and league tables) for two dimensions."""
+    dims = bin(node).count("1")
+    return HIST_METRICS if dims <= 1 else (1,) if dims == 2 else ()
+
+
 COUNT_NAMES = (*FIXED_COUNTS, "no_response", "no_response_open")
 GROUP_DIM = {"territory": 1, "municipality": 1, "topic": 2, "category": 2, "source": 4, "executor": 8}
 GROUP_KEY = {  # group → (key SQL over the summary alias c, join it needs)
@@ -354,13 +362,13 @@ HIST_KEY = ("metric", "urgent", "bucket")
 
 
 def _hist_cells(long: pd.DataFrame, months_out: list) -> list[pd.DataFrame]:
-    """Bucket counts (long form) of: every metric by day for the empty node, the first-response
-    metric by day for the one-dimension nodes, every metric by month for all of HIST_NODES."""
+    """Bucket counts (long form): by day for DAY_NODES (the metrics of day_hist_metrics), every
+    metric by month for all of HIST_NODES."""
     if long.empty:
         return []
-    out = [_node_frame(long, 0, "d", "day", ["n"], HIST_KEY)]
     first = long[long["metric"] == 1]
-    out += [_node_frame(first, node, "d", "day", ["n"], HIST_KEY) for node in DAY_NODES if node]
+    out = [_node_frame(long if len(day_hist_metrics(node)) > 1 else first, node, "d", "day", ["n"], HIST_KEY)
+           for node in DAY_NODES]
     months = {FULL: _node_frame(long, FULL, "m", "month", ["n"], HIST_KEY)}
     for node in HIST_NODES[1:]:  # each from the node one dimension finer: far fewer rows than `long`
         months[node] = _node_frame(months[_parent(node)], node, "m", "period", ["n"], HIST_KEY)
@@ -595,7 +603,7 @@ def _raw_counts(conn: Connection, filters: Filters, viewer: Viewer, group: str |
     d = dialect_of(conn)
     cond, params = where(filters, d, viewer)
     key, joins = _raw_keys(group)
-    exprs = ", ".join(f"{e} as {n}" for n, e in FIXED_COUNTS.items())
+    exprs = ", ".join(f"{e} as {n}" for n, e in FEW_ROWS_COUNTS.items())
     return run(conn, f"""
 select {key + ' as key, ' if group else ''}{exprs},
   sum(case when a.first_response_at is null then 1 else 0 end) as no_response,
@@ -633,7 +641,7 @@ def histogram(conn: Connection, filters: Filters, viewer: Viewer, group: str | N
     metrics = sorted({int(m) for m in metrics})
     p = pieces(filters.date_from, filters.date_to)
     frames = []
-    day_cells = node == 0 or (node in DAY_NODES and metrics == [1])
+    day_cells = set(metrics) <= set(day_hist_metrics(node))
     if p.days and not day_cells:
         for a, b in p.days:
             frames.append(raw_histogram(conn, filters.narrowed(date_from=a, date_to=b), viewer, group, metrics,
@@ -753,7 +761,7 @@ def _raw_series(conn: Connection, filters: Filters, viewer: Viewer, grain: str, 
         col, exprs = "a.closed_at", "count(*) as closed"
     else:
         cond, params = where(filters, d, viewer)
-        col, exprs = "a.received_at", ", ".join(f"{FIXED_COUNTS[m]} as {m}" for m in measures)
+        col, exprs = "a.received_at", ", ".join(f"{FEW_ROWS_COUNTS[m]} as {m}" for m in measures)
     bucket = d.bucket(col, grain)
     return run(conn, f"""
 select {bucket} as bucket{', ' + key + ' as key' if by else ''}, {exprs}
