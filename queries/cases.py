@@ -8,17 +8,18 @@ from sqlalchemy.engine import Connection
 
 from queries import summary
 from queries.dialect import dialect_of
+from queries.kpis import OPEN
 from queries.filters import Filters, where
 from queries.pii import mask_pii
 from queries.run import run
 from queries.viewer import Viewer, scope
 
+UNANSWERED_OPEN = f"a.first_response_at is null and a.status in {OPEN}"
 SORTS = {
     "newest": "a.received_at desc, a.id desc",
     "oldest": "a.received_at asc, a.id asc",
-    "overdue": "case when a.first_response_at is null and a.status in ('new', 'assigned', 'in_progress') "
-               "then 0 else 1 end, a.response_due_at asc, a.id asc",
-    "reach": "coalesce(a.reach, -1) desc, a.id desc",
+    "overdue": f"case when {UNANSWERED_OPEN} then 0 else 1 end, a.response_due_at asc, a.id asc",
+    "reach": "coalesce(a.reach, -1) desc, a.id desc",  # the expression of ix_appeals_reach_id
 }
 PAGE_SIZE = 50
 COUNT_CAP = 100_000  # past this the list says "more than 100 000" instead of counting every row
@@ -67,9 +68,9 @@ def case_list(conn: Connection, filters: Filters, viewer: Viewer, now: dt.dateti
         cond += _search(d, query, params)
     elif query and query.strip().lstrip("№#").strip().isdecimal():
         cond += _search(d, query, params)
-    if not (query and query.strip()) and viewer.role in ("analyst", "press") and summary.usable(conn, viewer):
-        # their cases are the aggregate cohort: its count is stored
-        total = min(int(summary.counts(conn, filters, viewer, None)["received"].iloc[0]), COUNT_CAP + 1)
+    if not (query and query.strip()) and summary.usable(conn, viewer):
+        # without a text query the list is a cohort of the summary lattice (a head's by territory)
+        total = min(int(summary.counts(conn, filters, viewer, None, "cases")["received"].iloc[0]), COUNT_CAP + 1)
     else:
         total = int(run(conn, f"select count(*) as n from (select 1 from appeals a where {cond} limit {COUNT_CAP + 1}) c",
                         params)["n"].iloc[0])
@@ -78,19 +79,31 @@ def case_list(conn: Connection, filters: Filters, viewer: Viewer, now: dt.dateti
         op = KEYSET[sort][0]
         cond += f" and (a.received_at {op} :k_at or (a.received_at = :k_at and a.id {op} :k_id))"
         params.update(k_at=d.ts_param(dt.datetime.fromisoformat(str(after[0]))), k_id=int(after[1]), offset=0)
-    df = run(conn, f"""
+    rows = f"""
 select a.id, a.external_id, a.received_at, m.name_ru as territory, t.name_ru as topic,
        o.name_ru as executor, a.source, a.status, a.response_due_at, a.first_response_at, a.closed_at,
-       case when a.first_response_at is null and a.status in ('new', 'assigned', 'in_progress')
-            and a.response_due_at < :now then 1 else 0 end as overdue,
+       case when {UNANSWERED_OPEN} and a.response_due_at < :now then 1 else 0 end as overdue,
        a.reach, substr(a.text, 1, 300) as text
 from appeals a
   join municipalities m on m.id = a.municipality_id
   join topics t on t.id = a.topic_id
   join organizations o on o.id = a.organization_id
-where {cond}
-order by {SORTS.get(sort, SORTS['newest'])}
+where {cond}"""
+    if sort == "overdue":
+        # unanswered open cases by deadline, then the rest by deadline: two ordered reads, each
+        # along an index (ix_appeals_unanswered_due, ix_appeals_due_id), instead of sorting the cohort
+        params["upto"] = params["offset"] + params["limit"]
+        order = "a.response_due_at, a.id"
+        df = run(conn, f"""
+select * from (
+  select * from ({rows} and {UNANSWERED_OPEN} order by {order} limit :upto) p1
+  union all
+  select * from ({rows} and not ({UNANSWERED_OPEN}) order by {order} limit :upto) p2
+) u order by case when u.first_response_at is null and u.status in {OPEN} then 0 else 1 end,
+  u.response_due_at, u.id
 limit :limit offset :offset""", params)
+    else:
+        df = run(conn, f"{rows}\norder by {SORTS.get(sort, SORTS['newest'])}\nlimit :limit offset :offset", params)
     for col in ("received_at", "response_due_at", "first_response_at", "closed_at"):
         df[col] = pd.to_datetime(df[col], utc=True)
     df["overdue"] = df["overdue"].astype(bool)

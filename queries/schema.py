@@ -183,6 +183,14 @@ Index("ix_audit_log_at", audit_log.c.at)
 Index("ix_appeals_unanswered_due", appeals.c.response_due_at,
       sqlite_where=appeals.c.first_response_at.is_(None), postgresql_where=appeals.c.first_response_at.is_(None))
 
+# The case list's sorts: by deadline ("overdue first") and by reach, no reach last (migration 0005).
+Index("ix_appeals_due_id", appeals.c.response_due_at, appeals.c.id)
+Index("ix_appeals_reach_id", func.coalesce(appeals.c.reach, -1), appeals.c.id)
+# The few moderation events, probed per appeal by the "removed" count.
+Index("ix_appeal_events_moderation", appeal_events.c.appeal_id,
+      sqlite_where=appeal_events.c.kind.in_(("comment_removed", "author_blocked")),
+      postgresql_where=appeal_events.c.kind.in_(("comment_removed", "author_blocked")))
+
 # Escalated appeals by date (the escalation flow reads only them).
 Index("ix_appeals_escalated_received", appeals.c.received_at,
       sqlite_where=appeals.c.escalated_at.isnot(None), postgresql_where=appeals.c.escalated_at.isnot(None))

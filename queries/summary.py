@@ -541,8 +541,9 @@ def node_for(filters: Filters, group: str | None = None) -> int:
     return node
 
 
-def _cell_filter(filters: Filters, d: Dialect, viewer: Viewer, alias: str = "c") -> tuple[str, dict]:
-    return where(filters, d, viewer, alias=alias, with_dates=False)
+def _cell_filter(filters: Filters, d: Dialect, viewer: Viewer, alias: str = "c",
+                 purpose: str = "aggregate") -> tuple[str, dict]:
+    return where(filters, d, viewer, purpose, alias=alias, with_dates=False)
 
 
 def stored_node(needed: int) -> int:
@@ -573,22 +574,25 @@ def _combine(frames: list[pd.DataFrame], group: str | None) -> pd.DataFrame:
     return df[list(COUNT_NAMES)].sum().to_frame().T
 
 
-def counts(conn: Connection, filters: Filters, viewer: Viewer, group: str | None) -> pd.DataFrame:
+def counts(conn: Connection, filters: Filters, viewer: Viewer, group: str | None,
+           purpose: str = "aggregate") -> pd.DataFrame:
     """The counts of COUNT_NAMES for the cohort, overall or per group (key).
 
     Whole months from the summary cells; the edge days from day cells when the node
     keeps them, else from the appeals (then the filters narrow what is read).
+    purpose "cases": within the viewer's case scope (a head's territory, a municipality condition).
     """
     d = dialect_of(conn)
-    node = stored_node(node_for(filters, group))
+    territorial = purpose == "cases" and viewer.role == "head"
+    node = stored_node(node_for(filters, group) | (DIMS["municipality_id"] if territorial else 0))
     p = pieces(filters.date_from, filters.date_to)
     frames = []
     if node not in DAY_NODES and p.days:
         for a, b in p.days:
-            frames.append(_raw_counts(conn, filters.narrowed(date_from=a, date_to=b), viewer, group))
+            frames.append(_raw_counts(conn, filters.narrowed(date_from=a, date_to=b), viewer, group, purpose))
         p = Pieces(p.months, ())
     if p.months or p.days:
-        cond, params = _cell_filter(filters, d, viewer)
+        cond, params = _cell_filter(filters, d, viewer, purpose=purpose)
         params["dims"] = node
         source = cells_sql(d, "agg_counts", p, params, f"c.dims = :dims and {cond}")
         key_sql, join = GROUP_KEY[group] if group else ("", "")
@@ -599,9 +603,10 @@ from {source} c {join}{' group by ' + key_sql if group else ''}""", params))
     return _combine(frames, group)
 
 
-def _raw_counts(conn: Connection, filters: Filters, viewer: Viewer, group: str | None) -> pd.DataFrame:
+def _raw_counts(conn: Connection, filters: Filters, viewer: Viewer, group: str | None,
+                purpose: str = "aggregate") -> pd.DataFrame:
     d = dialect_of(conn)
-    cond, params = where(filters, d, viewer)
+    cond, params = where(filters, d, viewer, purpose)
     key, joins = _raw_keys(group)
     exprs = ", ".join(f"{e} as {n}" for n, e in FEW_ROWS_COUNTS.items())
     return run(conn, f"""

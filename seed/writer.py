@@ -103,8 +103,8 @@ def drop_fact_indexes(conn: Connection) -> list:
     """
     dropped: list = []
     for table in (schema.appeals, schema.appeal_events):
-        for index in table.indexes:
-            index.drop(conn, checkfirst=True)
+        for index in table.indexes:  # by name: reflection cannot see SQLite's expression indexes
+            conn.execute(text(f"drop index if exists {index.name}"))
             dropped.append(index)
     if conn.dialect.name == "postgresql":
         for table in (schema.appeal_events, schema.appeals):
@@ -119,7 +119,7 @@ def create_indexes(conn: Connection, dropped: list) -> None:
         if isinstance(item, ForeignKeyConstraint):
             conn.execute(AddConstraint(item))
         else:
-            item.create(conn, checkfirst=True)
+            item.create(conn)
 
 
 def reset_sequences(conn: Connection) -> None:
