@@ -405,15 +405,28 @@ def encode_hist(long: pd.DataFrame) -> pd.DataFrame:
 
 
 def decode_hist(df: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
-    """Rows with packed `hist` → long form: keys, bucket, n."""
+    """Rows with packed `hist` → long form: keys, bucket, n, merged over rows with equal keys
+    (a year of monthly cells of one key is one histogram), in numpy: the records of thousands of
+    cells never become a frame of their own."""
     if df.empty:
         return pd.DataFrame(columns=[*keys, "bucket", "n"])
     blobs = [bytes(h) for h in df["hist"]]
     sizes = np.fromiter((len(b) for b in blobs), dtype=np.int64, count=len(blobs)) // HIST_RECORD.itemsize
     records = np.frombuffer(b"".join(blobs), dtype=HIST_RECORD)
-    out = df[keys].iloc[np.repeat(np.arange(len(df)), sizes)].reset_index(drop=True)
-    out["bucket"] = records["bucket"].astype(np.int64)
-    out["n"] = records["n"].astype(np.int64)
+    combined = np.zeros(len(df), dtype=np.int64)
+    for c in keys:  # one code per stored row for its key values
+        codes, uniques = pd.factorize(df[c])
+        combined = combined * (len(uniques) + 1) + codes
+    group, _ = pd.factorize(combined)
+    first = np.zeros(group.max() + 1, dtype=np.int64)
+    first[group[::-1]] = np.arange(len(group))[::-1]  # a row of each group, for its key values
+    nb = len(BUCKET_LOWER)
+    flat = np.repeat(group, sizes) * nb + records["bucket"].astype(np.int64)
+    counts = np.bincount(flat, weights=records["n"].astype(np.float64), minlength=(group.max() + 1) * nb)
+    cells = np.flatnonzero(counts)
+    out = df[keys].iloc[first[cells // nb]].reset_index(drop=True)
+    out["bucket"] = cells % nb
+    out["n"] = counts[cells].astype(np.int64)
     return out
 
 

@@ -330,7 +330,8 @@ def validate(header: list[str], rows: list[tuple[int, list[str]]], m: Mapping, r
         fail(bad, "date", f, col[f])
         times[f] = secs
     rec = times["received_at"]
-    for f in ("first_response_at", "closed_at", "escalated_at", "comment_removed_at", "author_blocked_at"):
+    for f in ("response_due_at", "first_response_at", "closed_at", "escalated_at", "comment_removed_at",
+              "author_blocked_at"):
         fail((times[f] < NEVER) & (times[f] < rec), "order", f, col[f])
     status = resolved["status"]
     fail(status.isin(CLOSED_STATUSES) & (times["closed_at"] >= NEVER), "closed_without_date", "closed_at")
