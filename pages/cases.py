@@ -8,7 +8,7 @@ from dashboard import auth, data, fmt, ui
 from dashboard.i18n import t
 from dashboard.shell import context, page_header
 from dashboard.urlstate import to_params
-from queries.cases import COUNT_CAP, KEYSET, PAGE_SIZE, SORTS
+from queries.cases import KEYSET, PAGE_SIZE, SORTS, count_cap
 
 ctx = context()
 f = ctx.filters
@@ -83,9 +83,10 @@ page = len(cursors) + 1
 after = cursors[-1] if cursors and sort in KEYSET else None
 rows, total = data.case_page(ctx.url, ctx.viewer, f, ctx.now, query or "", sort, page, after)
 pages = max(1, math.ceil(total / PAGE_SIZE))
-shown_total = t("cases.more_than", n=fmt.number(COUNT_CAP)) if total > COUNT_CAP else fmt.number(total)
+cap = count_cap(query)
+shown_total = t("cases.more_than", n=fmt.number(cap)) if total > cap else fmt.number(total)
 st.caption(f"{t('cases.found', n=shown_total)} · {t('cases.page')} {page} / "
-           f"{t('cases.more_than', n=fmt.number(pages - 1)) if total > COUNT_CAP else pages}")
+           f"{t('cases.more_than', n=fmt.number(pages - 1)) if total > cap else pages}")
 if total == 0:
     st.info(t("empty.period"))
     st.stop()

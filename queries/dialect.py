@@ -102,9 +102,10 @@ class Dialect:
         PostgreSQL: the 'russian' text-search configuration (GIN index ix_appeals_text_fts).
         SQLite: each word's Snowball stem as a substring, so «пробка» finds «пробки».
         """
-        if self.pg:
+        if self.pg:  # the stored vector of `text` (migration 0006), beside it in the same table
             params["q_fts"] = query
-            return f"to_tsvector('russian', {col}) @@ plainto_tsquery('russian', :q_fts)"
+            vector = col.rsplit(".", 1)[0] + ".text_tsv" if "." in col else "text_tsv"
+            return f"{vector} @@ plainto_tsquery('russian', :q_fts)"
         stems = query_stems(query)
         if not stems:
             return "1=0"
