@@ -7,7 +7,9 @@
    plain GROUP BY baseline side by side (bench.pages); one table per database.
 3. Refresh: a day of appeals added (a copy of the last day, one day later), then the summary
    refresh of that day, timed, and rolled back.
-4. Seeding speed at the default scale (bench.seed) and the import speed (bench.importer).
+4. Concurrent users: 20 scripted sessions against a running Streamlit server on the PostgreSQL
+   database (bench.server): every page's p50/p95 under that load, and the server's peak memory.
+5. Seeding speed at the default scale (bench.seed) and the import speed (bench.importer).
 Everything is written to bench/results.json. Asserts nothing.
 """
 from __future__ import annotations
@@ -21,7 +23,7 @@ from pathlib import Path
 
 from sqlalchemy import create_engine, text
 
-from bench import importer, pages, seed
+from bench import importer, pages, seed, server
 from queries import summary
 from queries.config import normalise_url
 from queries.db import make_engine
@@ -94,7 +96,8 @@ def main(argv=None) -> int:
     p.add_argument("--sqlite", default=str(ROOT / "data" / "bench-1m.sqlite"))
     p.add_argument("--combos", type=int, default=200)
     p.add_argument("--baseline-combos", type=int, default=8)
-    p.add_argument("--quick", action="store_true", help="page data and refresh only (no seeding or import runs)")
+    p.add_argument("--sessions", type=int, default=20, help="concurrent sessions against the server")
+    p.add_argument("--quick", action="store_true", help="page data, refresh and sessions only (no seeding or import runs)")
     args = p.parse_args(argv)
     sqlite_url = f"sqlite:///{Path(args.sqlite).resolve()}"
     ensure_database(sqlite_url, 1)
@@ -109,6 +112,8 @@ def main(argv=None) -> int:
         r = refresh_after_a_day(url)
         report["refresh_after_a_day"][name] = r
         print(f"| {name} | {r['appeals_added']:,} | {r['insert_s']} | {r['refresh_s']} |")
+    server.main(["--db", pg_url, "--sessions", str(args.sessions)])
+    report["server"] = json.loads(server.RESULTS.read_text())
     if not args.quick:
         seed.main(["--scales", "1"])
         importer.main([])

@@ -33,8 +33,12 @@ ANALYST = Viewer("bench", "analyst")
 RESULTS = Path(__file__).with_name("results.json")
 
 
-def page_queries(conn, f: Filters, now: dt.datetime) -> dict:
-    """The data each page reads for filters f (the same calls the pages make, without the cache)."""
+SEARCH_WORDS = ["пробка", "отопление", "мусор", "вакцинация", "яма", "снег", "автобус", "вода", "свет", "двор"]
+
+
+def page_queries(conn, f: Filters, now: dt.datetime, sort: str = "newest", query: str = "пробка") -> dict:
+    """The data each page reads for filters f (the same calls the pages make, without the cache);
+    "cases" is the list's first page in `sort` order, "search" the first page for a text query."""
     g = grain_for(f)
     v = ANALYST
     return {
@@ -50,7 +54,8 @@ def page_queries(conn, f: Filters, now: dt.datetime) -> dict:
         "speed": lambda: (kpis.kpi_frame(conn, f, v, now), kpis.kpi_frame(conn, f.previous(), v, now),
                           speed.response_histogram(conn, f, v), trend.kpi_trend(conn, f, v, g, now),
                           speed.overdue_now(conn, f, v, now)),
-        "cases": lambda: cases.case_list(conn, f, v, now),
+        "cases": lambda: cases.case_list(conn, f, v, now, sort=sort),
+        "search": lambda: cases.case_list(conn, f, v, now, query=query),
     }
 
 
@@ -104,12 +109,13 @@ def measure(url: str, combos: int, seed: int, baseline_combos: int = 8) -> list[
 
     for i in range(combos):
         f = random_filters(rng, today, codes)
+        sort, word = rng.choice(list(cases.SORTS)), rng.choice(SEARCH_WORDS)
         with engine.connect() as conn:
-            for page, fn in page_queries(conn, f, now).items():
+            for page, fn in page_queries(conn, f, now, sort, word).items():
                 timings.setdefault(page, []).append(timed(fn))
             if i < baseline_combos:
                 with summary.disabled():
-                    for page, fn in page_queries(conn, f, now).items():
+                    for page, fn in page_queries(conn, f, now, sort, word).items():
                         baseline.setdefault(page, []).append(timed(fn))
     engine.dispose()
     for e in sorted(set(errors)):
