@@ -88,6 +88,17 @@ def case_list(conn: Connection, filters: Filters, viewer: Viewer, now: dt.dateti
     if not (query and query.strip()) and summary.usable(conn, viewer):
         # without a text query the list is a cohort of the summary lattice (a head's by territory)
         total = min(int(summary.counts(conn, filters, viewer, None, "cases")["received"].iloc[0]), cap + 1)
+    elif query and query.strip():
+        # a text search reads its matches (at most cap + 1) through the text index; when that is
+        # all of them, the page is sorted from those ids alone. A planner that cannot know how a
+        # word and a filter correlate would otherwise walk every appeal in date order to find
+        # the 50 newest, a matching word sometimes never coming.
+        hits = run(conn, f"select a.id from appeals a where {cond} limit {cap + 1}", params)["id"]
+        total = len(hits)
+        if total <= cap:
+            cond += " and a.id in :c_hits" if total else " and 1=0"
+            if total:
+                params["c_hits"] = [int(x) for x in hits]
     else:
         total = int(run(conn, f"select count(*) as n from (select 1 from appeals a where {cond} limit {cap + 1}) c",
                         params)["n"].iloc[0])
