@@ -177,7 +177,7 @@ def main(argv=None) -> int:
     p.add_argument("--db", required=True, help="database URL (the benchmark's large databases)")
     p.add_argument("--sessions", type=int, default=20)
     p.add_argument("--rounds", type=int, default=3, help="visits of every page per session")
-    p.add_argument("--think", default="1.0-3.0", help="seconds between a session's visits, min-max")
+    p.add_argument("--think", default="5-15", help="seconds between a session's visits, min-max")
     p.add_argument("--as-of", default=None, help="PULSE_AS_OF for the server (default: an hour after the last appeal)")
     args = p.parse_args(argv)
     think = tuple(float(x) for x in args.think.split("-"))

@@ -101,7 +101,8 @@ def exports(df: pd.DataFrame, name: str, title: str, ctx: Context, key: str) -> 
     c1, c2, _ = st.columns([1, 1, 4])
     c1.download_button(t("export.csv"), to_csv(df), f"{name}.csv", "text/csv", key=f"{key}_csv", icon=":material/download:",
                        on_click=_audit_export, args=(f"{name}.csv", ctx))
-    c2.download_button(t("export.xlsx"), to_xlsx(df, title, ctx), f"{name}.xlsx",
+    # the workbook is built only when asked for (openpyxl took a few percent of every page run)
+    c2.download_button(t("export.xlsx"), lambda: to_xlsx(df, title, ctx), f"{name}.xlsx",
                        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", key=f"{key}_xlsx",
                        icon=":material/download:", on_click=_audit_export, args=(f"{name}.xlsx", ctx))
 

@@ -192,8 +192,9 @@ Index("ix_appeal_events_moderation", appeal_events.c.appeal_id,
       sqlite_where=appeal_events.c.kind.in_(("comment_removed", "author_blocked")),
       postgresql_where=appeal_events.c.kind.in_(("comment_removed", "author_blocked")))
 
-# Escalated appeals by date (the escalation flow reads only them).
-Index("ix_appeals_escalated_received", appeals.c.received_at,
+# Escalated appeals by date, with every column the escalation flow reads (an index-only read).
+Index("ix_appeals_escalated_received", appeals.c.received_at, appeals.c.organization_id, appeals.c.escalated_to_id,
+      appeals.c.escalation_work_hours, appeals.c.municipality_id, appeals.c.topic_id, appeals.c.source,
       sqlite_where=appeals.c.escalated_at.isnot(None), postgresql_where=appeals.c.escalated_at.isnot(None))
 
 # Summary tables (pre-aggregations), maintained by queries.summary. One row per cell: a node of the
