@@ -38,7 +38,9 @@ def compared(engine) -> pd.DataFrame:
         df = pd.read_sql(text("""select a.*, m.code as mc, t.code as tc, o.code as oc from appeals a
             join municipalities m on m.id = a.municipality_id join topics t on t.id = a.topic_id
             join organizations o on o.id = a.organization_id order by a.external_id"""), c)
-    df = df.drop(columns=["id", "municipality_id", "topic_id", "organization_id", "escalated_to_id"])
+    # ids differ between databases; text_tsv is PostgreSQL's stored search vector of `text`
+    df = df.drop(columns=["id", "municipality_id", "topic_id", "organization_id", "escalated_to_id", "text_tsv"],
+                 errors="ignore")
     for col in ("received_at", "response_due_at", "first_response_at", "closed_at", "escalated_at"):
         df[col] = pd.to_datetime(df[col], utc=True)
     return df.reset_index(drop=True)
