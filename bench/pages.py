@@ -98,13 +98,14 @@ def measure(url: str, combos: int, seed: int, baseline_combos: int = 8) -> list[
     baseline: dict[str, list[float]] = {}
     errors: list[str] = []
 
-    def timed(fn) -> float:
+    def timed(fn, conn) -> float:
         started = time.perf_counter()
         try:
             fn()
             return time.perf_counter() - started
         except Exception as exc:  # noqa: BLE001 - a statement timeout counts as the timeout
             errors.append(f"{type(exc).__name__}: {str(exc).splitlines()[0][:200]}")
+            conn.rollback()  # the next statements must not fail on the aborted transaction
             return 60.0
 
     for i in range(combos):
@@ -112,11 +113,11 @@ def measure(url: str, combos: int, seed: int, baseline_combos: int = 8) -> list[
         sort, word = rng.choice(list(cases.SORTS)), rng.choice(SEARCH_WORDS)
         with engine.connect() as conn:
             for page, fn in page_queries(conn, f, now, sort, word).items():
-                timings.setdefault(page, []).append(timed(fn))
+                timings.setdefault(page, []).append(timed(fn, conn))
             if i < baseline_combos:
                 with summary.disabled():
                     for page, fn in page_queries(conn, f, now, sort, word).items():
-                        baseline.setdefault(page, []).append(timed(fn))
+                        baseline.setdefault(page, []).append(timed(fn, conn))
     engine.dispose()
     for e in sorted(set(errors)):
         print(f"  failed ({errors.count(e)}×, counted as 60 s): {e}", file=sys.stderr)
