@@ -83,7 +83,7 @@ page = len(cursors) + 1
 after = cursors[-1] if cursors and sort in KEYSET else None
 rows, total = data.case_page(ctx.url, ctx.viewer, f, ctx.now, query or "", sort, page, after)
 pages = max(1, math.ceil(total / PAGE_SIZE))
-cap = count_cap(query)
+cap = count_cap(query, ctx.viewer)
 shown_total = t("cases.more_than", n=fmt.number(cap)) if total > cap else fmt.number(total)
 st.caption(f"{t('cases.found', n=shown_total)} · {t('cases.page')} {page} / "
            f"{t('cases.more_than', n=fmt.number(pages - 1)) if total > cap else pages}")

@@ -27,9 +27,16 @@ TEXT_COUNT_CAP = 1_000  # a text search counts its matches up to here ("more tha
 DENSE_COHORT = 2_000  # SQLite: from this many cases, the reach and deadline sorts walk their index
 
 
-def count_cap(query: str | None) -> int:
-    """Up to how many cases the list counts: fewer for a text search, whose count reads every match."""
-    return TEXT_COUNT_CAP if query and query.strip() else COUNT_CAP
+def searches(query: str | None, viewer: Viewer) -> bool:
+    """Whether `query` narrows this viewer's list: the press searches masked texts by id only."""
+    if not (query and query.strip()):
+        return False
+    return not viewer.masks_personal_data or query.strip().lstrip("№#").strip().isdecimal()
+
+
+def count_cap(query: str | None, viewer: Viewer) -> int:
+    """Up to how many cases the list counts: fewer for a search, whose count reads every match."""
+    return TEXT_COUNT_CAP if searches(query, viewer) else COUNT_CAP
 KEYSET = {"newest": ("<", "desc"), "oldest": (">", "asc")}  # sorts paged by (received_at, id)
 
 
@@ -61,7 +68,7 @@ def _masked(df: pd.DataFrame, viewer: Viewer) -> pd.DataFrame:
 def case_list(conn: Connection, filters: Filters, viewer: Viewer, now: dt.datetime, query: str | None = None,
               sort: str = "newest", page: int = 1, page_size: int = PAGE_SIZE,
               after: tuple[str, int] | None = None) -> tuple[pd.DataFrame, int]:
-    """One page of cases (one row per appeal) and the total count (capped at count_cap(query) + 1).
+    """One page of cases (one row per appeal) and the total count (capped at count_cap(query, viewer) + 1).
 
     `after` = (received_at ISO UTC, id) of the last row shown: keyset pagination for the
     newest/oldest sorts (any depth costs the same); other sorts page by `page`.
@@ -71,9 +78,8 @@ def case_list(conn: Connection, filters: Filters, viewer: Viewer, now: dt.dateti
     """
     d = dialect_of(conn)
     cond, params = where(filters, d, viewer, "cases")
-    if not viewer.masks_personal_data:  # the press searches masked texts only by id
-        cond += _search(d, query, params)
-    elif query and query.strip().lstrip("№#").strip().isdecimal():
+    searching = searches(query, viewer)
+    if searching:
         cond += _search(d, query, params)
     if viewer.role == "head" and filters.territories:
         # the filter's territories within the head's: named as ids, or no case at all (the planner
@@ -85,11 +91,11 @@ def case_list(conn: Connection, filters: Filters, viewer: Viewer, now: dt.dateti
         cond += " and a.municipality_id in :c_ids" if ids else " and 1=0"
         if ids:
             params["c_ids"] = ids
-    cap = count_cap(query)
-    if not (query and query.strip()) and summary.usable(conn, viewer):
+    cap = count_cap(query, viewer)
+    if not searching and summary.usable(conn, viewer):
         # without a text query the list is a cohort of the summary lattice (a head's by territory)
         total = min(int(summary.counts(conn, filters, viewer, None, "cases")["received"].iloc[0]), cap + 1)
-    elif query and query.strip():
+    elif searching:
         # a text search reads its matches (at most cap + 1) through the text index; when that is
         # all of them, the page is sorted from those ids alone. A planner that cannot know how a
         # word and a filter correlate would otherwise walk every appeal in date order to find
