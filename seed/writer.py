@@ -1,7 +1,6 @@
 """Bulk loading of generated chunks: executemany on SQLite, COPY on PostgreSQL, one transaction."""
 from __future__ import annotations
 
-
 import numpy as np
 import pandas as pd
 import pyarrow as pa
@@ -22,63 +21,54 @@ ZERO_IS_NULL = {"escalated_to_id", "citizen_rating", "organization_id"}
 NEGATIVE_IS_NULL = {"reach"}
 
 
-def _timestamps(values: np.ndarray) -> np.ndarray:
-    values = np.asarray(values, dtype=np.int64)
-    missing = values >= NEVER_THRESHOLD
-    out = np.datetime_as_string(np.where(missing, 0, values).astype("datetime64[s]"), unit="s").astype(object)
-    out[missing] = None
-    return out
+def _nulls(values: np.ndarray, name: str) -> np.ndarray | None:
+    """Which values of column `name` are NULL: the one rule both writers follow (None in an
+    object column is NULL by itself)."""
+    if name in TIME_COLUMNS:
+        return values >= NEVER_THRESHOLD
+    if values.dtype.kind in "iu":
+        if name in ZERO_IS_NULL:
+            return values == 0
+        if name in NEGATIVE_IS_NULL:
+            return values < 0
+    if values.dtype.kind == "f":
+        return np.isnan(values)
+    return None
 
 
 def _column(df: pd.DataFrame, name: str) -> list:
-    col = df[name]
+    """A column as Python values for SQLite: times as ISO text, NULLs as None."""
+    values = df[name].to_numpy()
     if name in TIME_COLUMNS:
-        return _timestamps(col.to_numpy()).tolist()
-    values = col.to_numpy()
-    if name in ZERO_IS_NULL and values.dtype.kind in "iu":
-        obj = values.astype(object)
-        obj[values == 0] = None
-        return obj.tolist()
-    if name in NEGATIVE_IS_NULL:
-        obj = values.astype(object)
-        obj[values < 0] = None
-        return obj.tolist()
-    if values.dtype.kind == "f":
-        obj = values.astype(object)
-        obj[np.isnan(values)] = None
-        return obj.tolist()
-    return values.tolist()
-
-
-def _rows(df: pd.DataFrame, columns: list[str]) -> list[list]:
-    return [_column(df, c) for c in columns]
+        values = np.asarray(values, dtype=np.int64)
+    nulls = _nulls(values, name)
+    if nulls is None:
+        return values.tolist()
+    if name in TIME_COLUMNS:
+        out = np.datetime_as_string(np.where(nulls, 0, values).astype("datetime64[s]"), unit="s").astype(object)
+    else:
+        out = values.astype(object)
+    out[nulls] = None
+    return out.tolist()
 
 
 def insert_sqlite(conn: Connection, table: str, columns: list[str], df: pd.DataFrame) -> None:
-    cols = _rows(df, columns)
+    cols = [_column(df, c) for c in columns]
     raw = conn.connection.driver_connection
     sql = f"insert into {table} ({', '.join(columns)}) values ({', '.join('?' * len(columns))})"
     raw.executemany(sql, zip(*cols))
 
 
 def _arrow_column(df: pd.DataFrame, name: str) -> pa.Array:
-    """A column as Arrow, with the NULL conventions of _column (Arrow writes CSV at C speed)."""
+    """A column as Arrow for COPY (Arrow writes CSV at C speed), with the NULLs of _nulls."""
     values = df[name].to_numpy()
     if name in TIME_COLUMNS:
         values = np.asarray(values, dtype=np.int64)
-        missing = values >= NEVER_THRESHOLD
-        return pa.array(np.where(missing, 0, values).astype("datetime64[s]"), mask=missing).cast(
+        nulls = _nulls(values, name)
+        return pa.array(np.where(nulls, 0, values).astype("datetime64[s]"), mask=nulls).cast(
             pa.timestamp("s", tz="UTC"))
-    if values.dtype.kind in "iu":
-        if name in ZERO_IS_NULL:
-            return pa.array(values, mask=values == 0)
-        if name in NEGATIVE_IS_NULL:
-            return pa.array(values, mask=values < 0)
-        return pa.array(values)
-    if values.dtype.kind == "f":
-        return pa.array(values, from_pandas=True)  # NaN is NULL
-    if values.dtype.kind == "b":
-        return pa.array(values)
+    if values.dtype.kind in "iufb":
+        return pa.array(values, mask=_nulls(values, name))
     try:
         return pa.array(values, type=pa.string(), from_pandas=True)  # None is NULL; "" stays ""
     except (pa.ArrowInvalid, pa.ArrowTypeError):  # not text: let Arrow infer
