@@ -33,6 +33,8 @@ COUNT_COLUMNS = ("received", "closed", "resolved", "open", "confirmed", "resolve
                  "overdue_now")
 
 
+# The timeline events of a removed comment or a blocked author (partial index ix_appeal_events_moderation).
+MODERATION = "kind in ('comment_removed', 'author_blocked')"
 # Counts that do not depend on `now`, each as a per-appeal 0/1 flag over appeals `a`; a count is the
 # flag's sum (the summary tables store these sums).
 ROW_FLAGS = {
@@ -47,8 +49,7 @@ ROW_FLAGS = {
     "satisfied": "case when a.citizen_rating >= 4 then 1 else 0 end",
     "rated": "case when a.citizen_rating is not null then 1 else 0 end",
     "escalated": "case when a.escalated_at is not null then 1 else 0 end",
-    "removed": "case when a.id in (select appeal_id from appeal_events"
-               " where kind in ('comment_removed', 'author_blocked')) then 1 else 0 end",
+    "removed": f"case when a.id in (select appeal_id from appeal_events where {MODERATION}) then 1 else 0 end",
     "on_time": "case when a.first_response_at is not null and a.first_response_at <= a.response_due_at then 1 else 0 end",
     "late": "case when a.first_response_at is not null and a.first_response_at > a.response_due_at then 1 else 0 end",
 }
@@ -56,8 +57,8 @@ FIXED_COUNTS = {name: "count(*)" if flag == "1" else f"sum({flag})" for name, fl
 # The same counts for a few appeals (the edge days a summary query reads from the appeals): the
 # moderation flag probes each appeal's timeline through its index instead of hashing every
 # moderation event of the database first.
-FEW_ROWS_COUNTS = {**FIXED_COUNTS, "removed": "sum(case when exists (select 1 from appeal_events e"
-                   " where e.appeal_id = a.id and e.kind in ('comment_removed', 'author_blocked')) then 1 else 0 end)"}
+FEW_ROWS_COUNTS = {**FIXED_COUNTS, "removed": "sum(case when exists (select 1 from appeal_events"
+                   f" where appeal_id = a.id and {MODERATION}) then 1 else 0 end)"}
 # ...and the two that do: unanswered appeals past their deadline at :now.
 NOW_COUNTS = {
     "no_response_overdue": "sum(case when a.first_response_at is null and a.response_due_at < :now then 1 else 0 end)",

@@ -417,12 +417,10 @@ def decode_hist(df: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
     for c in keys:  # one code per stored row for its key values
         codes, uniques = pd.factorize(df[c])
         combined = combined * (len(uniques) + 1) + codes
-    group, _ = pd.factorize(combined)
-    first = np.zeros(group.max() + 1, dtype=np.int64)
-    first[group[::-1]] = np.arange(len(group))[::-1]  # a row of each group, for its key values
+    _, first, group = np.unique(combined, return_index=True, return_inverse=True)  # first: a row of each group
     nb = len(BUCKET_LOWER)
     flat = np.repeat(group, sizes) * nb + records["bucket"].astype(np.int64)
-    counts = np.bincount(flat, weights=records["n"].astype(np.float64), minlength=(group.max() + 1) * nb)
+    counts = np.bincount(flat, weights=records["n"].astype(np.float64), minlength=len(first) * nb)
     cells = np.flatnonzero(counts)
     out = df[keys].iloc[first[cells // nb]].reset_index(drop=True)
     out["bucket"] = cells % nb
