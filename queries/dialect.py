@@ -8,6 +8,8 @@ from functools import lru_cache
 
 from sqlalchemy.engine import Connection
 
+from queries.fts import prefix_query
+
 TZ = "Asia/Novosibirsk"
 LOCAL_OFFSET = dt.timedelta(hours=7)  # Novosibirsk has had no DST since 2016
 
@@ -100,7 +102,7 @@ class Dialect:
         """A condition: the text contains every word of `query`, in any grammatical form (Russian).
 
         PostgreSQL: the 'russian' text-search configuration (GIN index ix_appeals_text_fts).
-        SQLite: each word's Snowball stem as a substring, so «пробка» finds «пробки».
+        SQLite: the FTS5 index appeals_fts, then each word's Snowball stem, so «пробка» finds «пробки».
         """
         if self.pg:  # the stored vector of `text` (migration 0006), beside it in the same table
             params["q_fts"] = query
@@ -109,14 +111,13 @@ class Dialect:
         stems = query_stems(query)
         if not stems:
             return "1=0"
-        conds = []
-        for i, stem in enumerate(stems):  # a cheap substring prefilter, then the exact word-form test
-            escaped = stem.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-            params[f"q_w{i}"] = f"%{escaped}%"
-            conds.append(f"{self.lower(col)} like :q_w{i} escape '\\'")
+        # the FTS5 index (queries/fts.py) finds the words that begin with each stem; the exact
+        # word-form test then keeps those whose stems match
+        params["q_fts"] = prefix_query(stems)
         params["q_stems"] = " ".join(stems)
-        conds.append(f"ru_match({col}, :q_stems) = 1")
-        return "(" + " and ".join(conds) + ")"
+        row_id = col.rsplit(".", 1)[0] + ".id" if "." in col else "id"
+        return (f"({row_id} in (select rowid from appeals_fts where appeals_fts match :q_fts)"
+                f" and ru_match({col}, :q_stems) = 1)")
 
     def lower(self, expr: str) -> str:
         """Unicode lower case (SQLite's own lower() folds ASCII only)."""

@@ -8,9 +8,10 @@ from sqlalchemy import ForeignKeyConstraint, text
 from sqlalchemy.schema import AddConstraint, DropConstraint
 from sqlalchemy.engine import Connection
 
-from queries import schema
+from queries import fts, schema
 from queries.db import copy_frame
 
+FTS = "appeals_fts"  # in drop_fact_indexes' list: SQLite's full-text index, suspended
 NEVER_THRESHOLD = np.iinfo(np.int64).max // 8
 
 APPEAL_COLUMNS = [c.name for c in schema.appeals.columns]
@@ -89,7 +90,7 @@ def drop_fact_indexes(conn: Connection) -> list:
     """Drop the fact tables' non-unique indexes and, on PostgreSQL, their foreign keys.
 
     Rebuilding them after a bulk load is several times faster than maintaining them row by row;
-    re-adding a foreign key validates every row at once. All of it inside the load's transaction.
+    re-adding a foreign key validates every row at once. SQLite's full-text index is refilled. All of it inside the load's transaction.
     """
     dropped: list = []
     for table in (schema.appeals, schema.appeal_events):
@@ -101,12 +102,17 @@ def drop_fact_indexes(conn: Connection) -> list:
             for fk in table.foreign_key_constraints:
                 conn.execute(DropConstraint(fk))
                 dropped.append(fk)
+    else:  # the full-text index's triggers: the index is filled once at the end
+        fts.suspend(conn)
+        dropped.append(FTS)
     return dropped
 
 
 def create_indexes(conn: Connection, dropped: list) -> None:
     for item in dropped:
-        if isinstance(item, ForeignKeyConstraint):
+        if item is FTS:
+            fts.resume(conn)
+        elif isinstance(item, ForeignKeyConstraint):
             conn.execute(AddConstraint(item))
         else:
             item.create(conn)

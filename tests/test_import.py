@@ -118,6 +118,36 @@ def test_newer_export_updates_and_appends_events(backend, fresh_url, small_sqlit
             check_frame(c, raw, Filters(dt.date(2020, 11, 20), dt.date(2021, 4, 20)), SMALL_AS_OF, group)
 
 
+
+def test_search_follows_imported_texts(backend, fresh_url, small_sqlite, tmp_path):
+    """The text index follows a first load, an update of a text and a new appeal (SQLite's FTS5
+    table through its bulk fill and its triggers; PostgreSQL's generated vector)."""
+    from queries.cases import case_list
+    df = pd.read_csv(export(small_sqlite, tmp_path / "export.csv"), dtype=str, keep_default_na=False)
+    df.at[0, "text"] = "Зюзюка в подъезде, помогите"
+    df.to_csv(tmp_path / "first.csv", index=False)
+    target = make_engine(fresh_url)
+    importer.run_import(target, tmp_path / "first.csv", OWN)
+    everything = Filters(dt.date(2019, 1, 1), dt.date(2030, 1, 1))
+
+    def found(word: str) -> set[str]:
+        with target.connect() as c:
+            cases, total = case_list(c, everything, ANALYST, SMALL_AS_OF, query=word, page_size=100)
+        assert total == len(cases)
+        return set(cases["external_id"])
+
+    first, second = df.at[0, "external_id"], df.at[1, "external_id"]
+    assert found("зюзюки") == {first}
+    df.at[0, "text"] = "Ёлку во дворе так и не убрали"
+    new = df.iloc[[1]].assign(external_id="NEW-1", text="Зюзюкой и пробками забит проезд")
+    pd.concat([df, new]).to_csv(tmp_path / "newer.csv", index=False)
+    s = importer.run_import(target, tmp_path / "newer.csv", OWN)
+    assert (s.inserted, s.updated) == (1, 1)
+    assert found("зюзюка") == {"NEW-1"}  # the old text is gone from the index, the new appeal is in it
+    assert found("ёлки") == found("елка") == {first}  # ё and е are one letter to the stemmer
+    assert second not in found("зюзюка пробка")
+
+
 def write_foreign(path: Path, rows: list[list[str]], encoding="utf-8", tail: bytes = b"") -> Path:
     header = ["Номер", "Дата регистрации", "Текст сообщения", "Площадка", "Ссылка", "Муниципалитет", "Рубрика",
               "Ответственный", "Статус", "Дата ответа", "Дата закрытия", "Оценка"]
