@@ -236,7 +236,7 @@ class Resolver:
             self._lookups[dim] = lookup
         uniques = pd.unique(values.to_numpy())
         resolved = {u: lookup.get(u) for u in uniques}  # few distinct words per column (stripped already)
-        out = pd.Series([resolved[v] for v in values.to_numpy()], index=values.index, dtype=object)
+        out = pd.Series(values.map(resolved).to_numpy(dtype=object), index=values.index, dtype=object)
         unknown = out.isna() & (values != "")
         fb = self.m.fallback.get(dim)
         if fb and fb != "reject" and fb != "@territory_admin" and unknown.any():
@@ -274,17 +274,20 @@ def validate(header: list[str], rows: list[tuple[int, list[str]]], m: Mapping, r
     index = {h: i for i, h in enumerate(header)}
     lines = np.array([r[0] for r in rows])
     raw = [r[1] for r in rows]
-    undecodable = np.array([_undecodable(r) for r in raw], dtype=bool)
-    clean = [[f.encode("utf-8", "surrogateescape").decode("utf-8", "replace") for f in r] if bad else r
-             for r, bad in zip(raw, undecodable)]
+    if _undecodable(["\x1f".join(r) for r in raw]):  # some row holds bytes the encoding could not decode
+        undecodable = np.array([_undecodable(r) for r in raw], dtype=bool)
+        clean = [[f.encode("utf-8", "surrogateescape").decode("utf-8", "replace") for f in r] if bad else r
+                 for r, bad in zip(raw, undecodable)]
+    else:
+        undecodable, clean = np.zeros(len(raw), dtype=bool), raw
+    fields = list(zip(*clean))  # one tuple per input column
     col = {}
-    for f in FIELDS:
+    for f in FIELDS:  # Arrow-backed text: stripping and comparing run in C
         if f in m.columns:
-            i = index[m.columns[f]]
-            values = [r[i] for r in clean]
-            col[f] = pd.Series(values if f == "text" else [v.strip() for v in values], dtype=object)
+            values = pd.Series(fields[index[m.columns[f]]], dtype="str")
+            col[f] = values if f == "text" else values.str.strip()
         else:
-            col[f] = pd.Series([m.constants.get(f, "")] * len(raw), dtype=object)
+            col[f] = pd.Series([m.constants.get(f, "")] * len(raw), dtype="str")
     n = len(raw)
     reason = np.full(n, None, dtype=object)
     column = np.full(n, "", dtype=object)
@@ -300,7 +303,7 @@ def validate(header: list[str], rows: list[tuple[int, list[str]]], m: Mapping, r
 
     fail(undecodable, "encoding", "*")
     for f in ("external_id", "text", "received_at", "territory", "topic", "status"):
-        fail((col[f] == "") if f != "text" else np.array([not v.strip() for v in col[f]]), "missing", f)
+        fail((col[f] if f != "text" else col[f].str.strip()) == "", "missing", f)
     ids = col["external_id"]
     dup = np.zeros(n, dtype=bool)
     for i, ext in enumerate(ids):
