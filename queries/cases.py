@@ -40,7 +40,8 @@ def count_cap(query: str | None, viewer: Viewer) -> int:
 KEYSET = {"newest": ("<", "desc"), "oldest": (">", "asc")}  # sorts paged by (received_at, id)
 
 
-def _search(d, query: str | None, params: dict) -> str:
+def _search(d, query: str | None, params: dict, guard: str) -> str:
+    """The search condition; `guard` (the list's other conditions) is tested before a text is read."""
     if not query or not query.strip():
         return ""
     q = query.strip()
@@ -50,7 +51,7 @@ def _search(d, query: str | None, params: dict) -> str:
         params["q_ext"] = q
         return " and (a.id = :q_id or a.external_id = :q_ext)"
     params["q_ext"] = q
-    return f" and ({d.text_match('a.text', q, params)} or a.external_id = :q_ext)"
+    return f" and ({d.text_match('a.text', q, params, guard)} or a.external_id = :q_ext)"
 
 
 def _masked(df: pd.DataFrame, viewer: Viewer) -> pd.DataFrame:
@@ -79,8 +80,6 @@ def case_list(conn: Connection, filters: Filters, viewer: Viewer, now: dt.dateti
     d = dialect_of(conn)
     cond, params = where(filters, d, viewer, "cases")
     searching = searches(query, viewer)
-    if searching:
-        cond += _search(d, query, params)
     if viewer.role == "head" and filters.territories:
         # the filter's territories within the head's: named as ids, or no case at all (the planner
         # cannot see through both code lists and would walk every appeal looking for a match)
@@ -100,9 +99,12 @@ def case_list(conn: Connection, filters: Filters, viewer: Viewer, now: dt.dateti
         # all of them, the page is sorted from those ids alone. A planner that cannot know how a
         # word and a filter correlate would otherwise walk every appeal in date order to find
         # the 50 newest, a matching word sometimes never coming.
-        hits = run(conn, f"select a.id from appeals a where {cond} limit {cap + 1}", params)["id"]
+        matched = cond + _search(d, query, params, cond)
+        hits = run(conn, f"select a.id from appeals a where {matched} limit {cap + 1}", params)["id"]
         total = len(hits)
-        if total <= cap:
+        if total > cap:
+            cond = matched
+        else:  # the matches are known: the page need not test a text again
             cond += " and a.id in :c_hits" if total else " and 1=0"
             if total:
                 params["c_hits"] = [int(x) for x in hits]
@@ -116,7 +118,9 @@ def case_list(conn: Connection, filters: Filters, viewer: Viewer, now: dt.dateti
         params.update(k_at=d.ts_param(dt.datetime.fromisoformat(str(after[0]))), k_id=int(after[1]), offset=0)
     # SQLite's planner takes the period's index and sorts the whole cohort. When the cohort is a
     # large part of all appeals, walking the sort's own index meets 50 of its rows soon: named.
-    dense = not d.pg and total > DENSE_COHORT
+    # So too for a search with more matches than the cap: the sort's index meets them soon, each
+    # row tested against the text index's matches, where SQLite would read and stem every match.
+    dense = not d.pg and (total > DENSE_COHORT or (searching and total > cap))
 
     def rows(index: str | None = None) -> str:
         return f"""
@@ -147,7 +151,7 @@ select * from (
   u.response_due_at, u.id
 limit :limit offset :offset""", params)
     else:
-        index = "ix_appeals_reach_id" if sort == "reach" else None
+        index = "ix_appeals_reach_id" if sort == "reach" else "ix_appeals_received_at" if searching else None
         df = run(conn, f"{rows(index)}\norder by {SORTS.get(sort, SORTS['newest'])}\nlimit :limit offset :offset",
                  params)
     for col in ("received_at", "response_due_at", "first_response_at", "closed_at"):

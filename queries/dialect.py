@@ -98,11 +98,12 @@ class Dialect:
             return f"percentile_cont({q}) within group (order by {expr})"
         return f"percentile_cont({expr}, {q})"
 
-    def text_match(self, col: str, query: str, params: dict) -> str:
+    def text_match(self, col: str, query: str, params: dict, guard: str = "") -> str:
         """A condition: the text contains every word of `query`, in any grammatical form (Russian).
 
         PostgreSQL: the 'russian' text-search configuration (GIN index ix_appeals_text_fts).
         SQLite: the FTS5 index appeals_fts, then each word's Snowball stem, so «пробка» finds «пробки».
+        `guard`, the query's other conditions, is tested before a text is stemmed (SQLite).
         """
         if self.pg:  # the stored vector of `text` (migration 0006), beside it in the same table
             params["q_fts"] = query
@@ -116,7 +117,8 @@ class Dialect:
         params["q_fts"] = prefix_query(stems)
         params["q_stems"] = " ".join(stems)
         row_id = col.rsplit(".", 1)[0] + ".id" if "." in col else "id"
-        return (f"({row_id} in (select rowid from appeals_fts where appeals_fts match :q_fts)"
+        guarded = f" and ({guard})" if guard else ""  # `and` is evaluated left to right
+        return (f"({row_id} in (select rowid from appeals_fts where appeals_fts match :q_fts){guarded}"
                 f" and ru_match({col}, :q_stems) = 1)")
 
     def lower(self, expr: str) -> str:

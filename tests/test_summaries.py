@@ -268,20 +268,30 @@ def test_a_cohort_without_appeals_gives_empty_figures_on_both_paths(small_db, gr
 
 
 def test_case_list_pages_and_counts_equal_pandas(small_db):
-    """Every sort's first two pages, and the count (through the summaries, a head's by territory),
-    equal a pandas sort and count of the raw rows."""
-    from queries.cases import COUNT_CAP, SORTS, case_list
+    """Every sort's first two pages, and the count (through the summaries, a head's by territory;
+    with a text query, through the text index), equal a pandas sort and count of the raw rows."""
+    import re
+
+    import snowballstemmer
+
+    from queries.cases import COUNT_CAP, SORTS, TEXT_COUNT_CAP, case_list
 
     codes = _codes(small_db)
     raw = raw_rows(small_db)
+    with small_db.connect() as conn:
+        texts = pd.read_sql(text("select id, text from appeals"), conn).set_index("id")["text"]
+    stemmer = snowballstemmer.stemmer("russian")
+    stems = {i: set(stemmer.stemWords(re.findall(r"\w+", t.lower()))) for i, t in texts.items()}
+    words = [None, "вакцина", "очереди", "дороги", "ямы", "мусор", "ёлка"]  # frequent, rare, absent
 
-    @PROPERTY
-    @given(f=filters_strategy(codes), sort=st.sampled_from(list(SORTS)), head=st.sampled_from([None, *codes["territories"]]))
-    def prop(f, sort, head):
+    def check(f, sort, head, word) -> int:
         viewer = Viewer("h", "head", territories=(head,)) if head else ANALYST
         rows = cohort(raw, f)
         if head:
             rows = rows[(rows["mcode"] == head) | (rows["pmcode"] == head)]
+        if word:
+            stem = stemmer.stemWord(word)
+            rows = rows[np.array([stem in stems[i] for i in rows["id"]], dtype=bool)]
         waiting = rows["first_response_at"].isna() & rows["status"].isin(["new", "assigned", "in_progress"])
         order = {
             "newest": rows.sort_values(["received_at", "id"], ascending=False),
@@ -291,11 +301,24 @@ def test_case_list_pages_and_counts_equal_pandas(small_db):
         }[sort]
         with small_db.connect() as conn:
             assert summary.usable(conn, viewer)
-            first, total = case_list(conn, f, viewer, SMALL_AS_OF, sort=sort, page_size=20)
-            second, _ = case_list(conn, f, viewer, SMALL_AS_OF, sort=sort, page=2, page_size=20)
-        assert total == min(len(rows), COUNT_CAP + 1), (f, head)
+            first, total = case_list(conn, f, viewer, SMALL_AS_OF, query=word, sort=sort, page_size=20)
+            second, _ = case_list(conn, f, viewer, SMALL_AS_OF, query=word, sort=sort, page=2, page_size=20)
+        assert total == min(len(rows), (TEXT_COUNT_CAP if word else COUNT_CAP) + 1), (f, head, word)
         assert first["id"].tolist() == order["id"].head(20).tolist(), (f, sort, head)
         assert second["id"].tolist() == order["id"].iloc[20:40].tolist(), (f, sort, head)
+        return total
+
+    @PROPERTY
+    @given(f=filters_strategy(codes), sort=st.sampled_from(list(SORTS)), head=st.sampled_from([None, *codes["territories"]]),
+           word=st.sampled_from(words))
+    def prop(f, sort, head, word):
+        check(f, sort, head, word)
 
     prop()
+    # both branches of a search for certain: more matches than the cap (the page is read along the
+    # sort's index), and fewer (the page is sorted from the matches' ids)
+    whole = Filters(raw["received_at"].min().date() - dt.timedelta(days=1), SMALL_AS_OF.date())
+    for sort in SORTS:
+        assert check(whole, sort, None, "вакцина") == TEXT_COUNT_CAP + 1
+        assert 0 < check(whole, sort, None, "ямы") <= TEXT_COUNT_CAP
 
