@@ -98,11 +98,13 @@ def _audit_export(file_name: str, ctx: Context) -> None:
 
 def exports(df: pd.DataFrame, name: str, title: str, ctx: Context, key: str) -> None:
     """CSV and XLSX downloads; each download is written to the audit log."""
-    c1, c2, _ = st.columns([1, 1, 4])
-    c1.download_button(t("export.csv"), to_csv(df), f"{name}.csv", "text/csv", key=f"{key}_csv", icon=":material/download:",
+    # a row of buttons as wide as their labels, wrapping when the table's column is narrow
+    # (fixed column shares cut the labels to «С…» beside another table)
+    row = st.container(horizontal=True, wrap=True, gap="small")
+    row.download_button(t("export.csv"), to_csv(df), f"{name}.csv", "text/csv", key=f"{key}_csv", icon=":material/download:",
                        on_click=_audit_export, args=(f"{name}.csv", ctx))
     # the workbook is built only when asked for (openpyxl took a few percent of every page run)
-    c2.download_button(t("export.xlsx"), lambda: to_xlsx(df, title, ctx), f"{name}.xlsx",
+    row.download_button(t("export.xlsx"), lambda: to_xlsx(df, title, ctx), f"{name}.xlsx",
                        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", key=f"{key}_xlsx",
                        icon=":material/download:", on_click=_audit_export, args=(f"{name}.xlsx", ctx))
 
