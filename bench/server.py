@@ -1,6 +1,6 @@
 """Concurrent users against a running Streamlit server: N scripted sessions over its websocket.
 
-python -m bench.server --db URL [--sessions 20] [--rounds 3] [--think 1.0-3.0] [--as-of ISO]
+python -m bench.server --db URL [--sessions 20] [--rounds 3] [--think 5-15] [--as-of ISO]
 
 Starts `streamlit run dashboard/app.py` on the database (XSRF off, headless; a user `bench` is
 added to the database's users), then runs N sessions at once. Each session signs in through

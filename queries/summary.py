@@ -553,6 +553,10 @@ def _fresh_tables(conn: Connection):
         key = ", ".join(c.name for c in table.primary_key.columns)
         pk = table.primary_key.name
         _run(conn, f"alter table {new} add constraint {pk}__build primary key ({key})")
+        grants = conn.execute(text("""select grantee, privilege_type from information_schema.role_table_grants
+            where table_schema = current_schema() and table_name = :t and grantee <> current_user"""), {"t": name})
+        for grantee, privilege in grants.all():  # the app's read-only role keeps reading (README)
+            _run(conn, f"grant {privilege} on {new} to {'public' if grantee == 'PUBLIC' else chr(34) + grantee + chr(34)}")
         _run(conn, f"drop table {name}")
         _run(conn, f"alter table {new} rename to {name}")
         _run(conn, f"alter table {name} rename constraint {pk}__build to {pk}")

@@ -53,6 +53,30 @@ def test_migrated_schema_matches_the_metadata(fresh_url, rebuilt):
     engine.dispose()
 
 
+def test_full_summary_build_keeps_the_readers_grants(pg_url):
+    """A full build on PostgreSQL swaps in new tables: the app's read-only role can still read them."""
+    import uuid
+
+    from sqlalchemy import text
+    engine, role = make_engine(pg_url), f"pulse_reader_{uuid.uuid4().hex[:8]}"
+    upgrade(engine)
+    try:
+        with engine.begin() as conn:
+            conn.execute(text(f'create role "{role}"'))
+            for table in ("agg_counts", "agg_closed", "agg_hist"):
+                conn.execute(text(f'grant select on {table} to "{role}"'))
+        with engine.begin() as conn:
+            summaries.build(conn)
+        with engine.connect() as conn:
+            for table in ("agg_counts", "agg_closed", "agg_hist"):
+                assert conn.execute(text(f"select has_table_privilege('{role}', '{table}', 'select')")).scalar()
+                assert not conn.execute(text(f"select has_table_privilege('{role}', '{table}', 'insert')")).scalar()
+    finally:
+        with engine.begin() as conn:
+            conn.execute(text(f'drop owned by "{role}"'))
+            conn.execute(text(f'drop role "{role}"'))
+        engine.dispose()
+
 def test_data_model_columns_exist(fresh_url):
     """Every table and column named in data-model.md is there, under its contract name."""
     contract = {
