@@ -196,6 +196,10 @@ Index("ix_appeal_events_moderation", appeal_events.c.appeal_id,
 Index("ix_appeals_escalated_received", appeals.c.received_at, appeals.c.organization_id, appeals.c.escalated_to_id,
       appeals.c.escalation_work_hours, appeals.c.municipality_id, appeals.c.topic_id, appeals.c.source,
       sqlite_where=appeals.c.escalated_at.isnot(None), postgresql_where=appeals.c.escalated_at.isnot(None))
+# The closing flow of a trend read from the appeals, index only (migration 0009).
+Index("ix_appeals_closed_flow", appeals.c.closed_at, appeals.c.municipality_id, appeals.c.topic_id, appeals.c.source,
+      appeals.c.organization_id, appeals.c.escalated_to_id,
+      sqlite_where=appeals.c.closed_at.isnot(None), postgresql_where=appeals.c.closed_at.isnot(None))
 
 # Summary tables (pre-aggregations), maintained by queries.summary. One row per cell: a node of the
 # dimension lattice (`dims`, a bit mask of municipality 1, topic 2, source 4, organization 8; a

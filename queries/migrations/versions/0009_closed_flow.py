@@ -1,0 +1,31 @@
+"""the closing flow reads an index only
+
+Revision ID: 0009
+Revises: 0008
+Create Date: 2026-11-30
+
+A trend by day or week under three or more filters is read from the appeals (no day cells are
+kept for those nodes). Its "closed" line counts the appeals closed in the period, by closing
+day: nothing indexed closed_at, so SQLite and PostgreSQL walked every appeal of the filtered
+topics or territories, whenever received (0.8 s at 1 M appeals). ix_appeals_closed_flow holds
+the closed appeals by closing time with every column the filters and scopes test.
+"""
+from alembic import op
+import sqlalchemy as sa
+
+revision = "0009"
+down_revision = "0008"
+branch_labels = None
+depends_on = None
+
+CLOSED = "closed_at IS NOT NULL"
+COLUMNS = ["closed_at", "municipality_id", "topic_id", "source", "organization_id", "escalated_to_id"]
+
+
+def upgrade() -> None:
+    op.create_index("ix_appeals_closed_flow", "appeals", COLUMNS,
+                    sqlite_where=sa.text(CLOSED), postgresql_where=sa.text(CLOSED))
+
+
+def downgrade() -> None:
+    op.drop_index("ix_appeals_closed_flow", table_name="appeals")
