@@ -36,12 +36,12 @@ import pandas as pd
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
+from queries import schema
 from queries.db import copy_frame
 from queries.dialect import Dialect, dialect_of
 from queries.filters import Filters, where
 from queries.kpis import CLOSED, FEW_ROWS_COUNTS, FIXED_COUNTS, OPEN
 from queries.run import run
-from queries import schema
 from queries.schema import SOURCES
 from queries.viewer import Viewer
 
@@ -556,7 +556,8 @@ def _fresh_tables(conn: Connection):
         grants = conn.execute(text("""select grantee, privilege_type from information_schema.role_table_grants
             where table_schema = current_schema() and table_name = :t and grantee <> current_user"""), {"t": name})
         for grantee, privilege in grants.all():  # the app's read-only role keeps reading (README)
-            _run(conn, f"grant {privilege} on {new} to {'public' if grantee == 'PUBLIC' else chr(34) + grantee + chr(34)}")
+            to = "public" if grantee == "PUBLIC" else f'"{grantee}"'
+            _run(conn, f"grant {privilege} on {new} to {to}")
         _run(conn, f"drop table {name}")
         _run(conn, f"alter table {new} rename to {name}")
         _run(conn, f"alter table {name} rename constraint {pk}__build to {pk}")
