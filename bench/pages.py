@@ -43,10 +43,10 @@ def page_queries(conn, f: Filters, now: dt.datetime, sort: str = "newest", query
     v = ANALYST
     return {
         "overview": lambda: (kpis.kpi_frame(conn, f, v, now), kpis.kpi_frame(conn, f.previous(), v, now),
-                             trend.received_closed(conn, f, v, g), kpis.kpi_frame(conn, f, v, now, "source"),
-                             kpis.kpi_frame(conn, f, v, now, "topic"), kpis.kpi_frame(conn, f, v, now, "municipality"),
-                             kpis.kpi_frame(conn, f.previous(), v, now, "municipality"),
-                             kpis.kpi_frame(conn, f.previous(), v, now, "topic")),
+                             trend.received_closed(conn, f, v, g),
+                             *(kpis.kpi_frame(conn, period, v, now, group, percentiles=False)
+                               for period, group in ((f, "source"), (f, "topic"), (f, "municipality"),
+                                                     (f.previous(), "municipality"), (f.previous(), "topic")))),
         "topics": lambda: (kpis.kpi_frame(conn, f, v, now, "topic"), trend.kpi_trend(conn, f, v, g, now, "topic")),
         "territories": lambda: (league.territory_league(conn, f, v, now),
                                 kpis.kpi_frame(conn, f.narrowed(territories=()), v, now)),

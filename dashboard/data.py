@@ -74,8 +74,9 @@ def executors(url: str) -> pd.DataFrame:
 
 
 @st.cache_data(ttl=TTL, max_entries=512, show_spinner=False)
-def kpi(url: str, viewer: Viewer, filters: Filters, at: dt.datetime, group: str | None = None) -> pd.DataFrame:
-    return _read(kpis.kpi_frame, filters, viewer, at, group)
+def kpi(url: str, viewer: Viewer, filters: Filters, at: dt.datetime, group: str | None = None,
+        percentiles: bool = True) -> pd.DataFrame:
+    return _read(kpis.kpi_frame, filters, viewer, at, group, percentiles=percentiles)
 
 
 @st.cache_data(ttl=TTL, max_entries=256, show_spinner=False)

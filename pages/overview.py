@@ -37,7 +37,7 @@ with left:
         ui.go_to(ctx, drill(f, grain, points[0]["x"]))
 with right:
     st.subheader(t("overview.sources"))
-    src = data.kpi(ctx.url, ctx.viewer, f, ctx.now, "source").sort_values("received", ascending=False)
+    src = data.kpi(ctx.url, ctx.viewer, f, ctx.now, "source", percentiles=False).sort_values("received", ascending=False)
     src["label"] = [t(f"source.{s}") for s in src["key"]]
     fig = go.Figure(go.Bar(x=src["received"], y=src["label"], orientation="h", customdata=src["key"],
                            marker_color="#5b8fd1", text=[fmt.number(v) for v in src["received"]]))
@@ -47,7 +47,7 @@ with right:
         ui.go_to(ctx, drill(f, "source", points[0]["customdata"]))
 
 st.subheader(t("overview.top_topics"))
-top = data.kpi(ctx.url, ctx.viewer, f, ctx.now, "topic").sort_values("received", ascending=False).head(10)
+top = data.kpi(ctx.url, ctx.viewer, f, ctx.now, "topic", percentiles=False).sort_values("received", ascending=False).head(10)
 top["label"] = [ctx.topic_name(int(k)) for k in top["key"]]
 top["code"] = [ctx.topics.set_index("id").loc[int(k), "code"] for k in top["key"]]
 fig = go.Figure(go.Bar(x=top["received"], y=top["label"], orientation="h", customdata=top["code"],
@@ -59,8 +59,8 @@ if points:
 
 
 def movers(group: str, names) -> pd.DataFrame:
-    now_df = data.kpi(ctx.url, ctx.viewer, f, ctx.now, group).set_index("key")
-    was_df = data.kpi(ctx.url, ctx.viewer, f.previous(), ctx.now, group).set_index("key")
+    now_df = data.kpi(ctx.url, ctx.viewer, f, ctx.now, group, percentiles=False).set_index("key")
+    was_df = data.kpi(ctx.url, ctx.viewer, f.previous(), ctx.now, group, percentiles=False).set_index("key")
     df = now_df[["received", "on_time_share", "on_time_share_n"]].merge(
         was_df[["received", "on_time_share", "on_time_share_n"]], left_index=True, right_index=True, suffixes=("", "_prev"), how="outer").fillna(
         {"received": 0, "received_prev": 0})

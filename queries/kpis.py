@@ -81,11 +81,11 @@ def percentile_sql(d, names=None) -> dict[str, str]:
     return {k: v for k, v in out.items() if names is None or k in names}
 
 
-def kpi_sql(d, cond: str, group: str | None) -> str:
+def kpi_sql(d, cond: str, group: str | None, percentiles: bool = True) -> str:
     """The plain approach: every KPI by one GROUP BY over appeals (the baseline of the summaries)."""
     key = f"{GROUPS[group]} as key, " if group else ""
     group_by = f" group by {GROUPS[group]}" if group else ""
-    exprs = {**FIXED_COUNTS, **NOW_COUNTS, **percentile_sql(d)}
+    exprs = {**FIXED_COUNTS, **NOW_COUNTS, **(percentile_sql(d) if percentiles else {})}
     columns = ",\n  ".join(f"{expr} as {name}" for name, expr in exprs.items())
     return f"""
 select {key}
@@ -98,12 +98,14 @@ where {cond}{group_by}
 
 
 def kpi_frame(conn: Connection, filters: Filters, viewer: Viewer, now: dt.datetime, group: str | None = None,
-              *, raw: bool = False) -> pd.DataFrame:
+              *, raw: bool = False, percentiles: bool = True) -> pd.DataFrame:
     """KPIs of the filtered cohort; with `group`, one row per group value in column `key`.
 
     Columns: the counts above, medians in working hours (first response, escalation) and
     calendar days (closing), then every share of metrics.py with its `_n` and `_low` columns.
     A grouped frame carries the first-response median and 90th percentile only.
+    `percentiles=False`: the same frame with every percentile left empty (NaN), for a page that
+    shows counts and shares only; the response-time histograms are then not read.
     Read from the summary tables when they are built (see queries.summary); `raw=True` reads
     the appeals table with one GROUP BY (the plain approach, kept as the reference).
     """
@@ -113,14 +115,17 @@ def kpi_frame(conn: Connection, filters: Filters, viewer: Viewer, now: dt.dateti
         d = dialect_of(conn)
         cond, params = where(filters, d, viewer)
         params["now"] = d.ts_param(now)
-        df = run(conn, kpi_sql(d, cond, group), params)
-        if group:
+        df = run(conn, kpi_sql(d, cond, group, percentiles), params)
+        if group and percentiles:
             df = df.drop(columns=[c for c in percentile_sql(d) if c not in GROUPED_PERCENTILES])
         for col in df.columns:
             if col != "key":
                 df[col] = pd.to_numeric(df[col], errors="coerce")
+        if not percentiles:
+            for col in GROUPED_PERCENTILES if group else percentile_sql(d):
+                df[col] = np.nan
     else:
-        df = _from_summaries(conn, filters, viewer, now, group)
+        df = _from_summaries(conn, filters, viewer, now, group, percentiles)
     return with_shares(df)
 
 
@@ -140,7 +145,7 @@ def _aligned(keys: np.ndarray | None, frame: pd.DataFrame, column: str, fill=0.0
 
 
 def _from_summaries(conn: Connection, filters: Filters, viewer: Viewer, now: dt.datetime,
-                    group: str | None) -> pd.DataFrame:
+                    group: str | None, percentiles: bool = True) -> pd.DataFrame:
     from queries import summary
 
     c = summary.counts(conn, filters, viewer, group)
@@ -154,11 +159,12 @@ def _from_summaries(conn: Connection, filters: Filters, viewer: Viewer, now: dt.
     out["no_response_overdue"] = cols["no_response"] - pending
     out["overdue_now"] = cols["no_response_open"] - pending_open
     wanted = list(GROUPED_PERCENTILES) if group else list(summary.PERCENTILES)
-    metrics = {summary.PERCENTILES[col][0] for col in wanted}
-    hist = summary.histogram(conn, filters, viewer, group, metrics)
-    pct = summary.hist_percentiles(hist, wanted, bool(group))
+    if percentiles:
+        metrics = {summary.PERCENTILES[col][0] for col in wanted}
+        hist = summary.histogram(conn, filters, viewer, group, metrics)
+        pct = summary.hist_percentiles(hist, wanted, bool(group))
     for col in wanted:
-        out[col] = _aligned(keys, pct, col, np.nan)
+        out[col] = _aligned(keys, pct, col, np.nan) if percentiles else np.full(len(keys) if group else 1, np.nan)
     return pd.DataFrame({"key": keys, **out} if group else out)
 
 

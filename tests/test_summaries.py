@@ -322,3 +322,20 @@ def test_case_list_pages_and_counts_equal_pandas(small_db):
         assert check(whole, sort, None, "вакцина") == TEXT_COUNT_CAP + 1
         assert 0 < check(whole, sort, None, "ямы") <= TEXT_COUNT_CAP
 
+
+
+@pytest.mark.parametrize("group", [None, "topic", "municipality", "source"])
+def test_kpis_without_percentiles_are_the_same_frame(small_db, group):
+    """percentiles=False (the overview's grouped frames) leaves every percentile empty and every
+    other column as it was, through the summaries and through the plain GROUP BY."""
+    f = Filters(dt.date(2021, 1, 10), dt.date(2021, 3, 20))
+    with small_db.connect() as conn:
+        for raw in (False, True):
+            full = kpis.kpi_frame(conn, f, ANALYST, SMALL_AS_OF, group, raw=raw)
+            lean = kpis.kpi_frame(conn, f, ANALYST, SMALL_AS_OF, group, raw=raw, percentiles=False)
+            pct = [c for c in full.columns if c in summary.PERCENTILES]
+            assert pct and lean[pct].isna().all().all()
+            assert full[pct].notna().any().any()  # the full frame has them: the test compares something
+            if group:
+                full, lean = full.sort_values("key").reset_index(drop=True), lean.sort_values("key").reset_index(drop=True)
+            pd.testing.assert_frame_equal(lean[full.columns].drop(columns=pct), full.drop(columns=pct))
