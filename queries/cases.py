@@ -137,13 +137,14 @@ where {cond}"""
         # unanswered open cases by deadline, then the rest by deadline: two ordered reads, each
         # along an index (ix_appeals_unanswered_due, ix_appeals_due_id), instead of sorting the cohort
         params["upto"] = params["offset"] + params["limit"]
-        # a deadline is never before its appeal's receipt (seeder and importer check it): the
-        # index read starts at the period instead of at the oldest deadline of all
+        # a deadline is never before its appeal's receipt (seeder and importer check it): both
+        # index reads start at the period instead of at the oldest deadline of all
         params["due_from"] = d.ts_param(filters.utc_bounds()[0])
         order = "a.response_due_at, a.id"
         df = run(conn, f"""
 select * from (
-  select * from ({rows()} and {UNANSWERED_OPEN} order by {order} limit :upto) p1
+  select * from ({rows()} and {UNANSWERED_OPEN} and a.response_due_at >= :due_from
+                 order by {order} limit :upto) p1
   union all
   select * from ({rows('ix_appeals_due_id')} and not ({UNANSWERED_OPEN}) and a.response_due_at >= :due_from
                  order by {order} limit :upto) p2
