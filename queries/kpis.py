@@ -146,13 +146,30 @@ def _aligned(keys: np.ndarray | None, frame: pd.DataFrame, column: str, fill=0.0
 
 def _from_summaries(conn: Connection, filters: Filters, viewer: Viewer, now: dt.datetime,
                     group: str | None, percentiles: bool = True) -> pd.DataFrame:
+    return _assemble(*_read_parts(conn, filters, viewer, now, group, percentiles), group, percentiles)
+
+
+def _read_parts(conn: Connection, filters: Filters, viewer: Viewer, now: dt.datetime, group: str | None,
+                percentiles: bool) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame | None]:
+    """What a KPI frame is made of, from the summaries: counts, pending, histogram rows."""
     from queries import summary
 
     c = summary.counts(conn, filters, viewer, group)
+    pend = summary.pending(conn, filters, viewer, now, group)
+    hist = None
+    if percentiles:
+        wanted = list(GROUPED_PERCENTILES) if group else list(summary.PERCENTILES)
+        hist = summary.histogram(conn, filters, viewer, group, {summary.PERCENTILES[col][0] for col in wanted})
+    return c, pend, hist
+
+
+def _assemble(c: pd.DataFrame, pend: pd.DataFrame, hist: pd.DataFrame | None, group: str | None,
+              percentiles: bool) -> pd.DataFrame:
+    from queries import summary
+
     keys = c["key"].to_numpy() if group else None
     cols = {name: c[name].to_numpy(dtype=np.int64) if len(c) else np.zeros(0 if group else 1, dtype=np.int64)
             for name in summary.COUNT_NAMES}
-    pend = summary.pending(conn, filters, viewer, now, group)
     pending = np.nan_to_num(_aligned(keys, pend, "pending")).astype(np.int64)
     pending_open = np.nan_to_num(_aligned(keys, pend, "pending_open")).astype(np.int64)
     out = {name: cols[name] for name in FIXED_COUNTS}
@@ -160,12 +177,32 @@ def _from_summaries(conn: Connection, filters: Filters, viewer: Viewer, now: dt.
     out["overdue_now"] = cols["no_response_open"] - pending_open
     wanted = list(GROUPED_PERCENTILES) if group else list(summary.PERCENTILES)
     if percentiles:
-        metrics = {summary.PERCENTILES[col][0] for col in wanted}
-        hist = summary.histogram(conn, filters, viewer, group, metrics)
         pct = summary.hist_percentiles(hist, wanted, bool(group))
     for col in wanted:
         out[col] = _aligned(keys, pct, col, np.nan) if percentiles else np.full(len(keys) if group else 1, np.nan)
     return pd.DataFrame({"key": keys, **out} if group else out)
+
+
+def territory_frames(conn: Connection, filters: Filters, viewer: Viewer,
+                     now: dt.datetime) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The KPI frames per territory and per municipality (kpi_frame's "territory" and
+    "municipality"), from one read of the municipalities' cells: a territory's counts and
+    histograms are the sums of its own (a city's, of its districts'). The league needs both."""
+    from queries import summary
+
+    if not summary.usable(conn, viewer):
+        return kpi_frame(conn, filters, viewer, now, "territory"), kpi_frame(conn, filters, viewer, now, "municipality")
+    c, pend, hist = _read_parts(conn, filters, viewer, now, "municipality", True)
+    top = run(conn, "select id, coalesce(parent_id, id) as top from municipalities", {})
+    top = dict(zip(top["id"].astype(int), top["top"].astype(int)))
+
+    def rolled(df: pd.DataFrame, sums: list[str] | None) -> pd.DataFrame:
+        df = df.assign(key=df["key"].astype(int).map(top)) if len(df) else df
+        return df.groupby("key", as_index=False)[sums].sum() if sums and len(df) else df
+
+    territories = _assemble(rolled(c, list(summary.COUNT_NAMES)), rolled(pend, ["pending", "pending_open"]),
+                            rolled(hist, None), "territory", True)  # histogram rows may repeat a key
+    return with_shares(territories), with_shares(_assemble(c, pend, hist, "municipality", True))
 
 
 def with_shares(df: pd.DataFrame) -> pd.DataFrame:

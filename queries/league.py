@@ -13,7 +13,7 @@ from sqlalchemy.engine import Connection
 
 from queries import reference
 from queries.filters import Filters
-from queries.kpis import kpi_frame, with_shares
+from queries.kpis import kpi_frame, territory_frames, with_shares
 from queries.metrics import SMALL_N, score
 from queries.viewer import Viewer
 
@@ -34,9 +34,8 @@ def rank(df: pd.DataFrame) -> pd.Series:
 
 def _territory_rows(conn: Connection, filters: Filters, viewer: Viewer, now: dt.datetime,
                     terr: pd.DataFrame) -> pd.DataFrame:
-    top = kpi_frame(conn, filters, viewer, now, "territory")
+    top, districts = territory_frames(conn, filters, viewer, now)
     top = top.merge(terr[terr["parent_id"].isna()], left_on="key", right_on="id")
-    districts = kpi_frame(conn, filters, viewer, now, "municipality")
     districts = districts.merge(terr[terr["kind"] == "city_district"], left_on="key", right_on="id")
     rows = pd.concat([top, districts], ignore_index=True)
     # every territory appears, even with no appeals in the period

@@ -339,3 +339,17 @@ def test_kpis_without_percentiles_are_the_same_frame(small_db, group):
             if group:
                 full, lean = full.sort_values("key").reset_index(drop=True), lean.sort_values("key").reset_index(drop=True)
             pd.testing.assert_frame_equal(lean[full.columns].drop(columns=pct), full.drop(columns=pct))
+
+
+@pytest.mark.parametrize("topics", [(), ("covid.vaccination",)])
+def test_territory_frames_from_one_read_equal_kpi_frames(small_db, topics):
+    """The league's territory and municipality frames, from one read of municipality cells,
+    equal kpi_frame's own "territory" and "municipality" frames (each read on its own)."""
+    f = Filters(dt.date(2020, 12, 3), dt.date(2021, 3, 17), topics=topics)
+    with small_db.connect() as conn:
+        both = kpis.territory_frames(conn, f, ANALYST, SMALL_AS_OF)
+        for got, group in zip(both, ("territory", "municipality")):
+            want = kpis.kpi_frame(conn, f, ANALYST, SMALL_AS_OF, group)
+            got, want = (x.sort_values("key").reset_index(drop=True) for x in (got, want))
+            assert len(want) > 1 and want["first_response_median"].notna().any()
+            pd.testing.assert_frame_equal(got[want.columns], want, check_dtype=False)
