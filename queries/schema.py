@@ -120,6 +120,7 @@ appeals = Table(
     CheckConstraint("closed_at is null or closed_at >= received_at", name="closed_order"),
     CheckConstraint("escalated_at is null or escalated_at >= received_at", name="escalated_order"),
 )
+Index("ix_appeals_closed_at", appeals.c.closed_at)  # closings per day (trend, summary refresh)
 Index("ix_appeals_received_at", appeals.c.received_at)
 Index("ix_appeals_municipality_received", appeals.c.municipality_id, appeals.c.received_at)
 Index("ix_appeals_topic_received", appeals.c.topic_id, appeals.c.received_at)
@@ -196,7 +197,7 @@ Index("ix_appeals_escalated_received", appeals.c.received_at, appeals.c.organiza
       appeals.c.escalation_work_hours, appeals.c.municipality_id, appeals.c.topic_id, appeals.c.source,
       sqlite_where=appeals.c.escalated_at.isnot(None), postgresql_where=appeals.c.escalated_at.isnot(None))
 # Closings by time, with the columns filters test: the closing flow of a trend read from the
-# appeals is index only, and the summary refresh finds a month's closings (migration 0009).
+# appeals is index only (migration 0009).
 Index("ix_appeals_closed_flow", appeals.c.closed_at, appeals.c.municipality_id, appeals.c.topic_id, appeals.c.source,
       appeals.c.organization_id, appeals.c.escalated_to_id,
       sqlite_where=appeals.c.closed_at.isnot(None), postgresql_where=appeals.c.closed_at.isnot(None))

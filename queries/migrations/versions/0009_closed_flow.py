@@ -8,8 +8,9 @@ A trend by day or week under three or more filters is read from the appeals (no 
 kept for those nodes). Its "closed" line counts the appeals closed in the period, by closing
 day, and each closing's filter columns were read from the table (0.8 s at 1 M appeals on
 SQLite, which preferred walking every appeal of the filtered topics). ix_appeals_closed_flow
-holds the closed appeals by closing time with every column the filters and scopes test; it
-replaces ix_appeals_closed_at, whose reads (the summary refresh's closings of a month) it serves.
+holds the closed appeals by closing time with every column the filters and scopes test.
+ix_appeals_closed_at stays (data-model.md: indexes are added, never dropped), though the new
+index serves its reads too.
 """
 from alembic import op
 import sqlalchemy as sa
@@ -26,9 +27,7 @@ COLUMNS = ["closed_at", "municipality_id", "topic_id", "source", "organization_i
 def upgrade() -> None:
     op.create_index("ix_appeals_closed_flow", "appeals", COLUMNS,
                     sqlite_where=sa.text(CLOSED), postgresql_where=sa.text(CLOSED))
-    op.drop_index("ix_appeals_closed_at", table_name="appeals")
 
 
 def downgrade() -> None:
-    op.create_index("ix_appeals_closed_at", "appeals", ["closed_at"])
     op.drop_index("ix_appeals_closed_flow", table_name="appeals")
