@@ -8,7 +8,7 @@ from functools import lru_cache
 
 from sqlalchemy.engine import Connection
 
-from queries.fts import prefix_query
+from queries import fts
 
 TZ = "Asia/Novosibirsk"
 LOCAL_OFFSET = dt.timedelta(hours=7)  # Novosibirsk has had no DST since 2016
@@ -114,16 +114,12 @@ class Dialect:
             return "1=0"
         # the FTS5 index (queries/fts.py) finds the words that begin with each stem; the exact
         # word-form test then keeps those whose stems match
-        params["q_fts"] = prefix_query(stems)
+        params["q_fts"] = fts.prefix_query(stems)
         params["q_stems"] = " ".join(stems)
         row_id = col.rsplit(".", 1)[0] + ".id" if "." in col else "id"
         guarded = f" and ({guard})" if guard else ""  # `and` is evaluated left to right
-        return (f"({row_id} in (select rowid from appeals_fts where appeals_fts match :q_fts){guarded}"
+        return (f"({row_id} in (select rowid from {fts.TABLE} where {fts.TABLE} match :q_fts){guarded}"
                 f" and ru_match({col}, :q_stems) = 1)")
-
-    def lower(self, expr: str) -> str:
-        """Unicode lower case (SQLite's own lower() folds ASCII only)."""
-        return f"lower({expr})" if self.pg else f"ulower({expr})"
 
     def floor(self, expr: str) -> str:
         """Floor of a non-negative number."""
@@ -159,11 +155,6 @@ def percentile_cont(values: list[float], q: float) -> float | None:
     return values[lo] + (values[hi] - values[lo]) * (pos - lo)
 
 
-def _ulower(value):
-    return value.lower() if isinstance(value, str) else value
-
-
 def register_sqlite_functions(dbapi_conn) -> None:
     dbapi_conn.create_aggregate("percentile_cont", 2, PercentileCont)
-    dbapi_conn.create_function("ulower", 1, _ulower, deterministic=True)
     dbapi_conn.create_function("ru_match", 2, _ru_match, deterministic=True)

@@ -122,14 +122,20 @@ def kpi_frame(conn: Connection, filters: Filters, viewer: Viewer, now: dt.dateti
             if col != "key":
                 df[col] = pd.to_numeric(df[col], errors="coerce")
         if not percentiles:
-            for col in GROUPED_PERCENTILES if group else percentile_sql(d):
+            for col in _percentile_columns(group):
                 df[col] = np.nan
     else:
-        df = _from_summaries(conn, filters, viewer, now, group, percentiles)
+        df = _assemble(*_read_parts(conn, filters, viewer, now, group, percentiles), group)
     return with_shares(df)
 
 
 GROUPED_PERCENTILES = ("first_response_median", "first_response_p90")
+
+
+def _percentile_columns(group: str | None) -> list[str]:
+    """The percentiles a KPI frame carries: all of them, or for a grouped frame the first response's."""
+    from queries import summary
+    return list(GROUPED_PERCENTILES) if group else list(summary.PERCENTILES)
 
 
 def _aligned(keys: np.ndarray | None, frame: pd.DataFrame, column: str, fill=0.0) -> np.ndarray:
@@ -144,27 +150,23 @@ def _aligned(keys: np.ndarray | None, frame: pd.DataFrame, column: str, fill=0.0
     return out
 
 
-def _from_summaries(conn: Connection, filters: Filters, viewer: Viewer, now: dt.datetime,
-                    group: str | None, percentiles: bool = True) -> pd.DataFrame:
-    return _assemble(*_read_parts(conn, filters, viewer, now, group, percentiles), group, percentiles)
-
-
 def _read_parts(conn: Connection, filters: Filters, viewer: Viewer, now: dt.datetime, group: str | None,
                 percentiles: bool) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame | None]:
-    """What a KPI frame is made of, from the summaries: counts, pending, histogram rows."""
+    """What a KPI frame is made of, from the summaries: counts, pending, histogram rows (None
+    without percentiles)."""
     from queries import summary
 
     c = summary.counts(conn, filters, viewer, group)
     pend = summary.pending(conn, filters, viewer, now, group)
     hist = None
     if percentiles:
-        wanted = list(GROUPED_PERCENTILES) if group else list(summary.PERCENTILES)
-        hist = summary.histogram(conn, filters, viewer, group, {summary.PERCENTILES[col][0] for col in wanted})
+        metrics = {summary.PERCENTILES[col][0] for col in _percentile_columns(group)}
+        hist = summary.histogram(conn, filters, viewer, group, metrics)
     return c, pend, hist
 
 
-def _assemble(c: pd.DataFrame, pend: pd.DataFrame, hist: pd.DataFrame | None, group: str | None,
-              percentiles: bool) -> pd.DataFrame:
+def _assemble(c: pd.DataFrame, pend: pd.DataFrame, hist: pd.DataFrame | None, group: str | None) -> pd.DataFrame:
+    """A KPI frame (before shares) from _read_parts' pieces; percentiles empty when hist is None."""
     from queries import summary
 
     keys = c["key"].to_numpy() if group else None
@@ -175,34 +177,33 @@ def _assemble(c: pd.DataFrame, pend: pd.DataFrame, hist: pd.DataFrame | None, gr
     out = {name: cols[name] for name in FIXED_COUNTS}
     out["no_response_overdue"] = cols["no_response"] - pending
     out["overdue_now"] = cols["no_response_open"] - pending_open
-    wanted = list(GROUPED_PERCENTILES) if group else list(summary.PERCENTILES)
-    if percentiles:
-        pct = summary.hist_percentiles(hist, wanted, bool(group))
+    wanted = _percentile_columns(group)
+    pct = None if hist is None else summary.hist_percentiles(hist, wanted, bool(group))
     for col in wanted:
-        out[col] = _aligned(keys, pct, col, np.nan) if percentiles else np.full(len(keys) if group else 1, np.nan)
+        out[col] = np.full(len(cols["received"]), np.nan) if pct is None else _aligned(keys, pct, col, np.nan)
     return pd.DataFrame({"key": keys, **out} if group else out)
 
 
-def territory_frames(conn: Connection, filters: Filters, viewer: Viewer,
-                     now: dt.datetime) -> tuple[pd.DataFrame, pd.DataFrame]:
+def territory_frames(conn: Connection, filters: Filters, viewer: Viewer, now: dt.datetime,
+                     territories: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The KPI frames per territory and per municipality (kpi_frame's "territory" and
     "municipality"), from one read of the municipalities' cells: a territory's counts and
-    histograms are the sums of its own (a city's, of its districts'). The league needs both."""
+    histograms are the sums of its own (a city's, of its districts'). The league needs both.
+    `territories`: reference.territories (id, parent_id), which the league has read already."""
     from queries import summary
 
     if not summary.usable(conn, viewer):
         return kpi_frame(conn, filters, viewer, now, "territory"), kpi_frame(conn, filters, viewer, now, "municipality")
     c, pend, hist = _read_parts(conn, filters, viewer, now, "municipality", True)
-    top = run(conn, "select id, coalesce(parent_id, id) as top from municipalities", {})
-    top = dict(zip(top["id"].astype(int), top["top"].astype(int)))
+    top = dict(zip(territories["id"].astype(int), territories["parent_id"].fillna(territories["id"]).astype(int)))
 
-    def rolled(df: pd.DataFrame, sums: list[str] | None) -> pd.DataFrame:
-        df = df.assign(key=df["key"].astype(int).map(top)) if len(df) else df
-        return df.groupby("key", as_index=False)[sums].sum() if sums and len(df) else df
+    def to_top(df: pd.DataFrame) -> pd.DataFrame:
+        return df.assign(key=df["key"].astype(int).map(top))
 
-    territories = _assemble(rolled(c, list(summary.COUNT_NAMES)), rolled(pend, ["pending", "pending_open"]),
-                            rolled(hist, None), "territory", True)  # histogram rows may repeat a key
-    return with_shares(territories), with_shares(_assemble(c, pend, hist, "municipality", True))
+    counts = to_top(c).groupby("key", as_index=False)[list(summary.COUNT_NAMES)].sum()
+    pending = to_top(pend).groupby("key", as_index=False)[["pending", "pending_open"]].sum()
+    by_territory = _assemble(counts, pending, to_top(hist), "territory")  # histogram rows may repeat a key
+    return with_shares(by_territory), with_shares(_assemble(c, pend, hist, "municipality"))
 
 
 def with_shares(df: pd.DataFrame) -> pd.DataFrame:

@@ -233,6 +233,7 @@ def _set_state(conn: Connection, value: str) -> None:
 DIM_COLUMNS = ["municipality_id", "topic_id", "source", "organization_id"]
 KEY = ["grain", "period", *DIM_COLUMNS]
 FLAG_NAMES = [n for n in COUNT_NAMES if n != "received"]
+TABLES = {t.name: t for t in (schema.agg_counts, schema.agg_closed, schema.agg_hist)}
 
 
 def _month_sql(d: Dialect, col: str) -> str:
@@ -329,7 +330,6 @@ def _write(conn: Connection, table: str, frames: list[pd.DataFrame], columns: li
     if not frames:
         return 0
     df = pd.concat(frames, ignore_index=True)[columns]
-    table = _target.get().get(table, table)
     period = df["period"].to_numpy().astype("datetime64[D]")
     df["source"] = SOURCE_CODES[df["source"].to_numpy()]
     df["grain"] = np.array(GRAINS, dtype=object)[df["grain"].to_numpy()]
@@ -465,10 +465,13 @@ def _month_starts(lo: dt.date, hi: dt.date) -> list[dt.date]:
     return out
 
 
-def _fill_all(conn: Connection, d: Dialect, months: list[dt.date], full: bool) -> None:
-    """Every cell of these months from the appeals.
+def _fill_all(conn: Connection, d: Dialect, months: list[dt.date], full: bool,
+              into: dict[str, str] | None = None) -> None:
+    """Every cell of these months from the appeals, written to the tables `into` names (by default
+    the summary tables themselves).
 
     A full build reads a year at a time (fewer, larger steps); a refresh reads each month."""
+    into = into or {name: name for name in TABLES}
     closed_fine: list = []
     if full:
         ranges = [(dt.date(y, 1, 1), dt.date(y + 1, 1, 1)) for y in sorted({m.year for m in months})]
@@ -481,8 +484,8 @@ def _fill_all(conn: Connection, d: Dialect, months: list[dt.date], full: bool) -
         flags = _unpack(df)
         fine = flags.groupby(["day", *DIM_COLUMNS], as_index=False, sort=False)[list(COUNT_NAMES)].sum()
         chunk_counts, chunk_hist = [], []
-        _write(conn, "agg_counts", _count_cells(fine, list(COUNT_NAMES), chunk_counts), COUNT_TABLE_COLUMNS)
-        _write(conn, "agg_hist", [encode_hist(pd.concat(_hist_cells(_long_hist(df), chunk_hist) or [pd.DataFrame()]))],
+        _write(conn, into["agg_counts"], _count_cells(fine, list(COUNT_NAMES), chunk_counts), COUNT_TABLE_COLUMNS)
+        _write(conn, into["agg_hist"], [encode_hist(pd.concat(_hist_cells(_long_hist(df), chunk_hist) or [pd.DataFrame()]))],
                HIST_TABLE_COLUMNS)
         if full:  # every appeal is read once: its closing day is counted from here
             closed = df[df["cday"] != NO_DAY]
@@ -496,14 +499,11 @@ def _fill_all(conn: Connection, d: Dialect, months: list[dt.date], full: bool) -
     if closed_fine:
         fine = pd.concat(closed_fine, ignore_index=True).rename(columns={"cday": "day", "size": "closed"})
         fine = fine.groupby(["day", *DIM_COLUMNS], as_index=False, sort=False)["closed"].sum()
-        _write(conn, "agg_closed", _count_cells(fine, ["closed"], closed_m), CLOSED_TABLE_COLUMNS)
+        _write(conn, into["agg_closed"], _count_cells(fine, ["closed"], closed_m), CLOSED_TABLE_COLUMNS)
 
 
-def _delete(conn: Connection, d: Dialect, months: list[dt.date] | None) -> None:
-    for table in ("agg_counts", "agg_closed", "agg_hist"):
-        if months is None:
-            _run(conn, f"delete from {table}")
-            continue
+def _delete(conn: Connection, d: Dialect, months: list[dt.date]) -> None:
+    for table in TABLES:
         # the primary key starts with dims (and metric): naming them all lets the delete seek
         key = f"dims in ({', '.join(map(str, range(16)))})"
         if table == "agg_hist":
@@ -530,24 +530,24 @@ def _parent(node: int) -> int:
     return FULL
 
 
-_target: contextvars.ContextVar[dict] = contextvars.ContextVar("summary_target", default={})
-TABLES = {t.name: t for t in (schema.agg_counts, schema.agg_closed, schema.agg_hist)}
-
-
 @contextlib.contextmanager
-def _fresh_tables(conn: Connection):
-    """PostgreSQL, a full build: write into new tables without their primary key, index them once,
-    and swap them in. COPY into a table whose key is maintained row by row (and full of the rows
-    just deleted) took four times as long. Readers keep the old tables until the swap commits."""
+def _fresh_tables(conn: Connection, d: Dialect):
+    """Empty summary tables for a full build, as {summary table: table to write}.
+
+    SQLite: the tables themselves, emptied. PostgreSQL: new tables without their primary key,
+    indexed once when filled and swapped in with the old tables' grants. COPY into a table whose
+    key is maintained row by row (and full of the rows just deleted) took four times as long.
+    Readers keep the old tables until the swap commits."""
+    if not d.pg:
+        for name in TABLES:
+            _run(conn, f"delete from {name}")
+        yield {name: name for name in TABLES}
+        return
     names = {name: f"{name}__build" for name in TABLES}
     for name, new in names.items():
         _run(conn, f"drop table if exists {new}")
         _run(conn, f"create table {new} (like {name} including defaults)")
-    token = _target.set(names)
-    try:
-        yield
-    finally:
-        _target.reset(token)
+    yield names  # a failure in the build leaves the swap undone, and the transaction rolls back
     for name, new in names.items():
         table = TABLES[name]
         key = ", ".join(c.name for c in table.primary_key.columns)
@@ -578,13 +578,11 @@ def refresh(conn: Connection, days: Iterable[dt.date] | None) -> float:
     d = dialect_of(conn)
     if days is None:
         lo, hi = conn.execute(text("select min(received_at), max(received_at) from appeals")).one()
-        with _fresh_tables(conn) if d.pg else contextlib.nullcontext():
-            if not d.pg:
-                _delete(conn, d, None)
+        with _fresh_tables(conn, d) as into:
             if lo is not None:
                 first = dt.date.fromisoformat(str(lo)[:10]) - dt.timedelta(days=1)
                 last = dt.date.fromisoformat(str(hi)[:10]) + dt.timedelta(days=1)
-                _fill_all(conn, d, _month_starts(first, last), full=True)
+                _fill_all(conn, d, _month_starts(first, last), full=True, into=into)
     else:
         days = sorted(set(days))
         if not days:

@@ -11,7 +11,7 @@ from sqlalchemy.engine import Connection
 from queries import fts, schema
 from queries.db import copy_frame
 
-FTS = "appeals_fts"  # in drop_fact_indexes' list: SQLite's full-text index, suspended
+FTS = fts.TABLE  # in drop_fact_indexes' list: SQLite's full-text index, suspended
 NEVER_THRESHOLD = np.iinfo(np.int64).max // 8
 
 APPEAL_COLUMNS = [c.name for c in schema.appeals.columns]

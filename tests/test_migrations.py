@@ -4,6 +4,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect
 
+from queries import fts
 from queries import summary as summaries
 from queries.db import make_engine
 from queries.migrate import current_revision, downgrade, head_revision, upgrade
@@ -38,7 +39,7 @@ def test_migrated_schema_matches_the_metadata(fresh_url, rebuilt):
         # below, with the PostgreSQL-only stored vector it indexes
         # SQLite's FTS5 table and its shadow tables are outside the metadata too (queries/fts.py)
         skip_fts = lambda name, type_, parent: (name not in ("ix_appeals_text_fts", "text_tsv")  # noqa: E731
-                                                and not (name or "").startswith("appeals_fts"))
+                                                and not (name or "").startswith(fts.TABLE))
         diffs = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": False, "include_name": skip_fts}),
                                  metadata)
         for table in metadata.sorted_tables:  # autogenerate does not compare primary keys

@@ -15,7 +15,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 from sqlalchemy import text
 
-from queries import kpis, speed, summary, trend
+from queries import kpis, reference, speed, summary, trend
 from queries.filters import Filters
 from queries.viewer import Viewer
 from tests.conftest import SMALL_AS_OF
@@ -347,7 +347,7 @@ def test_territory_frames_from_one_read_equal_kpi_frames(small_db, topics):
     equal kpi_frame's own "territory" and "municipality" frames (each read on its own)."""
     f = Filters(dt.date(2020, 12, 3), dt.date(2021, 3, 17), topics=topics)
     with small_db.connect() as conn:
-        both = kpis.territory_frames(conn, f, ANALYST, SMALL_AS_OF)
+        both = kpis.territory_frames(conn, f, ANALYST, SMALL_AS_OF, reference.territories(conn))
         for got, group in zip(both, ("territory", "municipality")):
             want = kpis.kpi_frame(conn, f, ANALYST, SMALL_AS_OF, group)
             got, want = (x.sort_values("key").reset_index(drop=True) for x in (got, want))
