@@ -15,6 +15,15 @@ def bucket_range(start: dt.date, grain: str) -> tuple[dt.date, dt.date]:
     return start, start + dt.timedelta(days=GRAIN_DAYS[grain] - 1)
 
 
+def bucket_days(filters: Filters, grain: str, start) -> tuple[int, int]:
+    """(days of the bucket starting at `start` that lie in the period, days of the bucket): a week
+    or month cut by the period's ends is partial, and its count is not comparable with the others."""
+    start = start if isinstance(start, dt.date) else dt.date.fromisoformat(str(start)[:10])
+    lo, hi = bucket_range(start, grain)
+    inside = (min(hi, filters.date_to) - max(lo, filters.date_from)).days + 1
+    return max(inside, 0), (hi - lo).days + 1
+
+
 def drill(filters: Filters, dimension: str, value) -> Filters:
     """The narrower filters behind one selected element.
 

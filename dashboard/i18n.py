@@ -148,6 +148,15 @@ M: dict[str, tuple[str, str]] = {
     "overview.flow": ("Поступило и закрыто", "Received and closed"),
     "overview.flow.received": ("Поступило (по дате поступления)", "Received (by date received)"),
     "overview.flow.closed": ("Закрыто (по дате закрытия)", "Closed (by date closed)"),
+    "overview.flow.partial.week": ("Штриховка — неполная неделя: период начинается или заканчивается внутри неё, "
+                                   "поэтому её значения не сравнимы с соседними.",
+                                   "Hatched: a partial week; the period starts or ends inside it, so its values "
+                                   "are not comparable with its neighbours'."),
+    "overview.flow.partial.month": ("Штриховка — неполный месяц: период начинается или заканчивается внутри него, "
+                                    "поэтому его значения не сравнимы с соседними.",
+                                    "Hatched: a partial month; the period starts or ends inside it, so its values "
+                                    "are not comparable with its neighbours'."),
+    "overview.flow.partial.hover": ("неполный период: {inside} из {total} дн.", "partial: {inside} of {total} days"),
     "overview.top_topics": ("Главные темы", "Top topics"),
     "overview.sources": ("Источники", "Sources"),
     "overview.movers": ("Что изменилось сильнее всего", "Top movers"),

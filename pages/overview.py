@@ -4,7 +4,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from dashboard import data, fmt, ui
-from dashboard.drill import drill, grain_for
+from dashboard.drill import bucket_days, drill, grain_for
 from dashboard.i18n import t
 from dashboard.shell import context, page_header
 from queries.metrics import OVERVIEW_CARDS, SMALL_N
@@ -28,11 +28,19 @@ with left:
     st.subheader(t("overview.flow"))
     fl = data.flow(ctx.url, ctx.viewer, f, grain)
     fig = go.Figure()
-    fig.add_bar(x=fl["bucket"], y=fl["received"], name=t("overview.flow.received"), marker_color="#1f5fa8")
+    days = [bucket_days(f, grain, b) for b in fl["bucket"]]
+    partial = [inside < total for inside, total in days]
+    fig.add_bar(x=fl["bucket"], y=fl["received"], name=t("overview.flow.received"),
+                marker=dict(color=["#8fb0d8" if p else "#1f5fa8" for p in partial],
+                            pattern_shape=["/" if p else "" for p in partial]),
+                hovertext=[t("overview.flow.partial.hover", inside=i, total=n) if p else ""
+                           for (i, n), p in zip(days, partial)])
     fig.add_scatter(x=fl["bucket"], y=fl["closed"], name=t("overview.flow.closed"), mode="lines+markers",
                     line=dict(color="#e07b00"))
     fig.update_xaxes(tickformat="%d.%m.%Y" if ctx.lang == "ru" else "%Y-%m-%d")
     points = ui.chart(fig, "flow")
+    if any(partial):
+        st.caption(t(f"overview.flow.partial.{grain}"))
     if points:
         ui.go_to(ctx, drill(f, grain, points[0]["x"]))
 with right:

@@ -4,7 +4,7 @@ import datetime as dt
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from dashboard.drill import bucket_range, drill, grain_for
+from dashboard.drill import bucket_days, bucket_range, drill, grain_for
 from dashboard.urlstate import Choices, default_filters, parse, preset_of, to_params
 from queries.filters import Filters
 
@@ -87,6 +87,18 @@ def test_drill_narrows_each_dimension():
     g = f.narrowed(date_from=dt.date(2024, 1, 3))
     assert drill(g, "week", "2024-01-01") == g.narrowed(date_to=dt.date(2024, 1, 7))
     assert drill(g, "week", "2023-12-25") == g  # wholly outside the period: nothing to narrow
+
+
+def test_partial_buckets_are_counted_in_days():
+    """A week or month cut by the period's ends is partial: the days it has of its whole."""
+    f = Filters(dt.date(2024, 2, 1), dt.date(2024, 3, 31))  # Thursday to Sunday
+    assert bucket_days(f, "week", dt.date(2024, 1, 29)) == (4, 7)  # Thu 1 Feb .. Sun 4 Feb
+    assert bucket_days(f, "week", dt.date(2024, 3, 25)) == (7, 7)
+    g = f.narrowed(date_to=dt.date(2024, 3, 28))
+    assert bucket_days(g, "week", "2024-03-25T00:00:00") == (4, 7)
+    assert bucket_days(g, "month", dt.date(2024, 2, 1)) == (29, 29)  # a leap February
+    assert bucket_days(g, "month", dt.date(2024, 3, 1)) == (28, 31)
+    assert bucket_days(g, "day", dt.date(2024, 3, 5)) == (1, 1)
 
 
 def test_grain_follows_period_length():
