@@ -10,7 +10,7 @@ from queries.metrics import METRICS
 
 
 def kpi_columns(df: pd.DataFrame, names: list[str], formatted: bool) -> pd.DataFrame:
-    """One column per metric; shares with too little data get the "мало данных" mark."""
+    """One column per metric; shares with too little data get the low-data mark (ui.table explains it)."""
     out = pd.DataFrame(index=df.index)
     for name in names:
         label = t(f"metric.{name}.label")
@@ -18,7 +18,8 @@ def kpi_columns(df: pd.DataFrame, names: list[str], formatted: bool) -> pd.DataF
         if formatted:
             values = [format_metric(name, v) for v in df[name]]
             if m.is_share:
-                values = [f"{v} · {t('low_data')}" if low else v for v, low in zip(values, df[f"{name}_low"])]
+                # a footnote mark, explained under the table: the words would not fit a narrow column
+                values = [f"{v}{t('low_data.mark')}" if low else v for v, low in zip(values, df[f"{name}_low"])]
             out[label] = values
         else:
             col = df[name]

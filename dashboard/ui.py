@@ -114,9 +114,17 @@ def table(df: pd.DataFrame, export: pd.DataFrame | None, name: str, title: str, 
     """A table (selectable row → its position) with CSV and XLSX downloads of `export` (or df)."""
     state = st.dataframe(df, hide_index=True, key=key, on_select="rerun" if select else "ignore",
                          selection_mode="single-row", height=height, column_config=column_config)
+    if _has_low_data_mark(df):
+        st.caption(t("low_data.note"))
     exports(export if export is not None else df, name, title, ctx, key)
     rows = tuple(state.selection.rows) if select and state else ()
     return rows[0] if _new_selection(key, rows) else None
+
+
+def _has_low_data_mark(df: pd.DataFrame) -> bool:
+    """Whether a formatted table marks a share as computed from too few appeals (tables.kpi_columns)."""
+    mark = t("low_data.mark")
+    return any(df[c].astype(str).str.endswith(mark).any() for c in df.columns if not pd.api.types.is_numeric_dtype(df[c]))
 
 
 def _new_selection(key: str, selection: tuple) -> bool:

@@ -101,7 +101,7 @@ def expected_league(appeals: pd.DataFrame, c: dict) -> pd.DataFrame:
         dens = {"on_time_share": e["on_time_n"], "resolved_share": len(part), "confirmed_share": fb.sum(),
                 "satisfaction": part["citizen_rating"].notna().sum()}
         parts = [e[k] * 100 for k in dens if dens[k] >= 30]
-        out.append({"code": code, "peer": peer, "received": len(part),
+        out.append({"code": code, "peer": peer, "received": len(part), "on_time_n": e["on_time_n"],
                     "score": np.mean(parts) if parts else np.nan})
     df = pd.DataFrame(out)
     eligible = (df["received"] >= 30) & df["score"].notna()
@@ -129,6 +129,10 @@ def test_territory_league(db, appeals, combo):
         close(shown["Балл"], row.score, 1)
         assert (shown["Место"] == "—" and np.isnan(row.rank)) or number(shown["Место"]) == row.rank, name
         close(shown["На 10 тыс. жителей"], row.received / names.loc[row.code, "population"] * 10_000, 1)
+        # a share from fewer than 30 appeals carries the footnote mark, explained under the table
+        assert shown["В срок"].endswith("*") == (0 < row.on_time_n < 30), (name, shown["В срок"])
+    notes = [c.value for c in at.caption if c.value.startswith("* мало данных")]
+    assert bool(notes) == bool(((exp["on_time_n"] > 0) & (exp["on_time_n"] < 30)).any())
 
 
 @pytest.mark.parametrize("combo", COMBOS)
