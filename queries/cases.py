@@ -12,6 +12,7 @@ from queries.kpis import OPEN
 from queries.filters import Filters, where
 from queries.pii import mask_pii
 from queries.run import run
+from queries.schema import SOURCES
 from queries.viewer import Viewer, in_codes, scope
 
 UNANSWERED_OPEN = f"a.first_response_at is null and a.status in {OPEN}"
@@ -19,12 +20,18 @@ SORTS = {
     "newest": "a.received_at desc, a.id desc",
     "oldest": "a.received_at asc, a.id asc",
     "overdue": f"case when {UNANSWERED_OPEN} then 0 else 1 end, a.response_due_at asc, a.id asc",
-    "reach": "coalesce(a.reach, -1) desc, a.id desc",  # the expression of ix_appeals_reach_id
+    # reach exists for social-network posts only; the rest follow, newest first (ix_appeals_source_reach)
+    "reach": "coalesce(a.reach, -1) desc, a.received_at desc, a.id desc",
 }
 PAGE_SIZE = 50
 COUNT_CAP = 100_000  # past this the list says "more than 100 000" instead of counting every row
 TEXT_COUNT_CAP = 1_000  # a text search counts its matches up to here ("more than 1 000")
 DENSE_COHORT = 2_000  # SQLite: from this many cases, the reach and deadline sorts walk their index
+# PostgreSQL: up to this many cases, the reach and deadline sorts read the cohort through its
+# filters and sort it. The planner cannot know how a filter correlates with the sort's column
+# (a month of covid appeals in 2026, at the far end of the deadline order) and would walk the
+# sort's index past millions of rows; the summaries tell the cohort's exact size.
+SMALL_COHORT = 20_000
 
 
 def searches(query: str | None, viewer: Viewer) -> bool:
@@ -83,10 +90,11 @@ def case_list(conn: Connection, filters: Filters, viewer: Viewer, now: dt.dateti
     if viewer.role == "head" and filters.territories:
         # the filter's territories within the head's: named as ids, or no case at all (the planner
         # cannot see through both code lists and would walk every appeal looking for a match)
-        both = f"""select id from municipalities m where {in_codes('m.id', 'municipalities', 'f_terr', False)}
-                   and {in_codes('m.id', 'municipalities', 'v_terr', False)}"""
-        ids = [int(r) for r in run(conn, both, {"f_terr": list(filters.territories),
-                                               "v_terr": list(viewer.territories)})["id"]]
+        both_params: dict = {}
+        both = f"""select id from municipalities m
+                   where {in_codes('m.id', 'municipalities', 'f_terr', both_params, filters.territories)}
+                   and {in_codes('m.id', 'municipalities', 'v_terr', both_params, viewer.territories)}"""
+        ids = [int(r) for r in run(conn, both, both_params)["id"]]
         cond += " and a.municipality_id in :c_ids" if ids else " and 1=0"
         if ids:
             params["c_ids"] = ids
@@ -122,7 +130,7 @@ def case_list(conn: Connection, filters: Filters, viewer: Viewer, now: dt.dateti
     # row tested against the text index's matches, where SQLite would read and stem every match.
     dense = not d.pg and (total > DENSE_COHORT or (searching and total > cap))
 
-    def rows(index: str | None = None) -> str:
+    def rows(index: str | None = None, conditions: str | None = None) -> str:
         return f"""
 select a.id, a.external_id, a.received_at, m.name_ru as territory, t.name_ru as topic,
        o.name_ru as executor, a.source, a.status, a.response_due_at, a.first_response_at, a.closed_at,
@@ -132,8 +140,16 @@ from appeals a{f' indexed by {index}' if index and dense else ''}
   join municipalities m on m.id = a.municipality_id
   join topics t on t.id = a.topic_id
   join organizations o on o.id = a.organization_id
-where {cond}"""
-    if sort == "overdue":
+where {conditions or cond}"""
+    if d.pg and sort in ("overdue", "reach") and total <= SMALL_COHORT:
+        # the cohort's sort keys read through its filters and sorted (the fence: offset 0), then its page
+        keys = "a.id, a.received_at, a.reach, a.response_due_at, a.first_response_at, a.status"
+        order = SORTS[sort]
+        params["upto"] = params["offset"] + params["limit"]
+        df = run(conn, f"""{rows()} and a.id in (
+  select a.id from (select {keys} from appeals a where {cond} offset 0) a order by {order} limit :upto)
+order by {order} limit :limit offset :offset""", params)
+    elif sort == "overdue":
         # unanswered open cases by deadline, then the rest by deadline: two ordered reads, each
         # along an index (ix_appeals_unanswered_due, ix_appeals_due_id), instead of sorting the cohort
         params["upto"] = params["offset"] + params["limit"]
@@ -151,8 +167,43 @@ select * from (
 ) u order by case when u.first_response_at is null and u.status in {OPEN} then 0 else 1 end,
   u.response_due_at, u.id
 limit :limit offset :offset""", params)
+    elif sort == "reach":
+        # per source, its appeals with a reach by reach, and those without (reach -1) by date: each
+        # arm a bounded walk of ix_appeals_source_reach (the second seeks the period). One walk of
+        # all appeals by reach would pass every social-network post before a Gosuslugi appeal.
+        # A reach is never negative (the seeder and the importer check it).
+        params["upto"] = params["offset"] + params["limit"]
+        arms = []
+        period = "a.received_at >= :f_start and a.received_at < :f_end"  # filters.where's
+        sources = list(filters.sources or SOURCES)
+        # which sources have appeals with a reach and without: two index seeks per source. An arm
+        # that can find nothing (a VK post without reach) would otherwise walk the whole cohort.
+        ends = run(conn, " union all ".join(
+            f"select {i} as i, (select min(coalesce(reach, -1)) from appeals where source = :r_src{i}) as lo,"
+            f" (select max(coalesce(reach, -1)) from appeals where source = :r_src{i}) as hi"
+            for i in range(len(sources))), {f"r_src{i}": code for i, code in enumerate(sources)})
+        has = {int(r.i): (r.hi is not None and r.hi >= 0, r.lo is not None and r.lo == -1)
+               for r in ends.itertuples()}
+        for i, code in enumerate(sources):
+            params[f"r_src{i}"] = code
+            key = "(a.source, coalesce(a.reach, -1), a.received_at)"
+            # without a reach, the period as one range of the index: PostgreSQL would otherwise
+            # walk all appeals by date, not knowing that a social network's posts all have a reach
+            seek = f"{key} >= (:r_src{i}, -1, :f_start) and {key} < (:r_src{i}, -1, :f_end)"
+            for j, (part, conditions) in enumerate((("coalesce(a.reach, -1) >= 0", cond),
+                                                    ("coalesce(a.reach, -1) = -1", cond.replace(period, seek) if d.pg else cond))):
+                if not has[i][j]:
+                    continue
+                arms.append(f"""select * from ({rows('ix_appeals_source_reach', conditions)} and a.source = :r_src{i}
+                     and {part} order by {SORTS['reach']} limit :upto) r{i}_{j}""")
+        if not arms:
+            arms = [f"{rows()} and 1=0"]
+        df = run(conn, f"""
+select * from ({' union all '.join(arms)}) u
+order by {SORTS['reach'].replace('a.', 'u.')}
+limit :limit offset :offset""", params)
     else:
-        index = "ix_appeals_reach_id" if sort == "reach" else "ix_appeals_received_at" if searching else None
+        index = "ix_appeals_received_at" if searching else None
         df = run(conn, f"{rows(index)}\norder by {SORTS.get(sort, SORTS['newest'])}\nlimit :limit offset :offset",
                  params)
     for col in ("received_at", "response_due_at", "first_response_at", "closed_at"):

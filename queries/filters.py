@@ -62,11 +62,9 @@ def where(filters: Filters, d: Dialect, viewer: Viewer, purpose: str = "aggregat
         conds.append(f"{alias}.received_at >= :f_start and {alias}.received_at < :f_end")
         params.update(f_start=d.ts_param(start), f_end=d.ts_param(end))
     if filters.territories:
-        conds.append(in_codes(f"{alias}.municipality_id", "municipalities", "f_terr", d.pg))
-        params["f_terr"] = list(filters.territories)
+        conds.append(in_codes(f"{alias}.municipality_id", "municipalities", "f_terr", params, filters.territories))
     if filters.topics:
-        conds.append(in_codes(f"{alias}.topic_id", "topics", "f_topic", d.pg))
-        params["f_topic"] = list(filters.topics)
+        conds.append(in_codes(f"{alias}.topic_id", "topics", "f_topic", params, filters.topics))
     if filters.sources:
         conds.append(f"{alias}.source in :f_source")
         params["f_source"] = list(filters.sources)
@@ -76,7 +74,7 @@ def where(filters: Filters, d: Dialect, viewer: Viewer, purpose: str = "aggregat
     return (" and ".join(conds) or "1=1"), params
 
 
-EXPANDING = ("f_terr", "f_topic", "f_source", "f_exec", "v_terr", "v_exec", "c_ids", "c_hits",
+EXPANDING = ("codes", "f_terr", "f_topic", "f_source", "f_exec", "v_terr", "v_exec", "c_ids", "c_hits",
              "p_years", "p_months", "p_metrics", "r_days", "r_d", "r_m", "r_y")
 
 

@@ -5,6 +5,7 @@ import pandas as pd
 from sqlalchemy.engine import Connection
 
 from queries.filters import sql
+from queries.viewer import Codes
 
 
 def _clean(value):
@@ -16,8 +17,23 @@ def _clean(value):
     return value
 
 
+def bind(conn: Connection, params: dict | None) -> dict:
+    """The parameters as the driver takes them: text cleaned, each Codes resolved to its ids."""
+    out = {}
+    for name, value in (params or {}).items():
+        if isinstance(value, Codes):
+            codes = [_clean(c) for c in value.codes]
+            found = conn.execute(sql(f"""select id from {value.table} where code in :codes
+                or parent_id in (select id from {value.table} where code in :codes)""", {"codes": codes}),
+                {"codes": codes})
+            out[name] = sorted(int(r[0]) for r in found)
+        else:
+            out[name] = _clean(value)
+    return out
+
+
 def run(conn: Connection, statement: str, params: dict | None = None) -> pd.DataFrame:
-    params = {k: _clean(v) for k, v in (params or {}).items()}
+    params = bind(conn, params)
     result = conn.execute(sql(statement, params), params)
     columns = list(result.keys())
     # Plain tuples from the DB-API cursor: text() results carry no type processing, and pandas

@@ -187,6 +187,9 @@ Index("ix_appeals_unanswered_due", appeals.c.response_due_at,
 # The case list's sorts: by deadline ("overdue first") and by reach, no reach last (migration 0005).
 Index("ix_appeals_due_id", appeals.c.response_due_at, appeals.c.id)
 Index("ix_appeals_reach_id", func.coalesce(appeals.c.reach, -1), appeals.c.id)
+# Each source's appeals by reach, then newest first: the reach sort, one source at a time (0010).
+Index("ix_appeals_source_reach", appeals.c.source, func.coalesce(appeals.c.reach, -1), appeals.c.received_at,
+      appeals.c.id)
 # The few moderation events, probed per appeal by the "removed" count.
 Index("ix_appeal_events_moderation", appeal_events.c.appeal_id,
       sqlite_where=appeal_events.c.kind.in_(("comment_removed", "author_blocked")),

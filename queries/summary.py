@@ -517,7 +517,8 @@ def _delete(conn: Connection, d: Dialect, months: list[dt.date]) -> None:
 
 def _run(conn: Connection, statement: str, params: dict | None = None) -> None:
     from queries.filters import sql
-    params = params or {}
+    from queries.run import bind
+    params = bind(conn, params)
     conn.execute(sql(statement, params), params)
 
 

@@ -44,13 +44,21 @@ def _executor_scope(viewer: Viewer, alias: str, params: dict) -> str:
     return f"({alias}.organization_id in :v_exec or {alias}.escalated_to_id in :v_exec)"
 
 
-def in_codes(column: str, table: str, param: str, pg: bool) -> str:
-    """SQL: `column` is the id of a row of `table` (municipalities or topics) whose code is in the
-    list :param, or of one of their children. On PostgreSQL as `= any(array(…))`: the ids are
-    computed once and the condition seeks an index, where `in (select …)` became a hash join
-    that read every row of the period."""
-    ids = f"select id from {table} where code in :{param} or parent_id in (select id from {table} where code in :{param})"
-    return f"{column} = any(array({ids}))" if pg else f"{column} in ({ids})"
+@dataclass(frozen=True)
+class Codes:
+    """A bound parameter: the ids of the rows of `table` (municipalities or topics) whose code is
+    in `codes`, or whose parent's is. queries.run.bind resolves it before the statement runs, so
+    that the planner sees the ids themselves and estimates a filter from its statistics: an
+    `any(array(select …))` or `in (select …)` it could not see through, and it walked every
+    appeal of the period by date to find a small territory's or topic's."""
+    table: str
+    codes: tuple[str, ...]
+
+
+def in_codes(column: str, table: str, param: str, params: dict, codes) -> str:
+    """SQL: `column` is one of the ids of Codes(table, codes), bound as :param."""
+    params[param] = Codes(table, tuple(codes))
+    return f"{column} in :{param}"
 
 
 def scope(viewer: Viewer, purpose: str, alias: str = "a", pg: bool = False) -> tuple[str, dict]:
@@ -67,5 +75,4 @@ def scope(viewer: Viewer, purpose: str, alias: str = "a", pg: bool = False) -> t
         return "1=1", params
     if purpose != "cases":
         raise ValueError(f"unknown purpose {purpose}")
-    params["v_terr"] = list(viewer.territories)
-    return in_codes(f"{alias}.municipality_id", "municipalities", "v_terr", pg), params
+    return in_codes(f"{alias}.municipality_id", "municipalities", "v_terr", params, viewer.territories), params
