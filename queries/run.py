@@ -1,6 +1,8 @@
 """The one execution path for SQL: bound parameters in, a DataFrame out."""
 from __future__ import annotations
 
+import weakref
+
 import pandas as pd
 from sqlalchemy.engine import Connection
 
@@ -17,19 +19,25 @@ def _clean(value):
     return value
 
 
+# Codes resolved on a connection, while it is checked out: a figure's statements share them.
+_RESOLVED: "weakref.WeakKeyDictionary[Connection, dict[Codes, list[int]]]" = weakref.WeakKeyDictionary()
+
+
+def _ids(conn: Connection, value: Codes) -> list[int]:
+    known = _RESOLVED.setdefault(conn, {})
+    if value not in known:
+        codes = [_clean(c) for c in value.codes]
+        found = conn.execute(sql(f"""select id from {value.table} where code in :codes
+            or parent_id in (select id from {value.table} where code in :codes)""", {"codes": codes}),
+            {"codes": codes})
+        known[value] = sorted(int(r[0]) for r in found)
+    return known[value]
+
+
 def bind(conn: Connection, params: dict | None) -> dict:
     """The parameters as the driver takes them: text cleaned, each Codes resolved to its ids."""
-    out = {}
-    for name, value in (params or {}).items():
-        if isinstance(value, Codes):
-            codes = [_clean(c) for c in value.codes]
-            found = conn.execute(sql(f"""select id from {value.table} where code in :codes
-                or parent_id in (select id from {value.table} where code in :codes)""", {"codes": codes}),
-                {"codes": codes})
-            out[name] = sorted(int(r[0]) for r in found)
-        else:
-            out[name] = _clean(value)
-    return out
+    return {name: _ids(conn, value) if isinstance(value, Codes) else _clean(value)
+            for name, value in (params or {}).items()}
 
 
 def run(conn: Connection, statement: str, params: dict | None = None) -> pd.DataFrame:

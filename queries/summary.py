@@ -97,7 +97,7 @@ def _bucket_table() -> tuple[np.ndarray, np.ndarray]:
 BUCKET_LOWER, BUCKET_WIDTH = _bucket_table()  # hours, indexed by bucket
 OVERFLOW = len(BUCKET_LOWER) - 1
 
-HIST_METRICS = (1, 2, 3, 4)  # SQL in _metric_values and _read_sql
+HIST_METRICS = (1, 2, 3, 4)  # SQL in _metric_columns
 PERCENTILES = {  # KPI column → (metric, quantile, divisor)
     "first_response_median": (1, 0.5, 1.0),
     "first_response_p90": (1, 0.9, 1.0),
@@ -108,7 +108,7 @@ PERCENTILES = {  # KPI column → (metric, quantile, divisor)
 
 
 def bucket_of(hours: np.ndarray | float) -> np.ndarray:
-    """The bucket of a value in hours (the same arithmetic as bucket_sql)."""
+    """The bucket of a value in hours (the build and raw_histogram both bucket with it)."""
     minutes = np.asarray(hours, dtype=float) * 60
     out = np.full(minutes.shape, OVERFLOW)
     base, start = 0, 0
@@ -123,16 +123,6 @@ def bucket_of(hours: np.ndarray | float) -> np.ndarray:
 def bucket_width(hours: float) -> float:
     """How far a percentile from the histograms may be from the exact one, at this value."""
     return float(BUCKET_WIDTH[int(bucket_of(hours))])
-
-
-def bucket_sql(d: Dialect, v: str) -> str:
-    """SQL: the bucket of a non-negative value `v` in hours."""
-    parts, base, start = [], 0, 0
-    for end, w in SEGMENTS:
-        parts.append(f"when {v} * 60 < {end} then {base} + {d.floor(f'({v} * 60 - {start}) / {w}.0')}")
-        base += (end - start) // w
-        start = end
-    return f"(case {' '.join(parts)} else {base} end)"
 
 
 # ---------------------------------------------------------------------------------------------- periods
@@ -240,27 +230,16 @@ def _month_sql(d: Dialect, col: str) -> str:
     return f"date_trunc('month', {col}::timestamp)::date" if d.pg else f"strftime('%Y-%m-01', {col})"
 
 
-def _metric_values(d: Dialect) -> str:
-    """SQL: the value in hours of histogram metric `mt.metric` for appeal `a` (the rows of _read_sql)."""
-    fr = d.hours_between("a.received_at", "a.first_response_at")
-    close = d.hours_between("a.received_at", "a.closed_at")
-    return (f"case mt.metric when 1 then a.first_response_work_hours when 2 then {fr}"
-            f" when 3 then (case when a.status in {CLOSED} then {close} end)"
-            f" when 4 then a.escalation_work_hours end")
-
-
 def _read_sql(d: Dialect) -> str:
     from queries.kpis import ROW_FLAGS
     flags = dict(ROW_FLAGS)
     flags["no_response"] = "case when a.first_response_at is null then 1 else 0 end"
     flags["no_response_open"] = f"case when a.first_response_at is null and a.status in {OPEN} then 1 else 0 end"
     packed = " + ".join(f"{1 << i} * ({flags[n]})" for i, n in enumerate(FLAG_NAMES))
-    fr = d.hours_between("a.received_at", "a.first_response_at")
-    close = d.hours_between("a.received_at", "a.closed_at")
+    values = ", ".join(f"{sql} as h{m}" for m, sql in _metric_columns(d).items())
     return f"""select {d.local_date('a.received_at')} as day, {d.local_date('a.closed_at')} as cday,
   a.municipality_id, a.topic_id, a.source, a.organization_id, case when t.is_urgent then 1 else 0 end as urgent,
-  {packed} as flags, a.first_response_work_hours as h1, {fr} as h2,
-  case when a.status in {CLOSED} then {close} end as h3, a.escalation_work_hours as h4
+  {packed} as flags, {values}
 from appeals a join topics t on t.id = a.topic_id"""
 
 
@@ -749,24 +728,42 @@ def _hist_names(group: str | None, by_urgency: bool) -> list[str]:
 
 def raw_histogram(conn: Connection, filters: Filters, viewer: Viewer, group: str | None, metrics: Iterable[int],
                   by_urgency: bool = False) -> pd.DataFrame:
-    """The cohort's appeals bucketed as the stored histograms are: [key,] metric, [urgent,] bucket, n."""
+    """The cohort's appeals bucketed as the stored histograms are: [key,] metric, [urgent,] bucket, n.
+
+    The values are read and bucketed here, as the build buckets them (bucket_of): one read of the
+    rows, where bucketing in SQL read them once per metric and evaluated the buckets' CASE for each."""
     d = dialect_of(conn)
     cond, params = where(filters, d, viewer)
-    params["p_metrics"] = [int(m) for m in metrics]
+    metrics = sorted({int(m) for m in metrics})
     key, joins = _raw_keys(group)
     if "join topics t" not in joins:
         joins += " join topics t on t.id = a.topic_id"
+    values = _metric_columns(d)
+    rows = run(conn, f"""
+select {key + ' as key, ' if group else ''}case when t.is_urgent then 1 else 0 end as urgent,
+       {', '.join(f'{values[m]} as h{m}' for m in metrics)}
+from appeals a{joins} where {cond}""", params)
     names = _hist_names(group, by_urgency)
-    inner = (f"{key} as key, " if group else "") + "mt.metric, case when t.is_urgent then 1 else 0 end as urgent, "
-    all_metrics = " union all ".join(f"select {m} as metric" for m in HIST_METRICS)
-    outer = ", ".join(n for n in names if n != "bucket")
-    return run(conn, f"""
-select {outer}, {bucket_sql(d, 'v')} as bucket, count(*) as n
-from (select {inner}{_metric_values(d)} as v
-      from appeals a{joins} cross join ({all_metrics}) mt
-      where {cond} and mt.metric in :p_metrics) x
-where v is not null
-group by {outer}, {bucket_sql(d, 'v')}""", params)
+    parts = []
+    for m in metrics:
+        v = pd.to_numeric(rows[f"h{m}"]).to_numpy(float)
+        keep = ~np.isnan(v)
+        if keep.any():
+            part = {"metric": np.full(int(keep.sum()), m), "bucket": bucket_of(np.maximum(v[keep], 0))}
+            for name in ("key", "urgent"):
+                if name in names:
+                    part[name] = rows[name].to_numpy()[keep]
+            parts.append(pd.DataFrame(part))
+    if not parts:
+        return pd.DataFrame(columns=names + ["n"])
+    return pd.concat(parts, ignore_index=True).groupby(names, sort=False).size().reset_index(name="n")
+
+
+def _metric_columns(d: Dialect) -> dict[int, str]:
+    """SQL: each histogram metric's value in hours over appeals `a` (NULL: not measured), as _read_sql reads them."""
+    return {1: "a.first_response_work_hours", 2: d.hours_between("a.received_at", "a.first_response_at"),
+            3: f"case when a.status in {CLOSED} then {d.hours_between('a.received_at', 'a.closed_at')} end",
+            4: "a.escalation_work_hours"}
 
 
 def _bucket_of_period(d: Dialect, grain: str, col: str = "c.period") -> str:
