@@ -167,7 +167,7 @@ select * from (
 ) u order by case when u.first_response_at is null and u.status in {OPEN} then 0 else 1 end,
   u.response_due_at, u.id
 limit :limit offset :offset""", params)
-    elif sort == "reach":
+    elif sort == "reach" and (d.pg or dense):  # (SQLite sorts a small cohort well by itself)
         # per source, its appeals with a reach by reach, and those without (reach -1) by date: each
         # arm a bounded walk of ix_appeals_source_reach (the second seeks the period). One walk of
         # all appeals by reach would pass every social-network post before a Gosuslugi appeal.
@@ -190,12 +190,15 @@ limit :limit offset :offset""", params)
             # without a reach, the period as one range of the index: PostgreSQL would otherwise
             # walk all appeals by date, not knowing that a social network's posts all have a reach
             seek = f"{key} >= (:r_src{i}, -1, :f_start) and {key} < (:r_src{i}, -1, :f_end)"
-            for j, (part, conditions) in enumerate((("coalesce(a.reach, -1) >= 0", cond),
-                                                    ("coalesce(a.reach, -1) = -1", cond.replace(period, seek) if d.pg else cond))):
+            # (without a reach the order is by date alone: SQLite would not see that the reach is constant)
+            for j, (part, conditions, order) in enumerate((
+                    ("coalesce(a.reach, -1) >= 0", cond, SORTS["reach"]),
+                    ("coalesce(a.reach, -1) = -1", cond.replace(period, seek) if d.pg else cond,
+                     "a.received_at desc, a.id desc"))):
                 if not has[i][j]:
                     continue
                 arms.append(f"""select * from ({rows('ix_appeals_source_reach', conditions)} and a.source = :r_src{i}
-                     and {part} order by {SORTS['reach']} limit :upto) r{i}_{j}""")
+                     and {part} order by {order} limit :upto) r{i}_{j}""")
         if not arms:
             arms = [f"{rows()} and 1=0"]
         df = run(conn, f"""
