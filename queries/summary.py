@@ -28,7 +28,7 @@ import contextvars
 import datetime as dt
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Iterable
 
 import numpy as np
@@ -56,6 +56,10 @@ DAY_NODES = tuple(n for n in STORED_NODES if bin(n).count("1") <= 2)
 # Histograms: by month for every stored node (a three-dimension query merges the finest node's
 # cells, as its counts do); by day as day_hist_metrics says.
 HIST_NODES = STORED_NODES
+# Year cells, summed from the month cells: counts for every stored node, histograms for the nodes
+# of at most two dimensions (a league over five years reads 5 cells per key, not 60). The finest
+# nodes' queries filter on three or more dimensions and read few cells anyway.
+YEAR_HIST_NODES = tuple(n for n in STORED_NODES if bin(n).count("1") <= 2)
 
 
 def day_hist_metrics(node: int) -> tuple[int, ...]:
@@ -133,16 +137,22 @@ def _month_end(day: dt.date) -> dt.date:
 
 @dataclass(frozen=True)
 class Pieces:
-    """A period cut into whole months and runs of days (inclusive)."""
+    """A period cut into whole years (where asked), whole months and runs of days (inclusive)."""
     months: tuple[dt.date, ...]
     days: tuple[tuple[dt.date, dt.date], ...]
+    years: tuple[dt.date, ...] = ()
 
 
-def pieces(date_from: dt.date, date_to: dt.date) -> Pieces:
-    months, days = [], []
+def pieces(date_from: dt.date, date_to: dt.date, years: bool = False) -> Pieces:
+    """`years`: whole calendar years as year cells (kept for counts, and for the histograms of
+    YEAR_HIST_NODES); else as their months."""
+    whole_years, months, days = [], [], []
     cur = date_from
     while cur <= date_to:
-        if cur.day == 1 and _month_end(cur) <= date_to:
+        if years and cur.month == 1 and cur.day == 1 and dt.date(cur.year, 12, 31) <= date_to:
+            whole_years.append(cur)
+            cur = dt.date(cur.year + 1, 1, 1)
+        elif cur.day == 1 and _month_end(cur) <= date_to:
             months.append(cur)
             cur = _month_end(cur) + dt.timedelta(days=1)
         else:
@@ -152,7 +162,7 @@ def pieces(date_from: dt.date, date_to: dt.date) -> Pieces:
             else:
                 days.append((cur, end))
             cur = end + dt.timedelta(days=1)
-    return Pieces(tuple(months), tuple(days))
+    return Pieces(tuple(months), tuple(days), tuple(whole_years))
 
 
 def _date(d: Dialect, day: dt.date):
@@ -166,6 +176,9 @@ def cells_sql(d: Dialect, table: str, p: Pieces, params: dict, cond: str) -> str
     key (an OR of the three would make SQLite scan the node).
     """
     arms = []
+    if p.years:
+        params["p_years"] = [_date(d, x) for x in p.years]
+        arms.append("c.grain = 'y' and c.period in :p_years")
     if p.months:
         params["p_months"] = [_date(d, x) for x in p.months]
         arms.append("c.grain = 'm' and c.period in :p_months")
@@ -246,7 +259,7 @@ from appeals a join topics t on t.id = a.topic_id"""
 # The build groups integer keys only: a day is its number since 1970-01-01, a source its index in
 # SOURCE_CODES (-1: the node has no source). Grouping pandas' text columns cost twice as much.
 SOURCE_CODES = np.array([*SOURCES, ""], dtype=object)  # code -1 is the last: ""
-GRAINS = ("d", "m")  # a grain by its index
+GRAINS = ("d", "m", "y")  # a grain by its index
 NO_DAY = np.iinfo(np.int32).min
 
 
@@ -481,6 +494,31 @@ def _fill_all(conn: Connection, d: Dialect, months: list[dt.date], full: bool,
         _write(conn, into["agg_closed"], _count_cells(fine, ["closed"], closed_m), CLOSED_TABLE_COLUMNS)
 
 
+def _fill_years(conn: Connection, d: Dialect, years: list[int], into: dict[str, str] | None = None) -> None:
+    """The year cells of these years, summed from their month cells (which must be current):
+    counts in SQL, histograms merged here (decode_hist sums the months' buckets)."""
+    into = into or {name: name for name in TABLES}
+    dims = ", ".join(DIM_COLUMNS)
+    for year in years:
+        params = {"y": _date(d, dt.date(year, 1, 1)), "lo": _date(d, dt.date(year, 1, 1)),
+                  "hi": _date(d, dt.date(year + 1, 1, 1))}
+        _run(conn, f"""insert into {into['agg_counts']} (dims, grain, period, {dims}, {', '.join(COUNT_NAMES)})
+            select dims, 'y', :y, {dims}, {', '.join(f'sum({n})' for n in COUNT_NAMES)} from {into['agg_counts']}
+            where grain = 'm' and period >= :lo and period < :hi group by dims, {dims}""", params)
+        params["r_d"] = list(YEAR_HIST_NODES)
+        stored = run(conn, f"""select dims, metric, {dims}, urgent, hist from {into['agg_hist']}
+            where dims in :r_d and grain = 'm' and period >= :lo and period < :hi""", params)
+        if stored.empty:
+            continue
+        long = decode_hist(stored, ["dims", "metric", *DIM_COLUMNS, "urgent"])
+        long["grain"] = np.int8(GRAINS.index("y"))
+        long["period"] = np.int32((dt.date(year, 1, 1) - dt.date(1970, 1, 1)).days)
+        long["source"] = pd.Categorical(long["source"], categories=list(SOURCE_CODES)).codes.astype(np.int8)
+        for c in ("dims", "metric", "municipality_id", "topic_id", "organization_id", "urgent", "n"):
+            long[c] = pd.to_numeric(long[c]).astype(np.int64)
+        _write(conn, into["agg_hist"], [encode_hist(long)], HIST_TABLE_COLUMNS)
+
+
 def _delete(conn: Connection, d: Dialect, months: list[dt.date]) -> None:
     for table in TABLES:
         # the primary key starts with dims (and metric): naming them all lets the delete seek
@@ -491,6 +529,8 @@ def _delete(conn: Connection, d: Dialect, months: list[dt.date]) -> None:
         _run(conn, f"delete from {table} where {key} and grain = 'd' and period in :r_days", {"r_days": days})
         _run(conn, f"delete from {table} where {key} and grain = 'm' and period in :r_m",
              {"r_m": [_date(d, m) for m in months]})
+        _run(conn, f"delete from {table} where {key} and grain = 'y' and period in :r_y",
+             {"r_y": sorted({_date(d, dt.date(m.year, 1, 1)) for m in months})})
 
 
 
@@ -562,7 +602,9 @@ def refresh(conn: Connection, days: Iterable[dt.date] | None) -> float:
             if lo is not None:
                 first = dt.date.fromisoformat(str(lo)[:10]) - dt.timedelta(days=1)
                 last = dt.date.fromisoformat(str(hi)[:10]) + dt.timedelta(days=1)
-                _fill_all(conn, d, _month_starts(first, last), full=True, into=into)
+                months = _month_starts(first, last)
+                _fill_all(conn, d, months, full=True, into=into)
+                _fill_years(conn, d, sorted({m.year for m in months}), into)
     else:
         days = sorted(set(days))
         if not days:
@@ -570,6 +612,7 @@ def refresh(conn: Connection, days: Iterable[dt.date] | None) -> float:
         months = sorted({x.replace(day=1) for x in days})
         _delete(conn, d, months)
         _fill_all(conn, d, months, full=False)
+        _fill_years(conn, d, sorted({m.year for m in months}))
     _set_state(conn, "ready")
     return time.perf_counter() - started
 
@@ -638,13 +681,13 @@ def counts(conn: Connection, filters: Filters, viewer: Viewer, group: str | None
     d = dialect_of(conn)
     territorial = purpose == "cases" and viewer.role == "head"
     node = stored_node(node_for(filters, group) | (DIMS["municipality_id"] if territorial else 0))
-    p = pieces(filters.date_from, filters.date_to)
+    p = pieces(filters.date_from, filters.date_to, years=True)
     frames = []
     if node not in DAY_NODES and p.days:
         for a, b in p.days:
             frames.append(_raw_counts(conn, filters.narrowed(date_from=a, date_to=b), viewer, group, purpose))
-        p = Pieces(p.months, ())
-    if p.months or p.days:
+        p = replace(p, days=())
+    if p.years or p.months or p.days:
         cond, params = _cell_filter(filters, d, viewer, purpose=purpose)
         params["dims"] = node
         source = cells_sql(d, "agg_counts", p, params, f"c.dims = :dims and {cond}")
@@ -697,15 +740,15 @@ def histogram(conn: Connection, filters: Filters, viewer: Viewer, group: str | N
     d = dialect_of(conn)
     node = stored_node(node_for(filters, group))
     metrics = sorted({int(m) for m in metrics})
-    p = pieces(filters.date_from, filters.date_to)
+    p = pieces(filters.date_from, filters.date_to, years=node in YEAR_HIST_NODES)
     frames = []
     day_cells = set(metrics) <= set(day_hist_metrics(node))
     if p.days and not day_cells:
         for a, b in p.days:
             frames.append(raw_histogram(conn, filters.narrowed(date_from=a, date_to=b), viewer, group, metrics,
                                          by_urgency))
-        p = Pieces(p.months, ())
-    if p.months or p.days:
+        p = replace(p, days=())
+    if p.years or p.months or p.days:
         cond, params = _cell_filter(filters, d, viewer, "c")
         params["dims"] = node
         params["p_metrics"] = metrics

@@ -182,6 +182,26 @@ def test_the_planner_uses_coarse_cells_for_long_periods():
     assert sorted(covered) == [dt.date(2020, 11, 26) + dt.timedelta(days=i) for i in range(1201)]
 
 
+def test_whole_years_are_read_from_year_cells_and_equal_raw(small_db):
+    """A period holding whole calendar years reads their year cells (every KPI, overall and per
+    group, with and without filters, equal to the raw rows') and its other months as months."""
+    p = summary.pieces(dt.date(2019, 12, 15), dt.date(2022, 1, 31), years=True)
+    assert p.years == (dt.date(2020, 1, 1), dt.date(2021, 1, 1)) and p.months == (dt.date(2022, 1, 1),)
+    assert p.days == ((dt.date(2019, 12, 15), dt.date(2019, 12, 31)),)
+    assert summary.pieces(dt.date(2020, 1, 1), dt.date(2020, 12, 30), years=True).years == ()
+    codes = _codes(small_db)
+    raw = raw_rows(small_db)
+    with small_db.connect() as conn:
+        assert conn.execute(text("select count(*) from agg_counts where grain = 'y'")).scalar() > 0
+        assert conn.execute(text("select count(*) from agg_hist where grain = 'y'")).scalar() > 0
+        for f in (Filters(dt.date(2020, 1, 1), dt.date(2021, 12, 31)), Filters(dt.date(2020, 11, 29), dt.date(2022, 1, 9)),
+                  Filters(dt.date(2021, 1, 1), dt.date(2021, 12, 31), territories=tuple(codes["territories"][:2])),
+                  Filters(dt.date(2020, 1, 1), dt.date(2021, 12, 31), topics=tuple(codes["topics"][:1]),
+                          sources=("vk", "pos"))):
+            for group in GROUPS:
+                check_frame(conn, raw, f, SMALL_AS_OF, group)
+
+
 def test_buckets_are_a_minute_wide_up_to_eight_hours():
     values = np.array([0, 0.01, 0.5, 1, 7.99, 8, 8.3, 47.9, 48, 300, 500, 9000])
     b = summary.bucket_of(values)
@@ -220,9 +240,9 @@ def test_refresh_after_changes_equals_a_rebuild_and_raw(small_db):
             days |= {(now + dt.timedelta(hours=7)).date()}
             summary.refresh(conn, days)
             refreshed = {t: table_rows(conn, t) for t in ("agg_counts", "agg_closed", "agg_hist")}
-            f = Filters(FIRST, dt.date(2021, 4, 20))
-            for group in (None, "territory", "source"):
-                check_frame(conn, read_raw(conn), f, now, group)
+            for f in (Filters(FIRST, dt.date(2021, 4, 20)), Filters(dt.date(2020, 1, 1), dt.date(2021, 12, 31))):
+                for group in (None, "territory", "source"):
+                    check_frame(conn, read_raw(conn), f, now, group)
             summary.build(conn)
             for t, cells in refreshed.items():
                 assert table_rows(conn, t) == cells, t
