@@ -165,6 +165,33 @@ def pieces(date_from: dt.date, date_to: dt.date, years: bool = False) -> Pieces:
     return Pieces(tuple(months), tuple(days), tuple(whole_years))
 
 
+def edge_plan(p: Pieces) -> tuple[Pieces, list[tuple[dt.date, dt.date]], list[tuple[dt.date, dt.date]]]:
+    """How a node without day cells reads the edge days of its period: each run of them, cut at
+    month ends, from the appeals as it is, or, when the rest of its month is shorter, as the
+    month's cell minus the rest of the month read from the appeals (counts and histograms are
+    sums, so the difference is exact). A period ending today reads its month's cell and the
+    days still to come, which hold nothing.
+
+    Returns the pieces to read from cells (no days), the runs to add and the runs to subtract."""
+    months, add, subtract = list(p.months), [], []
+    for a, b in p.days:
+        cur = a
+        while cur <= b:
+            first, last = cur.replace(day=1), _month_end(cur)
+            end = min(b, last)
+            inside = (end - cur).days + 1
+            if inside > (last - first).days + 1 - inside:
+                months.append(first)
+                if cur > first:
+                    subtract.append((first, cur - dt.timedelta(days=1)))
+                if end < last:
+                    subtract.append((end + dt.timedelta(days=1), last))
+            else:
+                add.append((cur, end))
+            cur = end + dt.timedelta(days=1)
+    return replace(p, months=tuple(sorted(months)), days=()), add, subtract
+
+
 def _date(d: Dialect, day: dt.date):
     return day if d.pg else day.isoformat()
 
@@ -683,10 +710,16 @@ def counts(conn: Connection, filters: Filters, viewer: Viewer, group: str | None
     node = stored_node(node_for(filters, group) | (DIMS["municipality_id"] if territorial else 0))
     p = pieces(filters.date_from, filters.date_to, years=True)
     frames = []
+    subtracted = False
     if node not in DAY_NODES and p.days:
-        for a, b in p.days:
-            frames.append(_raw_counts(conn, filters.narrowed(date_from=a, date_to=b), viewer, group, purpose))
-        p = replace(p, days=())
+        p, add, subtract = edge_plan(p)
+        for sign, runs in ((1, add), (-1, subtract)):
+            for a, b in runs:
+                raw = _raw_counts(conn, filters.narrowed(date_from=a, date_to=b), viewer, group, purpose)
+                if sign < 0 and len(raw):
+                    raw[list(COUNT_NAMES)] = -raw[list(COUNT_NAMES)].apply(pd.to_numeric).fillna(0)
+                    subtracted = True
+                frames.append(raw)
     if p.years or p.months or p.days:
         cond, params = _cell_filter(filters, d, viewer, purpose=purpose)
         params["dims"] = node
@@ -696,7 +729,10 @@ def counts(conn: Connection, filters: Filters, viewer: Viewer, group: str | None
         frames.append(run(conn, f"""
 select {key_sql + ' as key, ' if group else ''}{sums}
 from {source} c {join}{' group by ' + key_sql if group else ''}""", params))
-    return _combine(frames, group)
+    out = _combine(frames, group)
+    if subtracted and group:  # a group whose appeals all fell on the subtracted days has none
+        out = out[out["received"] != 0].reset_index(drop=True)
+    return out
 
 
 def _raw_counts(conn: Connection, filters: Filters, viewer: Viewer, group: str | None,
@@ -743,11 +779,16 @@ def histogram(conn: Connection, filters: Filters, viewer: Viewer, group: str | N
     p = pieces(filters.date_from, filters.date_to, years=node in YEAR_HIST_NODES)
     frames = []
     day_cells = set(metrics) <= set(day_hist_metrics(node))
+    subtracted = False
     if p.days and not day_cells:
-        for a, b in p.days:
-            frames.append(raw_histogram(conn, filters.narrowed(date_from=a, date_to=b), viewer, group, metrics,
-                                         by_urgency))
-        p = replace(p, days=())
+        p, add, subtract = edge_plan(p)
+        for sign, runs in ((1, add), (-1, subtract)):
+            for a, b in runs:
+                raw = raw_histogram(conn, filters.narrowed(date_from=a, date_to=b), viewer, group, metrics, by_urgency)
+                if sign < 0 and len(raw):
+                    raw["n"] = -pd.to_numeric(raw["n"])
+                    subtracted = True
+                frames.append(raw)
     if p.years or p.months or p.days:
         cond, params = _cell_filter(filters, d, viewer, "c")
         params["dims"] = node
@@ -762,7 +803,13 @@ from {source} c {join}""", params)
     frames = [f for f in frames if len(f)]
     if not frames:
         return pd.DataFrame(columns=_hist_names(group, by_urgency) + ["n"])
-    return pd.concat(frames, ignore_index=True)
+    out = pd.concat(frames, ignore_index=True)
+    if subtracted:  # net counts per bucket; a bucket (a key) emptied by the subtraction is gone
+        names = _hist_names(group, by_urgency)
+        out["n"] = pd.to_numeric(out["n"])
+        out = out.groupby(names, as_index=False, sort=False)["n"].sum()
+        out = out[out["n"] != 0].reset_index(drop=True)
+    return out
 
 
 def _hist_names(group: str | None, by_urgency: bool) -> list[str]:

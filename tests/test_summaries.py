@@ -202,6 +202,20 @@ def test_whole_years_are_read_from_year_cells_and_equal_raw(small_db):
                 check_frame(conn, raw, f, SMALL_AS_OF, group)
 
 
+def test_edge_days_are_read_as_a_month_minus_its_rest_when_that_is_shorter():
+    D = dt.date
+    # Aug 2..Oct 30: August minus Aug 1, September whole, October minus Oct 31
+    p, add, subtract = summary.edge_plan(summary.pieces(D(2026, 8, 2), D(2026, 10, 30)))
+    assert p.months == (D(2026, 8, 1), D(2026, 9, 1), D(2026, 10, 1)) and p.days == ()
+    assert add == [] and subtract == [(D(2026, 8, 1), D(2026, 8, 1)), (D(2026, 10, 31), D(2026, 10, 31))]
+    # a week inside a month is read as it is; a run across a month end is cut there
+    p, add, subtract = summary.edge_plan(summary.pieces(D(2026, 3, 10), D(2026, 3, 16)))
+    assert p.months == () and add == [(D(2026, 3, 10), D(2026, 3, 16))] and subtract == []
+    p, add, subtract = summary.edge_plan(summary.pieces(D(2026, 3, 25), D(2026, 4, 20)))
+    assert add == [(D(2026, 3, 25), D(2026, 3, 31))] and p.months == (D(2026, 4, 1),)
+    assert subtract == [(D(2026, 4, 21), D(2026, 4, 30))]
+
+
 def test_buckets_are_a_minute_wide_up_to_eight_hours():
     values = np.array([0, 0.01, 0.5, 1, 7.99, 8, 8.3, 47.9, 48, 300, 500, 9000])
     b = summary.bucket_of(values)
