@@ -141,8 +141,9 @@ M: dict[str, tuple[str, str]] = {
     "metric.rank_change.label": ("Изменение места", "Rank change"),
     "low_data": ("мало данных", "too little data"),
     "low_data.mark": ("*", "*"),
-    "low_data.note": ("* мало данных: доля посчитана менее чем по 30 обращениям и не участвует в рейтинге.",
-                      "* too little data: the share is computed from fewer than 30 appeals and is not ranked."),
+    # (not "* …" at the start: Markdown would make the line a bullet)
+    "low_data.note": ("«*» — мало данных: доля посчитана менее чем по 30 обращениям и не участвует в рейтинге.",
+                      "“*”: too little data; the share is computed from fewer than 30 appeals and is not ranked."),
     "delta.vs_prev": ("к предыдущему периоду", "vs previous period"),
     "unit.hours": ("ч", "h"), "unit.days": ("дн.", "d"), "unit.pp": ("п. п.", "pp"),
     "hours.calendar": ("{value} календарных ч", "{value} calendar h"),
@@ -159,6 +160,8 @@ M: dict[str, tuple[str, str]] = {
                                     "поэтому его значения не сравнимы с соседними.",
                                     "Hatched: a partial month; the period starts or ends inside it, so its values "
                                     "are not comparable with its neighbours'."),
+    "overview.flow.received.partial.week": ("Поступило, неполная неделя", "Received, partial week"),
+    "overview.flow.received.partial.month": ("Поступило, неполный месяц", "Received, partial month"),
     "overview.flow.partial.hover": ("неполный период: {inside} из {total} дн.", "partial: {inside} of {total} days"),
     "overview.top_topics": ("Главные темы", "Top topics"),
     "overview.sources": ("Источники", "Sources"),

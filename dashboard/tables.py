@@ -19,7 +19,9 @@ def kpi_columns(df: pd.DataFrame, names: list[str], formatted: bool) -> pd.DataF
             values = [format_metric(name, v) for v in df[name]]
             if m.is_share:
                 # a footnote mark, explained under the table: the words would not fit a narrow column
-                values = [f"{v}{t('low_data.mark')}" if low else v for v, low in zip(values, df[f"{name}_low"])]
+                # (an empty share, from no appeals at all, shows "—" alone)
+                values = [f"{v}{t('low_data.mark')}" if low and pd.notna(raw) else v
+                          for v, low, raw in zip(values, df[f"{name}_low"], df[name])]
             out[label] = values
         else:
             col = df[name]

@@ -131,7 +131,7 @@ def test_territory_league(db, appeals, combo):
         close(shown["На 10 тыс. жителей"], row.received / names.loc[row.code, "population"] * 10_000, 1)
         # a share from fewer than 30 appeals carries the footnote mark, explained under the table
         assert shown["В срок"].endswith("*") == (0 < row.on_time_n < 30), (name, shown["В срок"])
-    notes = [c.value for c in at.caption if c.value.startswith("* мало данных")]
+    notes = [c.value for c in at.caption if c.value.startswith("«*» — мало данных")]
     assert bool(notes) == bool(((exp["on_time_n"] > 0) & (exp["on_time_n"] < 30)).any())
 
 
