@@ -141,6 +141,11 @@ from appeals a{f' indexed by {index}' if index and dense else ''}
   join topics t on t.id = a.topic_id
   join organizations o on o.id = a.organization_id
 where {conditions or cond}"""
+    def keys(index: str | None, conditions: str) -> str:
+        """The reach sort's keys of the appeals meeting `conditions` (along `index` where named)."""
+        return (f"select a.id, a.reach, a.received_at from appeals a"
+                f"{f' indexed by {index}' if index and dense else ''} where {conditions}")
+
     if d.pg and sort in ("overdue", "reach") and total <= SMALL_COHORT:
         # the cohort's sort keys read through its filters and sorted (the fence: offset 0), then its page
         keys = "a.id, a.received_at, a.reach, a.response_due_at, a.first_response_at, a.status"
@@ -197,14 +202,14 @@ limit :limit offset :offset""", params)
                      "a.received_at desc, a.id desc"))):
                 if not has[i][j]:
                     continue
-                arms.append(f"""select * from ({rows('ix_appeals_source_reach', conditions)} and a.source = :r_src{i}
+                arms.append(f"""select * from ({keys('ix_appeals_source_reach', conditions)} and a.source = :r_src{i}
                      and {part} order by {order} limit :upto) r{i}_{j}""")
         if not arms:
-            arms = [f"{rows()} and 1=0"]
-        df = run(conn, f"""
-select * from ({' union all '.join(arms)}) u
-order by {SORTS['reach'].replace('a.', 'u.')}
-limit :limit offset :offset""", params)
+            arms = [f"{keys(None, cond)} and 1=0"]
+        # the arms read sort keys only (on PostgreSQL from the index alone), then the page's rows
+        ids = f"""select u.id from ({' union all '.join(arms)}) u
+            order by {SORTS['reach'].replace('a.', 'u.')} limit :limit offset :offset"""
+        df = run(conn, f"{rows()} and a.id in ({ids})\norder by {SORTS['reach']}", params)
     else:
         index = "ix_appeals_received_at" if searching else None
         df = run(conn, f"{rows(index)}\norder by {SORTS.get(sort, SORTS['newest'])}\nlimit :limit offset :offset",

@@ -188,8 +188,20 @@ Index("ix_appeals_unanswered_due", appeals.c.response_due_at,
 Index("ix_appeals_due_id", appeals.c.response_due_at, appeals.c.id)
 Index("ix_appeals_reach_id", func.coalesce(appeals.c.reach, -1), appeals.c.id)
 # Each source's appeals by reach, then newest first: the reach sort, one source at a time (0010).
+# On PostgreSQL it carries the columns the case list's filters test (0012), so that a walk
+# tests them in the index alone (an index-only scan) instead of fetching each appeal.
+CASE_FILTER_COLUMNS = ("municipality_id", "topic_id", "source", "organization_id", "escalated_to_id")
 Index("ix_appeals_source_reach", appeals.c.source, func.coalesce(appeals.c.reach, -1), appeals.c.received_at,
-      appeals.c.id)
+      appeals.c.id, postgresql_include=["reach", *(c for c in CASE_FILTER_COLUMNS if c != "source")])
+# PostgreSQL: a territory's or a topic's appeals by date with every column the case list's
+# filters and sorts read (0012): a cohort of a few thousand cases among a territory's or a
+# topic's hundreds of thousands is read from the index, not from as many table pages.
+CASE_SORT_COLUMNS = ("id", "reach", "response_due_at", "first_response_at", "status")
+for _lead in ("municipality_id", "topic_id"):
+    Index(f"ix_appeals_{_lead.split('_')[0]}_cases", appeals.c[_lead], appeals.c.received_at,
+          postgresql_include=[c for c in (*CASE_SORT_COLUMNS, *CASE_FILTER_COLUMNS) if c != _lead]
+          ).ddl_if(dialect="postgresql")
+POSTGRESQL_ONLY_INDEXES = ("ix_appeals_text_fts", "ix_appeals_municipality_cases", "ix_appeals_topic_cases")
 # The few moderation events, probed per appeal by the "removed" count.
 Index("ix_appeal_events_moderation", appeal_events.c.appeal_id,
       sqlite_where=appeal_events.c.kind.in_(("comment_removed", "author_blocked")),
