@@ -179,7 +179,6 @@ limit :limit offset :offset""", params)
         # A reach is never negative (the seeder and the importer check it).
         params["upto"] = params["offset"] + params["limit"]
         arms = []
-        period = "a.received_at >= :f_start and a.received_at < :f_end"  # filters.where's
         sources = list(filters.sources or SOURCES)
         # which sources have appeals with a reach and without: two index seeks per source. An arm
         # that can find nothing (a VK post without reach) would otherwise walk the whole cohort.
@@ -191,18 +190,12 @@ limit :limit offset :offset""", params)
                for r in ends.itertuples()}
         for i, code in enumerate(sources):
             params[f"r_src{i}"] = code
-            key = "(a.source, coalesce(a.reach, -1), a.received_at)"
-            # without a reach, the period as one range of the index: PostgreSQL would otherwise
-            # walk all appeals by date, not knowing that a social network's posts all have a reach
-            seek = f"{key} >= (:r_src{i}, -1, :f_start) and {key} < (:r_src{i}, -1, :f_end)"
             # (without a reach the order is by date alone: SQLite would not see that the reach is constant)
-            for j, (part, conditions, order) in enumerate((
-                    ("coalesce(a.reach, -1) >= 0", cond, SORTS["reach"]),
-                    ("coalesce(a.reach, -1) = -1", cond.replace(period, seek) if d.pg else cond,
-                     "a.received_at desc, a.id desc"))):
+            for j, (part, order) in enumerate((("coalesce(a.reach, -1) >= 0", SORTS["reach"]),
+                                               ("coalesce(a.reach, -1) = -1", "a.received_at desc, a.id desc"))):
                 if not has[i][j]:
                     continue
-                arms.append(f"""select * from ({keys('ix_appeals_source_reach', conditions)} and a.source = :r_src{i}
+                arms.append(f"""select * from ({keys('ix_appeals_source_reach', cond)} and a.source = :r_src{i}
                      and {part} order by {order} limit :upto) r{i}_{j}""")
         if not arms:
             arms = [f"{keys(None, cond)} and 1=0"]
