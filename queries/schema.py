@@ -197,10 +197,16 @@ Index("ix_appeals_source_reach", appeals.c.source, func.coalesce(appeals.c.reach
 # filters and sorts read (0012): a cohort of a few thousand cases among a territory's or a
 # topic's hundreds of thousands is read from the index, not from as many table pages.
 CASE_SORT_COLUMNS = ("id", "reach", "response_due_at", "first_response_at", "status")
-for _lead in ("municipality_id", "topic_id"):
-    Index(f"ix_appeals_{_lead.split('_')[0]}_cases", appeals.c[_lead], appeals.c.received_at,
-          postgresql_include=[c for c in (*CASE_SORT_COLUMNS, *CASE_FILTER_COLUMNS) if c != _lead]
-          ).ddl_if(dialect="postgresql")
+
+
+def _case_list_index(lead: str) -> Index:
+    return Index(f"ix_appeals_{lead.split('_')[0]}_cases", appeals.c[lead], appeals.c.received_at,
+                 postgresql_include=[c for c in (*CASE_SORT_COLUMNS, *CASE_FILTER_COLUMNS) if c != lead]
+                 ).ddl_if(dialect="postgresql")
+
+
+_case_list_index("municipality_id")
+_case_list_index("topic_id")
 POSTGRESQL_ONLY_INDEXES = ("ix_appeals_text_fts", "ix_appeals_municipality_cases", "ix_appeals_topic_cases")
 # The few moderation events, probed per appeal by the "removed" count.
 Index("ix_appeal_events_moderation", appeal_events.c.appeal_id,
