@@ -130,7 +130,7 @@ def case_list(conn: Connection, filters: Filters, viewer: Viewer, now: dt.dateti
     # row tested against the text index's matches, where SQLite would read and stem every match.
     dense = not d.pg and (total > DENSE_COHORT or (searching and total > cap))
 
-    def rows(index: str | None = None, conditions: str | None = None) -> str:
+    def rows(index: str | None = None) -> str:
         return f"""
 select a.id, a.external_id, a.received_at, m.name_ru as territory, t.name_ru as topic,
        o.name_ru as executor, a.source, a.status, a.response_due_at, a.first_response_at, a.closed_at,
@@ -140,7 +140,7 @@ from appeals a{f' indexed by {index}' if index and dense else ''}
   join municipalities m on m.id = a.municipality_id
   join topics t on t.id = a.topic_id
   join organizations o on o.id = a.organization_id
-where {conditions or cond}"""
+where {cond}"""
     def keys(index: str | None, conditions: str) -> str:
         """The reach sort's keys of the appeals meeting `conditions` (along `index` where named)."""
         return (f"select a.id, a.reach, a.received_at from appeals a"
@@ -148,11 +148,11 @@ where {conditions or cond}"""
 
     if d.pg and sort in ("overdue", "reach") and total <= SMALL_COHORT:
         # the cohort's sort keys read through its filters and sorted (the fence: offset 0), then its page
-        keys = "a.id, a.received_at, a.reach, a.response_due_at, a.first_response_at, a.status"
+        columns = "a.id, a.received_at, a.reach, a.response_due_at, a.first_response_at, a.status"
         order = SORTS[sort]
         params["upto"] = params["offset"] + params["limit"]
         df = run(conn, f"""{rows()} and a.id in (
-  select a.id from (select {keys} from appeals a where {cond} offset 0) a order by {order} limit :upto)
+  select a.id from (select {columns} from appeals a where {cond} offset 0) a order by {order} limit :upto)
 order by {order} limit :limit offset :offset""", params)
     elif sort == "overdue":
         # unanswered open cases by deadline, then the rest by deadline: two ordered reads, each
