@@ -31,14 +31,15 @@ with left:
     days = [bucket_days(f, grain, b) for b in fl["bucket"]]
     partial = [inside < total for inside, total in days]
     whole = fl[[not p for p in partial]]
-    # one width for both traces (a date axis measures it in ms); else each trace sizes its own bars
-    width = {"day": 1, "week": 7, "month": 30}[grain] * 86_400_000 * 0.8
+    # each bar as wide as its bucket's days (a date axis measures widths in ms): else each trace
+    # would size its own bars from its own spacing
+    width = [n * 86_400_000 * 0.8 for _, n in days]
     fig.add_bar(x=whole["bucket"], y=whole["received"], name=t("overview.flow.received"), marker_color="#1f5fa8",
-                width=width)
+                width=[w for w, p in zip(width, partial) if not p])
     if any(partial):  # its own trace: hatched, with its own legend entry
         cut = fl[partial]
         fig.add_bar(x=cut["bucket"], y=cut["received"], name=t(f"overview.flow.received.partial.{grain}"),
-                    marker=dict(color="#8fb0d8", pattern_shape="/"), width=width,
+                    marker=dict(color="#8fb0d8", pattern_shape="/"), width=[w for w, p in zip(width, partial) if p],
                     hovertext=[t("overview.flow.partial.hover", inside=i, total=n) for (i, n), p in zip(days, partial) if p])
     fig.update_layout(barmode="overlay")  # the two bar traces share one slot per bucket
     fig.add_scatter(x=fl["bucket"], y=fl["closed"], name=t("overview.flow.closed"), mode="lines+markers",
