@@ -60,6 +60,7 @@ HIST_NODES = STORED_NODES
 # of at most two dimensions (a league over five years reads 5 cells per key, not 60). The finest
 # nodes' queries filter on three or more dimensions and read few cells anyway.
 YEAR_HIST_NODES = tuple(n for n in STORED_NODES if bin(n).count("1") <= 2)
+YEAR_TABLES = ("agg_counts", "agg_hist")  # closings are read by month and day only (series)
 
 
 def day_hist_metrics(node: int) -> tuple[int, ...]:
@@ -387,20 +388,26 @@ def _count_cells(fine: pd.DataFrame, measures: list[str], months_out: list) -> l
     return out + list(months.values())
 
 
-def _long_hist(df: pd.DataFrame) -> pd.DataFrame:
-    """One row per appeal and measured metric: day, month, dimensions, urgent, metric, bucket, n=1."""
+def _bucketed(df: pd.DataFrame, metrics: Iterable[int], carry: list[str]) -> pd.DataFrame:
+    """One row per appeal and measured metric (its value h{metric} in hours not NULL): the
+    `carry` columns, metric, bucket. The build and raw_histogram bucket with this alone."""
     parts = []
-    for metric in HIST_METRICS:
+    for metric in metrics:
         v = pd.to_numeric(df[f"h{metric}"]).to_numpy(float)
         keep = ~np.isnan(v)
         if keep.any():
-            part = df.loc[keep, ["day", *DIM_COLUMNS, "urgent"]].copy()
+            part = df.loc[keep, carry].copy()
             part["metric"] = metric
             part["bucket"] = bucket_of(np.maximum(v[keep], 0))
             parts.append(part)
-    if not parts:
+    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=[*carry, "metric", "bucket"])
+
+
+def _long_hist(df: pd.DataFrame) -> pd.DataFrame:
+    """One row per appeal and measured metric: day, month, dimensions, urgent, metric, bucket, n=1."""
+    long = _bucketed(df, HIST_METRICS, ["day", *DIM_COLUMNS, "urgent"])
+    if long.empty:
         return pd.DataFrame()
-    long = pd.concat(parts, ignore_index=True)
     long["n"] = 1
     long["month"] = _month(long["day"])
     return long
@@ -527,10 +534,9 @@ def _fill_years(conn: Connection, d: Dialect, years: list[int], into: dict[str, 
     into = into or {name: name for name in TABLES}
     dims = ", ".join(DIM_COLUMNS)
     for year in years:
-        params = {"y": _date(d, dt.date(year, 1, 1)), "lo": _date(d, dt.date(year, 1, 1)),
-                  "hi": _date(d, dt.date(year + 1, 1, 1))}
+        params = {"lo": _date(d, dt.date(year, 1, 1)), "hi": _date(d, dt.date(year + 1, 1, 1))}
         _run(conn, f"""insert into {into['agg_counts']} (dims, grain, period, {dims}, {', '.join(COUNT_NAMES)})
-            select dims, 'y', :y, {dims}, {', '.join(f'sum({n})' for n in COUNT_NAMES)} from {into['agg_counts']}
+            select dims, 'y', :lo, {dims}, {', '.join(f'sum({n})' for n in COUNT_NAMES)} from {into['agg_counts']}
             where grain = 'm' and period >= :lo and period < :hi group by dims, {dims}""", params)
         params["r_d"] = list(YEAR_HIST_NODES)
         stored = run(conn, f"""select dims, metric, {dims}, urgent, hist from {into['agg_hist']}
@@ -556,8 +562,9 @@ def _delete(conn: Connection, d: Dialect, months: list[dt.date]) -> None:
         _run(conn, f"delete from {table} where {key} and grain = 'd' and period in :r_days", {"r_days": days})
         _run(conn, f"delete from {table} where {key} and grain = 'm' and period in :r_m",
              {"r_m": [_date(d, m) for m in months]})
-        _run(conn, f"delete from {table} where {key} and grain = 'y' and period in :r_y",
-             {"r_y": sorted({_date(d, dt.date(m.year, 1, 1)) for m in months})})
+        if table in YEAR_TABLES:
+            _run(conn, f"delete from {table} where {key} and grain = 'y' and period in :r_y",
+                 {"r_y": sorted({_date(d, dt.date(m.year, 1, 1)) for m in months})})
 
 
 
@@ -709,17 +716,10 @@ def counts(conn: Connection, filters: Filters, viewer: Viewer, group: str | None
     territorial = purpose == "cases" and viewer.role == "head"
     node = stored_node(node_for(filters, group) | (DIMS["municipality_id"] if territorial else 0))
     p = pieces(filters.date_from, filters.date_to, years=True)
-    frames = []
-    subtracted = False
+    frames, subtracted = [], False
     if node not in DAY_NODES and p.days:
-        p, add, subtract = edge_plan(p)
-        for sign, runs in ((1, add), (-1, subtract)):
-            for a, b in runs:
-                raw = _raw_counts(conn, filters.narrowed(date_from=a, date_to=b), viewer, group, purpose)
-                if sign < 0 and len(raw):
-                    raw[list(COUNT_NAMES)] = -raw[list(COUNT_NAMES)].apply(pd.to_numeric).fillna(0)
-                    subtracted = True
-                frames.append(raw)
+        p, frames, subtracted = _edges_from_appeals(
+            p, filters, lambda f: _raw_counts(conn, f, viewer, group, purpose), list(COUNT_NAMES))
     if p.years or p.months or p.days:
         cond, params = _cell_filter(filters, d, viewer, purpose=purpose)
         params["dims"] = node
@@ -733,6 +733,23 @@ from {source} c {join}{' group by ' + key_sql if group else ''}""", params))
     if subtracted and group:  # a group whose appeals all fell on the subtracted days has none
         out = out[out["received"] != 0].reset_index(drop=True)
     return out
+
+
+def _edges_from_appeals(p: Pieces, filters: Filters, read, measures: list[str]
+                        ) -> tuple[Pieces, list[pd.DataFrame], bool]:
+    """The edge days of `p` read from the appeals as edge_plan says: `read(filters)` gives a frame
+    of additive `measures`; a subtracted run's are negated. Returns the pieces left for the cells,
+    the frames read, and whether any frame was subtracted."""
+    p, add, subtract = edge_plan(p)
+    frames, subtracted = [], False
+    for sign, runs in ((1, add), (-1, subtract)):
+        for a, b in runs:
+            raw = read(filters.narrowed(date_from=a, date_to=b))
+            if sign < 0 and len(raw):
+                raw[measures] = -raw[measures].apply(pd.to_numeric).fillna(0)
+                subtracted = True
+            frames.append(raw)
+    return p, frames, subtracted
 
 
 def _raw_counts(conn: Connection, filters: Filters, viewer: Viewer, group: str | None,
@@ -777,18 +794,10 @@ def histogram(conn: Connection, filters: Filters, viewer: Viewer, group: str | N
     node = stored_node(node_for(filters, group))
     metrics = sorted({int(m) for m in metrics})
     p = pieces(filters.date_from, filters.date_to, years=node in YEAR_HIST_NODES)
-    frames = []
-    day_cells = set(metrics) <= set(day_hist_metrics(node))
-    subtracted = False
-    if p.days and not day_cells:
-        p, add, subtract = edge_plan(p)
-        for sign, runs in ((1, add), (-1, subtract)):
-            for a, b in runs:
-                raw = raw_histogram(conn, filters.narrowed(date_from=a, date_to=b), viewer, group, metrics, by_urgency)
-                if sign < 0 and len(raw):
-                    raw["n"] = -pd.to_numeric(raw["n"])
-                    subtracted = True
-                frames.append(raw)
+    frames, subtracted = [], False
+    if p.days and not set(metrics) <= set(day_hist_metrics(node)):  # no day cells for these metrics
+        p, frames, subtracted = _edges_from_appeals(
+            p, filters, lambda f: raw_histogram(conn, f, viewer, group, metrics, by_urgency), ["n"])
     if p.years or p.months or p.days:
         cond, params = _cell_filter(filters, d, viewer, "c")
         params["dims"] = node
@@ -834,19 +843,10 @@ select {key + ' as key, ' if group else ''}case when t.is_urgent then 1 else 0 e
        {', '.join(f'{values[m]} as h{m}' for m in metrics)}
 from appeals a{joins} where {cond}""", params)
     names = _hist_names(group, by_urgency)
-    parts = []
-    for m in metrics:
-        v = pd.to_numeric(rows[f"h{m}"]).to_numpy(float)
-        keep = ~np.isnan(v)
-        if keep.any():
-            part = {"metric": np.full(int(keep.sum()), m), "bucket": bucket_of(np.maximum(v[keep], 0))}
-            for name in ("key", "urgent"):
-                if name in names:
-                    part[name] = rows[name].to_numpy()[keep]
-            parts.append(pd.DataFrame(part))
-    if not parts:
+    long = _bucketed(rows, metrics, [n for n in names if n not in ("metric", "bucket")])
+    if long.empty:
         return pd.DataFrame(columns=names + ["n"])
-    return pd.concat(parts, ignore_index=True).groupby(names, sort=False).size().reset_index(name="n")
+    return long.groupby(names, sort=False).size().reset_index(name="n")
 
 
 def _metric_columns(d: Dialect) -> dict[int, str]:
