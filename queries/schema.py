@@ -131,7 +131,15 @@ Index("ix_appeals_open_due", appeals.c.status, appeals.c.response_due_at)
 # Full-text search with Russian morphology (PostgreSQL; SQLite matches stems, see dialect.text_match):
 # GIN on text_tsv, a column that PostgreSQL generates and stores from `text` (migration 0006). It
 # is not part of this metadata, so that writers never name it and SQLite never has it.
-Index("ix_appeals_text_fts", literal_column("text_tsv"), postgresql_using="gin").ddl_if(dialect="postgresql")
+POSTGRESQL_ONLY_INDEXES: list[str] = []  # created on PostgreSQL only (absent from an SQLite schema)
+
+
+def _postgresql_only(index: Index) -> Index:
+    POSTGRESQL_ONLY_INDEXES.append(index.name)
+    return index.ddl_if(dialect="postgresql")
+
+
+_postgresql_only(Index("ix_appeals_text_fts", literal_column("text_tsv"), postgresql_using="gin"))
 
 appeal_events = Table(
     "appeal_events", metadata,
@@ -199,15 +207,10 @@ Index("ix_appeals_source_reach", appeals.c.source, func.coalesce(appeals.c.reach
 CASE_SORT_COLUMNS = ("id", "reach", "response_due_at", "first_response_at", "status")
 
 
-def _case_list_index(lead: str) -> Index:
-    return Index(f"ix_appeals_{lead.split('_')[0]}_cases", appeals.c[lead], appeals.c.received_at,
-                 postgresql_include=[c for c in (*CASE_SORT_COLUMNS, *CASE_FILTER_COLUMNS) if c != lead]
-                 ).ddl_if(dialect="postgresql")
-
-
-_case_list_index("municipality_id")
-_case_list_index("topic_id")
-POSTGRESQL_ONLY_INDEXES = ("ix_appeals_text_fts", "ix_appeals_municipality_cases", "ix_appeals_topic_cases")
+for lead in ("municipality_id", "topic_id"):
+    _postgresql_only(Index(f"ix_appeals_{lead.split('_')[0]}_cases", appeals.c[lead], appeals.c.received_at,
+                           postgresql_include=[c for c in (*CASE_SORT_COLUMNS, *CASE_FILTER_COLUMNS) if c != lead]))
+del lead
 # The few moderation events, probed per appeal by the "removed" count.
 Index("ix_appeal_events_moderation", appeal_events.c.appeal_id,
       sqlite_where=appeal_events.c.kind.in_(("comment_removed", "author_blocked")),
