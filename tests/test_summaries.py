@@ -370,6 +370,37 @@ def test_case_list_pages_and_counts_equal_pandas(small_db):
 
 
 
+def test_reach_sort_with_a_source_of_both_kinds_equals_pandas(small_db):
+    """A source whose appeals partly have a reach (an import may bring VK posts without one):
+    the reach sort reads both of its parts, on either read of the list, and orders them as pandas."""
+    from queries import cases
+
+    small_cohort = cases.SMALL_COHORT
+    with small_db.connect() as conn:
+        trans = conn.begin()
+        try:
+            conn.execute(text("update appeals set reach = null where source = 'vk' and id % 3 = 0"))
+            raw = read_raw(conn)
+            assert raw.loc[raw["source"] == "vk", "reach"].isna().any() and raw.loc[raw["source"] == "vk", "reach"].notna().any()
+            whole = Filters(raw["received_at"].min().date() - dt.timedelta(days=1), SMALL_AS_OF.date())
+            for f in (whole.narrowed(sources=("vk",)), whole.narrowed(sources=("vk", "pos")),
+                      Filters(dt.date(2021, 1, 1), dt.date(2021, 3, 31), sources=("vk",))):
+                rows = cohort(raw, f)
+                order = rows.assign(r=rows["reach"].fillna(-1)).sort_values(["r", "received_at", "id"], ascending=False)
+                # the page where the appeals with a reach end and those without begin
+                n = int(rows["reach"].notna().sum())
+                page_no = n // 20 + 1
+                expected = order["id"].iloc[(page_no - 1) * 20:page_no * 20].tolist()
+                assert rows.set_index("id").loc[expected, "reach"].isna().any(), "the page crosses into no reach"
+                for fence in (True, False):
+                    cases.SMALL_COHORT = 10 ** 9 if fence else 0
+                    page, _ = cases.case_list(conn, f, ANALYST, SMALL_AS_OF, sort="reach", page=page_no, page_size=20)
+                    assert page["id"].tolist() == expected, (f, fence)
+        finally:
+            cases.SMALL_COHORT = small_cohort
+            trans.rollback()
+
+
 @pytest.mark.parametrize("group", [None, "topic", "municipality", "source"])
 def test_kpis_without_percentiles_are_the_same_frame(small_db, group):
     """percentiles=False (the overview's grouped frames) leaves every percentile empty and every
