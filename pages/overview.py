@@ -45,6 +45,10 @@ with left:
     fig.add_scatter(x=fl["bucket"], y=fl["closed"], name=t("overview.flow.closed"), mode="lines+markers",
                     line=dict(color="#e07b00"))
     fig.update_xaxes(tickformat="%d.%m.%Y" if ctx.lang == "ru" else "%Y-%m-%d")
+    if len(fl):  # the buckets and no more (with explicit bar widths Plotly pads the range by a month)
+        half = pd.to_timedelta([n / 2 for _, n in days], unit="D")
+        starts = pd.to_datetime(fl["bucket"])
+        fig.update_xaxes(range=[(starts - half).min(), (starts + half).max()])
     points = ui.chart(fig, "flow")
     if any(partial):
         st.caption(t(f"overview.flow.partial.{grain}"))
