@@ -44,6 +44,91 @@ M: dict[str, tuple[str, str]] = {
                            "For the press office, search by appeal number only (texts are masked)."),
     "auth.denied": ("Эта страница недоступна для вашей роли.", "This page is not available to your role."),
     "nav.audit": ("Журнал", "Audit log"),
+    # the import page (seed.importer behind it)
+    "nav.import": ("Загрузка", "Import"),
+    "import.intro": (
+        "Загрузка выгрузки другой системы (CSV в UTF-8 или Windows-1251, или XLSX) через файл соответствия полей. "
+        "Обращения сопоставляются по внешнему номеру: новые добавляются, изменившиеся обновляются с событиями в "
+        "хронологии, повторная загрузка того же файла ничего не меняет. Файл загружается целиком или не "
+        "загружается вовсе; строки с ошибками не загружаются и перечисляются с причиной. «Проверить» ничего не записывает.",
+        "Load another system's export (CSV in UTF-8 or Windows-1251, or XLSX) through a mapping file. Appeals are "
+        "matched by their external id: new ones are added, changed ones updated with timeline events, and loading "
+        "the same file again changes nothing. A file loads whole or not at all; rows with errors are not loaded "
+        "and are listed with the reason. \"Check\" writes nothing."),
+    "import.file": ("Файл выгрузки (CSV или XLSX)", "Export file (CSV or XLSX)"),
+    "import.mapping": ("Соответствие полей", "Field mapping"),
+    "import.mapping.cur_export": ("Выгрузка Пульса ЦУР (собственный формат)", "CUR Pulse export (our own format)"),
+    "import.mapping.example_incident": ("Пример: выгрузка системы инцидентов (русские заголовки, «;»)",
+                                        "Example: an incident system's export (Russian headers, ';')"),
+    "import.mapping.own": ("Свой файл соответствия (TOML)…", "My own mapping file (TOML)…"),
+    "import.mapping.upload": ("Файл соответствия (TOML)", "Mapping file (TOML)"),
+    "import.mapping.help": ("Формат файла соответствия с полным примером — в README, раздел «Importing appeals».",
+                            "The mapping format, with a complete example: README, section 'Importing appeals'."),
+    "import.sheet": ("Лист книги Excel", "Excel sheet"),
+    "import.sheet.help": ("Необязательно: по умолчанию — лист из файла соответствия, иначе первый.",
+                          "Optional: by default the mapping's sheet, else the first."),
+    "import.check": ("Проверить без записи", "Check without writing"),
+    "import.load": ("Загрузить", "Load"),
+    "import.running": ("Идёт чтение и проверка файла…", "Reading and checking the file…"),
+    "import.need_file": ("Выберите файл выгрузки.", "Choose an export file."),
+    "import.need_mapping": ("Выберите файл соответствия.", "Choose a mapping file."),
+    "import.nothing_written": ("В базу ничего не записано.", "Nothing was written."),
+    "import.result.dry": (
+        "Проверка «{name}»: прочитано {read} = будет добавлено {inserted} + обновлено {updated} + без изменений "
+        "{unchanged} + отклонено {rejected}; событий в хронологии: {events}. В базу ничего не записано.",
+        "Check of '{name}': read {read} = would insert {inserted} + update {updated} + unchanged {unchanged} + "
+        "rejected {rejected}; timeline events: {events}. Nothing was written."),
+    "import.result.done": (
+        "Загружен «{name}»: прочитано {read} = добавлено {inserted} + обновлено {updated} + без изменений "
+        "{unchanged} + отклонено {rejected}; событий в хронологии: {events}; {seconds} с. Показатели пересчитаны.",
+        "Loaded '{name}': read {read} = inserted {inserted} + updated {updated} + unchanged {unchanged} + "
+        "rejected {rejected}; timeline events: {events}; {seconds} s. The figures are recomputed."),
+    "import.rejects.title": ("Отклонённые строки", "Rejected rows"),
+    "import.rejects.note": (
+        "Показано {shown} из {total}. В файле — номер строки, столбец, причина и исходные поля; исправленные "
+        "строки можно загрузить снова.",
+        "{shown} of {total} shown. The file holds the line, the column, the reason and the original fields; "
+        "corrected rows can be loaded again."),
+    "import.rejects.line": ("Строка", "Line"),
+    "import.rejects.column": ("Столбец", "Column"),
+    "import.rejects.reason": ("Причина", "Reason"),
+    "import.rejects.whole_row": ("вся строка", "whole row"),
+    "import.rejects.download": ("Скачать отклонённые строки (CSV)", "Download the rejected rows (CSV)"),
+    "import.error.database": (
+        "Загрузка не выполнена, база данных не изменилась: {reason}. Если приложение подключено к базе только "
+        "для чтения, задайте подключение владельца ADMIN_DATABASE_URL (README, «Database roles»).",
+        "The import did not run and the database is unchanged: {reason}. If the app connects with a read-only "
+        "role, set the owner's connection ADMIN_DATABASE_URL (README, 'Database roles')."),
+    "import.error.input_xlsx": ("Файл не читается как книга Excel (XLSX).", "The file is not an Excel workbook (XLSX)."),
+    "import.error.input_sheet": ("В книге нет листа «{sheet}»; листы: {sheets}.",
+                                 "The workbook has no sheet '{sheet}'; its sheets: {sheets}."),
+    "import.error.input_columns": (
+        "В файле нет столбцов, которые называет файл соответствия: {columns}. Проверьте заголовок и выбор соответствия.",
+        "The file lacks the columns the mapping names: {columns}. Check the header row and the chosen mapping."),
+    "import.error.input_not_found": ("Файл {path} не найден.", "File {path} not found."),
+    "import.error.input_interrupted": ("Загрузка прервана.", "The import was interrupted."),
+    "import.error.mapping_not_found": ("Файл соответствия {path} не найден.", "Mapping file {path} not found."),
+    "import.error.mapping_toml": ("Файл соответствия — не TOML: ошибка в строке {line}.",
+                                 "The mapping file is not valid TOML: an error on line {line}."),
+    "import.error.mapping_section": ("В файле соответствия раздел [{section}] должен быть таблицей «имя = значение».",
+                                     "In the mapping file, [{section}] must be a table of names and values."),
+    "import.error.mapping_fields": ("В файле соответствия неизвестные поля: {fields}. Допустимые: {known}.",
+                                    "The mapping names unknown fields: {fields}. Known: {known}."),
+    "import.error.mapping_required": ("В файле соответствия нет столбца или значения для обязательных полей: {fields}.",
+                                      "The mapping gives no column or constant for required fields: {fields}."),
+    "import.error.mapping_dimension": ("Раздел [map.{name}] не относится ни к одному справочнику ({known}).",
+                                       "[map.{name}] is not a dimension ({known})."),
+    "import.error.mapping_timezone": ("Неизвестный часовой пояс «{tz}».", "Unknown time zone '{tz}'."),
+    "import.error.mapping_encoding": ("Кодировка «{encoding}» не поддерживается: utf-8, cp1251 или auto.",
+                                      "Encoding '{encoding}' is not supported: utf-8, cp1251 or auto."),
+    "import.error.mapping_format": ("Формат «{format}» не поддерживается: csv, xlsx или auto.",
+                                    "Format '{format}' is not supported: csv, xlsx or auto."),
+    "import.error.mapping_delimiter": ("Разделитель «{delimiter}» не поддерживается: «,», «;», табуляция или auto.",
+                                       "Delimiter '{delimiter}' is not supported: ',', ';', tab or auto."),
+    "import.error.mapping_date_format": ("Формат даты «{format}» — не формат strptime (например, %d.%m.%Y %H:%M).",
+                                         "Date format '{format}' is not a strptime format (e.g. %d.%m.%Y %H:%M)."),
+    "import.error.mapping_fallback": ("Запасное значение [fallback] {dim} = «{value}» не найдено в справочнике.",
+                                      "The fallback {dim} = '{value}' is not a known value."),
     "audit.title": ("Журнал доступа", "Audit log"),
     "audit.at": ("Когда", "When"), "audit.user": ("Пользователь", "User"), "audit.role": ("Роль", "Role"),
     "audit.action": ("Действие", "Action"), "audit.target": ("Объект", "Target"), "audit.details": ("Подробности", "Details"),

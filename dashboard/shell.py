@@ -17,7 +17,7 @@ from queries.filters import Filters
 from queries.schema import SOURCES
 
 ROOT = Path(__file__).resolve().parent.parent
-PAGES = [  # key, file, url path (a public contract), icon; the audit log is for analysts only
+PAGES = [  # key, file, url path (a public contract), icon; import and audit: analysts only
     ("overview", "pages/overview.py", "", ":material/dashboard:"),
     ("topics", "pages/topics.py", "topics", ":material/category:"),
     ("territories", "pages/territories.py", "territories", ":material/map:"),
@@ -25,6 +25,7 @@ PAGES = [  # key, file, url path (a public contract), icon; the audit log is for
     ("speed", "pages/speed.py", "speed", ":material/timer:"),
     ("cases", "pages/cases.py", "cases", ":material/list_alt:"),
     ("methodology", "pages/methodology.py", "methodology", ":material/menu_book:"),
+    ("import", "pages/imports.py", "import", ":material/upload_file:"),
     ("audit", "pages/audit.py", "audit", ":material/policy:"),
 ]
 ICONS = {key: icon for key, _, _, icon in PAGES}
@@ -123,7 +124,7 @@ def navigation_links(pages: dict, params: dict, where, viewer) -> None:
         st.markdown(f"### {t('app.title')}")
         st.caption(t("app.subtitle"))
         for key, page in pages.items():
-            if key == "audit" and not viewer.sees_audit:
+            if (key == "audit" and not viewer.sees_audit) or (key == "import" and not viewer.may_import):
                 continue
             st.page_link(page, label=t(f"nav.{key}"), icon=ICONS[key], query_params=params)
         st.divider()

@@ -38,6 +38,11 @@ class Viewer:
     def sees_audit(self) -> bool:
         return self.role == "analyst"
 
+    @property
+    def may_import(self) -> bool:
+        """Loading other systems' exports (the import page) is for the minister/analyst role."""
+        return self.role == "analyst"
+
 
 def _executor_scope(viewer: Viewer, alias: str, params: dict) -> str:
     params["v_exec"] = [int(x) for x in viewer.executors]

@@ -31,7 +31,7 @@ from queries.migrate import upgrade
 from queries.schema import CLOSED_STATUSES, OPEN_STATUSES, SOURCES
 from queries.workcal import default_calendar
 from seed.load import text_progress
-from seed.mapping import DATE_FIELDS, FIELDS, Mapping, MappingError, load_mapping
+from seed.mapping import DATE_FIELDS, FIELDS, InputError, Mapping, MappingError, load_mapping
 from seed.reference import build_reference, load_reference, read_reference
 from seed.writer import copy_postgres, create_indexes, drop_fact_indexes, insert_sqlite
 
@@ -62,8 +62,8 @@ REASONS = {
 }
 
 
-class ImportError_(Exception):
-    """An import that cannot run; one sentence."""
+class ImportError_(InputError):
+    """An input file that cannot be imported."""
 
 
 @dataclass
@@ -164,11 +164,18 @@ def read_csv(path: Path, m: Mapping, progress=None) -> Iterator[tuple[list[str],
 
 
 def read_xlsx(path: Path, m: Mapping, sheet: str | None) -> Iterator[tuple[list[str], list[tuple[int, list[str]]], list[Reject]]]:
+    import zipfile
+
     import openpyxl
-    wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    from openpyxl.utils.exceptions import InvalidFileException
+    try:
+        wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError):
+        raise ImportError_(f"{path} is not an Excel workbook (XLSX)", "input_xlsx") from None
     name = sheet or m.sheet
     if name and name not in wb.sheetnames:
-        raise ImportError_(f"{path} has no sheet {name!r} (sheets: {', '.join(wb.sheetnames)})")
+        raise ImportError_(f"{path} has no sheet {name!r} (sheets: {', '.join(wb.sheetnames)})", "input_sheet",
+                           sheet=name, sheets=", ".join(wb.sheetnames))
     ws = wb[name] if name else wb.worksheets[0]
     it = ws.iter_rows(values_only=True)
     header = [str(h).strip() if h is not None else "" for h in next(it, [])]
@@ -241,7 +248,8 @@ class Resolver:
         fb = self.m.fallback.get(dim)
         if fb and fb != "reject" and fb != "@territory_admin" and unknown.any():
             if fb not in lookup:
-                raise MappingError(f"[fallback] {dim} = {fb!r} is not a known value")
+                raise MappingError(f"[fallback] {dim} = {fb!r} is not a known value", "mapping_fallback",
+                                   dim=dim, value=fb)
             out = out.where(~unknown, lookup[fb])
             unknown = unknown & False
         return out, unknown
@@ -583,7 +591,7 @@ def run_import(engine: Engine, path: Path, m: Mapping, *, dry_run: bool = False,
     now = now or dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
     kind = m.format if m.format != "auto" else ("xlsx" if path.suffix.lower() in (".xlsx", ".xlsm") else "csv")
     if not path.exists():
-        raise ImportError_(f"input file {path} not found")
+        raise ImportError_(f"input file {path} not found", "input_not_found", path=path.name)
     upgrade(engine)
     summary = Summary(dry_run=dry_run)
     rejects: list[Reject] = []
@@ -602,13 +610,14 @@ def run_import(engine: Engine, path: Path, m: Mapping, *, dry_run: bool = False,
         for i, (header, rows, chunk_rejects) in enumerate(chunks, start=1):
             missing = [f"{f} ← {c!r}" for f, c in m.columns.items() if c not in header]
             if missing:
-                raise MappingError(f"the input has no column(s) {', '.join(missing)}")
+                raise MappingError(f"the input has no column(s) {', '.join(missing)}", "input_columns",
+                                   columns=", ".join(repr(c) for f, c in m.columns.items() if c not in header))
             stage, bad = validate(header, rows, m, res, seen, cal)
             rejects += chunk_rejects + bad
             summary.read += len(rows) + len(chunk_rejects)
             _load_stage(conn, stage)
             if fail_after_chunks is not None and i >= fail_after_chunks:
-                raise ImportError_("import interrupted on purpose (test hook)")
+                raise ImportError_("import interrupted on purpose (test hook)", "input_interrupted")
         was_empty = conn.execute(text("select 1 from appeals limit 1")).first() is None
         summary.inserted, summary.updated, summary.unchanged, summary.events, days = upsert(conn, now)
         if not dry_run and days:  # the summary tables follow the appeals, in the same transaction
@@ -661,7 +670,7 @@ def main(argv=None) -> int:
     try:
         s = run_import(engine, args.file, m, dry_run=args.dry_run, sheet=args.sheet,
                        progress=None if args.quiet else text_progress())
-    except (MappingError, ImportError_) as exc:
+    except InputError as exc:
         print(f"{prog}: error: {exc} (nothing was written)", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

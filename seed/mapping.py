@@ -4,10 +4,13 @@ A mapping is a TOML file; see README "Importing appeals" for the complete format
 """
 from __future__ import annotations
 
+import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import pandas as pd
 
 # Canonical input fields an import can fill. Dimensions are given as codes or names and resolved
 # through [map.<dimension>] tables and the reference data.
@@ -22,8 +25,17 @@ DATE_FIELDS = ["received_at", "response_due_at", "first_response_at", "closed_at
 DIMENSIONS = ["source", "territory", "topic", "executor", "escalated_to", "status", "citizen_feedback"]
 
 
-class MappingError(Exception):
-    """A mapping file that cannot be used; one sentence."""
+class InputError(Exception):
+    """An import that cannot run: one English sentence for the command line, and a key of the
+    app's message catalog (`import.error.<key>`) with the values its sentence needs."""
+
+    def __init__(self, message: str, key: str, **params):
+        super().__init__(message)
+        self.key, self.params = key, params
+
+
+class MappingError(InputError):
+    """A mapping file that cannot be used."""
 
 
 @dataclass
@@ -48,22 +60,32 @@ def load_mapping(path: str | Path) -> Mapping:
     try:
         raw = tomllib.loads(Path(path).read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise MappingError(f"mapping file {path} not found") from None
+        raise MappingError(f"mapping file {path} not found", "mapping_not_found", path=Path(path).name) from None
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise MappingError(f"mapping file {path} is not valid TOML: {exc}") from None
+        where = re.search(r"line (\d+)", str(exc))
+        raise MappingError(f"mapping file {path} is not valid TOML: {exc}", "mapping_toml",
+                           line=where.group(1) if where else "?") from None
+    for section in ("input", "columns", "constants", "map", "fallback"):
+        if not isinstance(raw.get(section, {}), dict) or (
+                section == "map" and not all(isinstance(v, dict) for v in raw.get("map", {}).values())):
+            raise MappingError(f"mapping {path}: [{section}] must be a table of names and values",
+                               "mapping_section", section=section)
     inp = raw.get("input", {})
     columns = {str(k): str(v) for k, v in raw.get("columns", {}).items()}
     constants = {str(k): str(v) for k, v in raw.get("constants", {}).items()}
     unknown = (set(columns) | set(constants)) - set(FIELDS)
     if unknown:
-        raise MappingError(f"mapping {path}: unknown field(s) {', '.join(sorted(unknown))}; known: {', '.join(FIELDS)}")
+        raise MappingError(f"mapping {path}: unknown field(s) {', '.join(sorted(unknown))}; known: {', '.join(FIELDS)}",
+                           "mapping_fields", fields=", ".join(sorted(unknown)), known=", ".join(FIELDS))
     missing = [f for f in REQUIRED if f not in columns and f not in constants]
     if missing:
-        raise MappingError(f"mapping {path}: no column or constant for required field(s) {', '.join(missing)}")
+        raise MappingError(f"mapping {path}: no column or constant for required field(s) {', '.join(missing)}",
+                           "mapping_required", fields=", ".join(missing))
     values = {str(dim): {str(k): str(v) for k, v in table.items()} for dim, table in raw.get("map", {}).items()}
     bad_dims = set(values) - set(DIMENSIONS)
     if bad_dims:
-        raise MappingError(f"mapping {path}: [map.{sorted(bad_dims)[0]}] is not a dimension ({', '.join(DIMENSIONS)})")
+        raise MappingError(f"mapping {path}: [map.{sorted(bad_dims)[0]}] is not a dimension ({', '.join(DIMENSIONS)})",
+                           "mapping_dimension", name=sorted(bad_dims)[0], known=", ".join(DIMENSIONS))
     m = Mapping(columns=columns, constants=constants, values=values,
                 fallback={str(k): str(v) for k, v in raw.get("fallback", {}).items()},
                 format=str(inp.get("format", "auto")), encoding=str(inp.get("encoding", "auto")).lower(),
@@ -72,7 +94,18 @@ def load_mapping(path: str | Path) -> Mapping:
     try:
         m.tz
     except (ZoneInfoNotFoundError, ValueError):
-        raise MappingError(f"mapping {path}: unknown time zone {m.timezone!r}") from None
+        raise MappingError(f"mapping {path}: unknown time zone {m.timezone!r}", "mapping_timezone", tz=m.timezone) from None
     if m.encoding not in ("auto", "utf-8", "utf8", "cp1251", "windows-1251"):
-        raise MappingError(f"mapping {path}: encoding must be utf-8, cp1251 or auto")
+        raise MappingError(f"mapping {path}: encoding must be utf-8, cp1251 or auto", "mapping_encoding", encoding=m.encoding)
+    if m.format not in ("auto", "csv", "xlsx"):
+        raise MappingError(f"mapping {path}: format must be csv, xlsx or auto", "mapping_format", format=m.format)
+    if m.delimiter not in ("auto", ",", ";", "\t"):
+        raise MappingError(f"mapping {path}: delimiter must be \",\", \";\", \"\\t\" or auto", "mapping_delimiter",
+                           delimiter=m.delimiter)
+    if m.date_format != "iso":
+        try:
+            pd.to_datetime(pd.Series(["1"]), format=m.date_format, errors="coerce")
+        except ValueError:
+            raise MappingError(f"mapping {path}: date_format {m.date_format!r} is not a strptime format",
+                               "mapping_date_format", format=m.date_format) from None
     return m

@@ -1,0 +1,111 @@
+"""The import page's work: an uploaded export and a mapping handed to seed.importer.
+
+The import writes with the owner's connection (ADMIN_DATABASE_URL; on the embedded default the
+app's own SQLite file), in one transaction: every failure leaves the database as it was and
+comes back as one sentence from the message catalog.
+"""
+from __future__ import annotations
+
+import io
+import re
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+from sqlalchemy.exc import DBAPIError, OperationalError
+
+from dashboard.i18n import M, get_lang, t
+from queries.config import ConfigError, resolve_admin_database
+from queries.db import make_engine
+from seed.importer import Summary, run_import
+from seed.mapping import InputError, Mapping, load_mapping
+
+MAPPINGS = Path(__file__).resolve().parent.parent / "seed" / "mappings"
+SUFFIXES = ("csv", "txt", "xlsx", "xlsm")
+REJECTS_SHOWN = 500
+
+
+class Refused(Exception):
+    """An import that did not run or did not finish: a sentence for the user; nothing was written."""
+
+
+@dataclass
+class Outcome:
+    summary: Summary
+    rejects: pd.DataFrame      # line, column, reason (first REJECTS_SHOWN rows, in the current language)
+    rejects_csv: bytes | None  # the whole rejects file, as the command line writes it
+    rejects_name: str
+
+
+def shipped_mappings() -> dict[str, Path]:
+    """The mappings that come with the project, by name (the file's stem)."""
+    return {p.stem: p for p in sorted(MAPPINGS.glob("*.toml"))}
+
+
+def mapping_label(name: str) -> str:
+    key = f"import.mapping.{name}"
+    return t(key) if key in M else name
+
+
+def read_mapping(source: Path | bytes) -> Mapping:
+    """A shipped mapping (a path) or an uploaded one (its bytes); Refused when it cannot be used."""
+    if isinstance(source, Path):
+        return _mapping(source)
+    with tempfile.TemporaryDirectory(prefix="pulse-mapping-") as tmp:
+        path = Path(tmp) / "mapping.toml"
+        path.write_bytes(source)
+        return _mapping(path)
+
+
+def _mapping(path: Path) -> Mapping:
+    try:
+        return load_mapping(path)
+    except InputError as exc:
+        raise Refused(explain(exc)) from None
+
+
+def explain(exc: InputError) -> str:
+    return t(f"import.error.{exc.key}", **exc.params)
+
+
+def _safe_name(filename: str) -> str:
+    stem = re.sub(r"[^\w.-]+", "_", Path(filename).stem)[:80] or "input"
+    return f"{stem}.{Path(filename).suffix.lower().lstrip('.') or 'csv'}"
+
+
+def run(content: bytes, filename: str, mapping: Mapping, *, dry_run: bool, sheet: str | None = None,
+        progress=None) -> Outcome:
+    """Import (or check, with dry_run) one uploaded file. Raises Refused with the reason."""
+    name = _safe_name(filename)  # the uploader admits SUFFIXES only
+    try:
+        url = resolve_admin_database().url
+    except ConfigError as exc:
+        raise Refused(t("import.error.database", reason=str(exc))) from None
+    with tempfile.TemporaryDirectory(prefix="pulse-import-") as tmp:
+        path = Path(tmp) / name
+        path.write_bytes(content)
+        engine = None
+        try:
+            engine = make_engine(url, create_dirs=False)
+            summary = run_import(engine, path, mapping, dry_run=dry_run, sheet=sheet or None, progress=progress)
+        except InputError as exc:
+            raise Refused(explain(exc)) from None
+        except (OperationalError, DBAPIError, ConfigError) as exc:
+            reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+            raise Refused(t("import.error.database", reason=reason)) from None
+        finally:
+            if engine is not None:
+                engine.dispose()
+        rejects_name = f"{Path(filename).name}.rejects.csv"
+        if not summary.rejected:
+            return Outcome(summary, pd.DataFrame(), None, rejects_name)
+        raw = summary.rejects_path.read_bytes()
+    table = pd.read_csv(io.BytesIO(raw), sep=";", dtype=str, encoding="utf-8-sig", keep_default_na=False,
+                        nrows=REJECTS_SHOWN)
+    shown = pd.DataFrame({
+        t("import.rejects.line"): pd.to_numeric(table["line"]),
+        t("import.rejects.column"): table["column"].replace("*", t("import.rejects.whole_row")),
+        t("import.rejects.reason"): table[f"reason_{get_lang()}"],
+    })
+    return Outcome(summary, shown, raw, rejects_name)

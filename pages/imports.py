@@ -1,0 +1,75 @@
+"""Загрузка: an analyst loads another system's export (CSV or XLSX) through a mapping file.
+
+A check (a dry run) first shows what would be loaded and what not, and why; loading writes it all
+in one transaction (see seed.importer). Every attempt is written to the audit log."""
+import streamlit as st
+
+from dashboard import auth, fmt, importing
+from dashboard.i18n import t
+from dashboard.shell import context
+
+ctx = context()
+st.title(t("nav.import"))
+if not ctx.viewer.may_import:
+    st.error(t("auth.denied"))
+    st.stop()
+st.caption(t("import.intro"))
+
+upload = st.file_uploader(t("import.file"), type=list(importing.SUFFIXES), key="import_file")
+shipped = importing.shipped_mappings()
+OWN = "__own__"
+choice = st.selectbox(t("import.mapping"), [*shipped, OWN], key="import_mapping",
+                      format_func=lambda k: t("import.mapping.own") if k == OWN else importing.mapping_label(k))
+own = None
+if choice == OWN:
+    own = st.file_uploader(t("import.mapping.upload"), type=["toml"], key="import_mapping_file")
+    st.caption(t("import.mapping.help"))
+sheet = st.text_input(t("import.sheet"), key="import_sheet", help=t("import.sheet.help"))
+
+row = st.container(horizontal=True, gap="small")
+check = row.button(t("import.check"), key="import_check", icon=":material/fact_check:")
+load = row.button(t("import.load"), key="import_load", type="primary", icon=":material/upload:")
+
+if check or load:
+    st.session_state.pop("import_outcome", None)
+    if upload is None:
+        st.warning(t("import.need_file"))
+    elif choice == OWN and own is None:
+        st.warning(t("import.need_mapping"))
+    else:
+        bar = st.progress(0.0, text=t("import.running"))
+        try:
+            mapping = importing.read_mapping(own.getvalue() if choice == OWN else shipped[choice])
+            outcome = importing.run(upload.getvalue(), upload.name, mapping, dry_run=check, sheet=sheet.strip(),
+                                    progress=lambda f, label: bar.progress(min(max(f, 0.0), 1.0), text=t("import.running")))
+        except importing.Refused as exc:
+            bar.empty()
+            st.error(f"{exc} {t('import.nothing_written')}", icon=":material/error:")
+            auth.record("import_refused", upload.name, {"dry_run": bool(check), "reason": str(exc)})
+        else:
+            bar.empty()
+            s = outcome.summary
+            auth.record("import_check" if check else "import", upload.name,
+                        {"mapping": own.name if choice == OWN else choice, "read": s.read, "inserted": s.inserted,
+                         "updated": s.updated, "unchanged": s.unchanged, "rejected": s.rejected})
+            if not check and (s.inserted or s.updated):
+                st.cache_data.clear()  # every page reads the new figures
+            st.session_state["import_outcome"] = (upload.name, bool(check), outcome)
+
+done = st.session_state.get("import_outcome")
+if done:
+    name, dry, outcome = done
+    s = outcome.summary
+    counts = dict(read=fmt.number(s.read), inserted=fmt.number(s.inserted), updated=fmt.number(s.updated),
+                  unchanged=fmt.number(s.unchanged), rejected=fmt.number(s.rejected), events=fmt.number(s.events),
+                  seconds=fmt.number(s.seconds, 1), name=name)
+    if dry:
+        st.info(t("import.result.dry", **counts), icon=":material/fact_check:")
+    else:
+        st.success(t("import.result.done", **counts), icon=":material/task_alt:")
+    if s.rejected:
+        st.subheader(t("import.rejects.title"))
+        st.caption(t("import.rejects.note", shown=fmt.number(len(outcome.rejects)), total=fmt.number(s.rejected)))
+        st.dataframe(outcome.rejects, hide_index=True, key="import_rejects")
+        st.download_button(t("import.rejects.download"), outcome.rejects_csv, outcome.rejects_name, "text/csv",
+                           key="import_rejects_csv", icon=":material/download:")

@@ -1,0 +1,140 @@
+"""The import page: an analyst checks, then loads, another system's export; every bad input is
+explained in Russian and writes nothing; the page is the analyst's alone."""
+import datetime as dt
+import re
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+import seed.importer as importer
+from dashboard.i18n import M
+from queries.db import make_engine
+
+from .pagetools import run_page
+from .test_import import FOREIGN, GOOD, write_foreign
+
+ROOT = Path(__file__).resolve().parent.parent
+PAGE = "pages/imports.py"
+AS_OF = dt.datetime(2024, 3, 10, tzinfo=dt.timezone.utc)
+NEW = [
+    ["N-1", "03.03.2024 10:00", "Не убран снег во дворе", "ВКонтакте", "", "Бердск", "Дороги", "", "Новое", "", "", ""],
+    ["N-2", "03.03.2024 11:00", "Нет отопления", "Госуслуги", "", "Обь", "Отопление", "", "Решено", "03.03.2024 12:00", "04.03.2024 09:00", "4"],
+]
+BAD = [
+    ["", "03.03.2024 10:00", "без номера", "ВКонтакте", "", "Бердск", "Дороги", "", "Новое", "", "", ""],
+    ["N-4", "03.03.2024 10:00", "где это", "ВКонтакте", "", "Атлантида", "Дороги", "", "Новое", "", "", ""],
+]
+
+
+@pytest.fixture
+def db(fresh_url, tmp_path):
+    """A database of the current backend holding the three GOOD appeals, loaded by the importer."""
+    engine = make_engine(fresh_url)
+    importer.run_import(engine, write_foreign(tmp_path / "first.csv", GOOD), FOREIGN)
+    yield fresh_url, engine
+    engine.dispose()
+
+
+def state(engine) -> tuple:
+    with engine.connect() as c:
+        appeals = sorted(c.execute(text("select external_id, status from appeals")).all())
+        events = c.execute(text("select count(*) from appeal_events")).scalar_one()
+    return appeals, events
+
+
+def audit_rows(engine) -> list:
+    with engine.connect() as c:
+        return c.execute(text("select action, target, details from audit_log order by id")).all()
+
+
+def submit(at, content: bytes, name: str, button: str, mapping: str = "example_incident", own: bytes | None = None):
+    at.file_uploader(key="import_file").upload(name, content, "text/csv")
+    at.selectbox(key="import_mapping").set_value("__own__" if own is not None else mapping)
+    at.run()
+    if own is not None:
+        at.file_uploader(key="import_mapping_file").upload("mine.toml", own, "application/toml")
+    at.button(key=button).click()
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def test_check_writes_nothing_then_load_writes_and_is_audited(backend, db, tmp_path):
+    url, engine = db
+    content = write_foreign(tmp_path / "week.csv", NEW + BAD).read_bytes()
+    before = state(engine)
+    at = submit(run_page(url, AS_OF, PAGE), content, "week.csv", "import_check")
+    assert state(engine) == before
+    info = at.info[0].value
+    assert "прочитано 4 = будет добавлено 2 + обновлено 0 + без изменений 0 + отклонено 2" in info, info
+    rejects = at.dataframe[0].value
+    assert list(rejects["Строка"]) == [4, 5]  # header 1, two good rows 2-3
+    assert list(rejects["Столбец"]) == ["Номер", "Муниципалитет"]
+    assert rejects["Причина"].iloc[1] == "неизвестное значение «Атлантида»"
+
+    at = submit(at, content, "week.csv", "import_load")
+    assert "прочитано 4 = добавлено 2 + обновлено 0 + без изменений 0 + отклонено 2" in at.success[0].value
+    appeals, events = state(engine)
+    assert appeals == sorted(before[0] + [("N-1", "new"), ("N-2", "resolved")])
+    assert events > before[1]
+    actions = [(a, target) for a, target, _ in audit_rows(engine)]
+    assert actions == [("import_check", "week.csv"), ("import", "week.csv")]
+    assert '"inserted": 2' in audit_rows(engine)[-1][2]
+
+    at = submit(at, content, "week.csv", "import_load")  # the same file again: a no-op
+    assert "добавлено 0 + обновлено 0 + без изменений 2 + отклонено 2" in at.success[0].value
+    assert state(engine) == (appeals, events)
+
+
+BROKEN_TOML = '[columns]\nexternal_id = "Номер"\nthis is not toml\n'.encode()
+NO_REQUIRED = '[columns]\nexternal_id = "Номер"\n'.encode()
+
+
+@pytest.mark.parametrize("case", ["toml", "required", "columns", "xlsx"])
+def test_bad_inputs_are_explained_in_russian_and_write_nothing(db, tmp_path, case):
+    url, engine = db
+    good = write_foreign(tmp_path / "week.csv", NEW).read_bytes()
+    before = state(engine)
+    at = run_page(url, AS_OF, PAGE)
+    if case == "toml":
+        at = submit(at, good, "week.csv", "import_load", own=BROKEN_TOML)
+        expected = "Файл соответствия — не TOML: ошибка в строке 3."
+    elif case == "required":
+        at = submit(at, good, "week.csv", "import_load", own=NO_REQUIRED)
+        expected = "нет столбца или значения для обязательных полей: received_at, territory, topic, status, text"
+    elif case == "columns":  # our own export format read with the foreign mapping
+        at = submit(at, good, "week.csv", "import_load", mapping="cur_export")
+        expected = "В файле нет столбцов, которые называет файл соответствия: 'external_id'"
+    else:
+        at = submit(at, b"PK\x03\x04 not really a workbook", "week.xlsx", "import_load")
+        expected = "Файл не читается как книга Excel (XLSX)."
+    message = at.error[0].value
+    assert expected in message and "В базу ничего не записано." in message, message
+    assert state(engine) == before
+    assert [a for a, _, _ in audit_rows(engine)] == ["import_refused"]
+
+
+@pytest.mark.parametrize("role", ["press", "head", "executor"])
+def test_only_the_analyst_may_import(db, role):
+    from queries.viewer import Viewer
+    url, engine = db
+    with engine.connect() as c:
+        org = c.execute(text("select id from organizations where code = 'minzdrav'")).scalar_one()
+    viewer = {"press": Viewer("p", "press"), "head": Viewer("h", "head", territories=("50708000",)),
+              "executor": Viewer("e", "executor", executors=(org,))}[role]
+    at = run_page(url, AS_OF, PAGE, viewer=viewer)
+    assert at.error[0].value == M["auth.denied"][0]
+    assert not at.get("file_uploader")
+    links = [e.proto.page for e in at.get("page_link")]
+    assert links and not any("imports" in link for link in links)
+
+
+def test_every_input_error_has_a_sentence_in_both_languages():
+    keys = set()
+    for path in (ROOT / "seed").glob("*.py"):
+        keys |= set(re.findall(r'"((?:mapping|input)_[a-z_]+)"', path.read_text(encoding="utf-8")))
+    assert {"mapping_toml", "input_columns", "input_xlsx"} <= keys
+    for key in keys:
+        ru, en = M[f"import.error.{key}"]
+        assert ru and en and ru != en
