@@ -69,6 +69,19 @@ def explain(exc: InputError) -> str:
     return t(f"import.error.{exc.key}", **exc.params)
 
 
+def sheet_names(content: bytes) -> list[str]:
+    """The sheets of an uploaded workbook ([] when it is not one: the import then says so)."""
+    import openpyxl
+    try:
+        wb = openpyxl.load_workbook(io.BytesIO(content), read_only=True)
+    except Exception:  # any unreadable upload; run() explains it when asked to import
+        return []
+    try:
+        return list(wb.sheetnames)
+    finally:
+        wb.close()
+
+
 def _safe_name(filename: str) -> str:
     stem = re.sub(r"[^\w.-]+", "_", Path(filename).stem)[:80] or "input"
     return f"{stem}.{Path(filename).suffix.lower().lstrip('.') or 'csv'}"

@@ -24,7 +24,12 @@ own = None
 if choice == OWN:
     own = st.file_uploader(t("import.mapping.upload"), type=["toml"], key="import_mapping_file")
     st.caption(t("import.mapping.help"))
-sheet = st.text_input(t("import.sheet"), key="import_sheet", help=t("import.sheet.help"))
+sheet = None
+if upload is not None and upload.name.lower().endswith((".xlsx", ".xlsm")):
+    sheets = importing.sheet_names(upload.getvalue())
+    if len(sheets) > 1:
+        sheet = st.selectbox(t("import.sheet"), [None, *sheets], key="import_sheet", help=t("import.sheet.help"),
+                             format_func=lambda name: t("import.sheet.default") if name is None else name)
 
 row = st.container(horizontal=True, gap="small")
 check = row.button(t("import.check"), key="import_check", icon=":material/fact_check:")
@@ -40,7 +45,7 @@ if check or load:
         bar = st.progress(0.0, text=t("import.running"))
         try:
             mapping = importing.read_mapping(own.getvalue() if choice == OWN else shipped[choice])
-            outcome = importing.run(upload.getvalue(), upload.name, mapping, dry_run=check, sheet=sheet.strip(),
+            outcome = importing.run(upload.getvalue(), upload.name, mapping, dry_run=check, sheet=sheet,
                                     progress=lambda f, label: bar.progress(min(max(f, 0.0), 1.0), text=t("import.running")))
         except importing.Refused as exc:
             bar.empty()

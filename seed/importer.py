@@ -611,7 +611,7 @@ def run_import(engine: Engine, path: Path, m: Mapping, *, dry_run: bool = False,
             missing = [f"{f} ← {c!r}" for f, c in m.columns.items() if c not in header]
             if missing:
                 raise MappingError(f"the input has no column(s) {', '.join(missing)}", "input_columns",
-                                   columns=", ".join(repr(c) for f, c in m.columns.items() if c not in header))
+                                   columns=", ".join(f"«{c}»" for f, c in m.columns.items() if c not in header))
             stage, bad = validate(header, rows, m, res, seen, cal)
             rejects += chunk_rejects + bad
             summary.read += len(rows) + len(chunk_rejects)

@@ -105,7 +105,7 @@ def test_bad_inputs_are_explained_in_russian_and_write_nothing(db, tmp_path, cas
         expected = "нет столбца или значения для обязательных полей: received_at, territory, topic, status, text"
     elif case == "columns":  # our own export format read with the foreign mapping
         at = submit(at, good, "week.csv", "import_load", mapping="cur_export")
-        expected = "В файле нет столбцов, которые называет файл соответствия: 'external_id'"
+        expected = "В файле нет столбцов, которые называет файл соответствия: «external_id», «source»"
     else:
         at = submit(at, b"PK\x03\x04 not really a workbook", "week.xlsx", "import_load")
         expected = "Файл не читается как книга Excel (XLSX)."
@@ -138,3 +138,28 @@ def test_every_input_error_has_a_sentence_in_both_languages():
     for key in keys:
         ru, en = M[f"import.error.{key}"]
         assert ru and en and ru != en
+
+
+def test_a_workbook_sheet_is_chosen_from_its_sheets(db, tmp_path):
+    import openpyxl
+    url, engine = db
+    wb = openpyxl.Workbook()
+    wb.active.title = "Сводка"
+    wb.active.append(["Итого", 1])
+    ws = wb.create_sheet("Выгрузка")
+    ws.append(["Номер", "Дата регистрации", "Текст сообщения", "Площадка", "Ссылка", "Муниципалитет", "Рубрика",
+               "Ответственный", "Статус", "Дата ответа", "Дата закрытия", "Оценка"])
+    ws.append(["X-1", dt.datetime(2024, 3, 1, 10, 0), "Мусор не вывозят", "Одноклассники", None, "Обь", "Мусор",
+               None, "Решено", "01.03.2024 12:00", dt.datetime(2024, 3, 3, 9, 0), 4])
+    wb.save(tmp_path / "book.xlsx")
+    at = run_page(url, AS_OF, PAGE)
+    at.file_uploader(key="import_file").upload("book.xlsx", (tmp_path / "book.xlsx").read_bytes())
+    at.selectbox(key="import_mapping").set_value("example_incident")
+    at.run()
+    assert at.selectbox(key="import_sheet").options == ["по файлу соответствия или первый", "Сводка", "Выгрузка"]
+    at.selectbox(key="import_sheet").set_value("Выгрузка")
+    at.button(key="import_load").click()
+    at.run()
+    assert "добавлено 1 + обновлено 0" in at.success[0].value, [e.value for e in at.error]
+    with engine.connect() as c:
+        assert c.execute(text("select status from appeals where external_id = 'X-1'")).scalar_one() == "resolved"
