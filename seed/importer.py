@@ -122,18 +122,57 @@ def detect_encoding(path: Path, declared: str) -> str:
         return "utf-8" if good > bad else "cp1251"
 
 
-def read_csv(path: Path, m: Mapping, progress=None) -> Iterator[tuple[list[str], list[tuple[int, list[str]]], list[Reject]]]:
-    """Chunks of (header, [(line, fields)], rejects) from a CSV file, streaming."""
+@dataclass
+class Batch:
+    """One chunk of input records: the line each starts on, one text column per input column, and
+    the records the reader itself rejected (field count, quoting, encoding)."""
+    header: list[str]
+    lines: np.ndarray
+    columns: list[pd.Series]
+    rejects: list[Reject]
+
+    def __len__(self) -> int:
+        return len(self.lines)
+
+    def row(self, i: int) -> list[str]:
+        return [c.iat[i] for c in self.columns]
+
+
+def _batch(header: list[str], rows: list[tuple[int, list[str]]], rejects: list[Reject]) -> Batch:
+    """A Batch from rows read field by field (the exact CSV reader, XLSX); a row holding bytes the
+    file's encoding could not decode is rejected here."""
+    if rows and _undecodable(["\x1f".join(r[1]) for r in rows]):  # one check per chunk, then per row
+        kept = []
+        for line, fields in rows:
+            if _undecodable(fields):
+                rejects.append(Reject(line, "*", "encoding", fields))
+            else:
+                kept.append((line, fields))
+        rows = kept
+    lines = np.array([r[0] for r in rows], dtype=np.int64)
+    fields = list(zip(*(r[1] for r in rows))) if rows else [()] * len(header)
+    return Batch(header, lines, [pd.Series(f, dtype="str") for f in fields], rejects)
+
+
+def _header(path: Path, m: Mapping) -> tuple[str, str, list[str], int]:
+    """(encoding, delimiter, header, bytes of the header line) of a CSV file."""
     encoding = detect_encoding(path, m.encoding)
+    with open(path, "rb") as fh:
+        first = fh.readline()
+    text_line = first.decode(encoding, errors="surrogateescape").lstrip("\ufeff")
+    delimiter = m.delimiter if m.delimiter != "auto" else max([";", ",", "\t"], key=text_line.count)
+    header = [h.strip() for h in next(csv.reader([text_line], delimiter=delimiter))] if text_line.strip() else []
+    return encoding, delimiter, header, len(first)
+
+
+def read_csv(path: Path, m: Mapping, progress=None) -> Iterator[Batch]:
+    """The exact reader: Python's csv module, record by record, streaming. It places every record
+    on its line and rejects the ones it cannot parse; read_csv_fast hands it the files it cannot place."""
+    encoding, delimiter, header, _ = _header(path, m)
     size = path.stat().st_size or 1
     raw = open(path, "rb")
     fh = io.TextIOWrapper(raw, encoding=encoding, errors="surrogateescape", newline="")
-    first = fh.readline()
-    if first.startswith("\ufeff"):
-        first = first[1:]
-    delimiter = m.delimiter if m.delimiter != "auto" else max([";", ",", "\t"], key=first.count)
-    header = next(csv.reader([first], delimiter=delimiter))
-    header = [h.strip() for h in header]
+    fh.readline()
     reader = csv.reader(fh, delimiter=delimiter, strict=True)
     line_no = 1
     rows: list[tuple[int, list[str]]] = []
@@ -157,13 +196,86 @@ def read_csv(path: Path, m: Mapping, progress=None) -> Iterator[tuple[list[str],
         if len(rows) >= CHUNK:
             if progress:
                 progress(min(raw.tell() / size, 0.99), f"{line_no:,}")
-            yield header, rows, rejects
+            yield _batch(header, rows, rejects)
             rows, rejects = [], []
-    yield header, rows, rejects
+    yield _batch(header, rows, rejects)
     fh.close()
 
 
-def read_xlsx(path: Path, m: Mapping, sheet: str | None) -> Iterator[tuple[list[str], list[tuple[int, list[str]]], list[Reject]]]:
+class NotPlain(Exception):
+    """A file the fast reader cannot place record by record on its lines (blank or broken lines,
+    undecodable bytes, a wrong number of fields): the exact reader reads it instead."""
+
+
+def _newlines(path: Path) -> tuple[int, int]:
+    """(physical lines, blank lines at the end) of a file, counted in 16 MB blocks."""
+    count, tail = 0, b""
+    with open(path, "rb") as fh:
+        while block := fh.read(16 << 20):
+            count += block.count(b"\n")
+            tail = (tail + block)[-4096:]
+    body = tail.rstrip(b"\r\n")
+    trailing = tail[len(body):].count(b"\n")
+    lines = count + (0 if tail.endswith(b"\n") else 1)
+    return lines, max(trailing - 1, 0)
+
+
+def read_csv_fast(path: Path, m: Mapping, progress=None) -> Iterator[Batch]:
+    """Arrow's CSV parser (C++, quoted newlines allowed), for files where every record parses.
+
+    A record's line is the header's line plus the lines of the records before it (one each, plus
+    the newlines inside their quoted fields); the sum over the file must equal its lines, which
+    proves that no blank or unparsed line was skipped. Anything else raises NotPlain, before or
+    after the chunks were yielded: the caller discards them and reads the file exactly."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.csv as pacsv
+
+    encoding, delimiter, header, header_bytes = _header(path, m)
+    if not header or header_bytes == 0:
+        raise NotPlain("no header line")
+    with open(path, "rb") as fh:
+        if fh.readline().count(b'"') % 2:  # a header with a quoted newline
+            raise NotPlain("the header spans lines")
+    total, trailing_blank = _newlines(path)
+    names = [f"c{i}" for i in range(len(header))]
+
+    try:
+        reader = pacsv.open_csv(
+            path,
+            read_options=pacsv.ReadOptions(encoding="utf8" if encoding == "utf-8" else encoding,
+                                           block_size=16 << 20, skip_rows=1, column_names=names),
+            parse_options=pacsv.ParseOptions(delimiter=delimiter, newlines_in_values=True),  # a bad row raises
+            convert_options=pacsv.ConvertOptions(column_types={n: pa.string() for n in names},
+                                                 strings_can_be_null=False, quoted_strings_can_be_null=False))
+        line, yielded = 2, False
+        while True:
+            try:
+                batch = reader.read_next_batch()
+            except StopIteration:
+                break
+            for start in range(0, batch.num_rows, CHUNK):
+                part = batch.slice(start, CHUNK)
+                columns = [pd.Series(c.to_pandas(), dtype="str") for c in part.columns]
+                inner = np.zeros(part.num_rows, dtype=np.int64)
+                for c in part.columns:
+                    inner += pc.count_substring(c, "\n").to_numpy(zero_copy_only=False)
+                ends = line + np.cumsum(1 + inner)
+                lines = ends - 1 - inner
+                line = int(ends[-1]) if len(ends) else line
+                if progress:
+                    progress(min(line / max(total, 1), 0.99), f"{line:,}")
+                yielded = True
+                yield Batch(header, lines, columns, [])
+    except (pa.ArrowInvalid, UnicodeDecodeError) as exc:  # undecodable bytes, broken quoting at the end
+        raise NotPlain(str(exc)) from None
+    if line - 1 != total - trailing_blank:
+        raise NotPlain(f"records cover {line - 1} lines of {total}")
+    if not yielded:  # a header alone: one empty chunk, so that its columns are checked
+        yield _batch(header, [], [])
+
+
+def read_xlsx(path: Path, m: Mapping, sheet: str | None) -> Iterator[Batch]:
     import zipfile
 
     import openpyxl
@@ -188,9 +300,9 @@ def read_xlsx(path: Path, m: Mapping, sheet: str | None) -> Iterator[tuple[list[
         fields = (fields + [""] * len(header))[:len(header)]
         rows.append((line_no, fields))
         if len(rows) >= CHUNK:
-            yield header, rows, []
+            yield _batch(header, rows, [])
             rows = []
-    yield header, rows, []
+    yield _batch(header, rows, [])
     wb.close()
 
 
@@ -274,29 +386,21 @@ def parse_dates(values: pd.Series, m: Mapping) -> tuple[np.ndarray, pd.Series]:
     return np.where(np.isnan(secs), NEVER, secs).astype(np.int64), bad
 
 
-def validate(header: list[str], rows: list[tuple[int, list[str]]], m: Mapping, res: Resolver,
-             seen: dict[str, int], cal) -> tuple[pd.DataFrame, list[Reject]]:
-    """The chunk's valid rows as a staging frame, and its rejects (first failing check per row)."""
-    if not rows:
+def validate(batch: Batch, m: Mapping, res: Resolver, seen: dict[str, int], cal) -> tuple[pd.DataFrame, list[Reject]]:
+    """The chunk's valid rows as a staging frame, and its rejects (first failing check per row).
+    `seen` maps the ids of earlier chunks to their lines."""
+    n = len(batch)
+    if not n:
         return pd.DataFrame(columns=STAGE_COLUMNS), []
-    index = {h: i for i, h in enumerate(header)}
-    lines = np.array([r[0] for r in rows])
-    raw = [r[1] for r in rows]
-    if _undecodable(["\x1f".join(r) for r in raw]):  # some row holds bytes the encoding could not decode
-        undecodable = np.array([_undecodable(r) for r in raw], dtype=bool)
-        clean = [[f.encode("utf-8", "surrogateescape").decode("utf-8", "replace") for f in r] if bad else r
-                 for r, bad in zip(raw, undecodable)]
-    else:
-        undecodable, clean = np.zeros(len(raw), dtype=bool), raw
-    fields = list(zip(*clean))  # one tuple per input column
+    index = {h: i for i, h in enumerate(batch.header)}
+    lines = batch.lines
     col = {}
     for f in FIELDS:  # Arrow-backed text: stripping and comparing run in C
         if f in m.columns:
-            values = pd.Series(fields[index[m.columns[f]]], dtype="str")
+            values = batch.columns[index[m.columns[f]]]
             col[f] = values if f == "text" else values.str.strip()
         else:
-            col[f] = pd.Series([m.constants.get(f, "")] * len(raw), dtype="str")
-    n = len(raw)
+            col[f] = pd.Series([m.constants.get(f, "")] * n, dtype="str")
     reason = np.full(n, None, dtype=object)
     column = np.full(n, "", dtype=object)
     value = np.full(n, "", dtype=object)
@@ -304,24 +408,25 @@ def validate(header: list[str], rows: list[tuple[int, list[str]]], m: Mapping, r
 
     def fail(mask, why: str, field_name: str, values: pd.Series | None = None) -> None:
         mask = np.asarray(mask, dtype=bool) & (reason == None)  # noqa: E711
+        if not mask.any():
+            return
         reason[mask] = why
         column[mask] = m.columns.get(field_name, field_name)
-        if values is not None:
-            value[mask] = values.to_numpy()[mask]
+        if values is not None:  # only the failing rows' values leave Arrow
+            value[mask] = values.iloc[np.flatnonzero(mask)].to_numpy(dtype=object)
 
-    fail(undecodable, "encoding", "*")
     for f in ("external_id", "text", "received_at", "territory", "topic", "status"):
         fail((col[f] if f != "text" else col[f].str.strip()) == "", "missing", f)
-    ids = col["external_id"]
+    ids = col["external_id"].to_numpy(dtype=object)
+    candidates = np.flatnonzero(reason == None)  # noqa: E711  (an id is claimed by its first valid-so-far row)
+    cand_ids = ids[candidates]
     dup = np.zeros(n, dtype=bool)
-    for i, ext in enumerate(ids):
-        if not ext or reason[i] is not None:
-            continue
-        if ext in seen:
-            dup[i] = True
-            extra[i] = {"first": seen[ext]}
-        else:
-            seen[ext] = int(lines[i])
+    dup[candidates] = pd.Series(cand_ids).duplicated(keep="first").to_numpy() | np.fromiter(
+        (x in seen for x in cand_ids), dtype=bool, count=len(cand_ids))
+    first = candidates[~dup[candidates]]
+    seen.update(zip(ids[first].tolist(), lines[first].tolist()))
+    for i in np.flatnonzero(dup):
+        extra[int(i)] = {"first": seen[ids[i]]}
     fail(dup, "duplicate", "external_id")
     resolved = {}
     for dim in ("territory", "topic", "executor", "escalated_to", "source", "status", "citizen_feedback"):
@@ -359,7 +464,7 @@ def validate(header: list[str], rows: list[tuple[int, list[str]]], m: Mapping, r
     fail(rating.notna() & ((rating < 1) | (rating > 5)), "rating", "citizen_rating", col["citizen_rating"])
 
     ok = reason == None  # noqa: E711
-    rejects = [Reject(int(lines[i]), column[i], reason[i], raw[i], value[i], extra.get(i, {}))
+    rejects = [Reject(int(lines[i]), column[i], reason[i], batch.row(i), value[i], extra.get(int(i), {}))
                for i in np.flatnonzero(~ok)]
     if not ok.any():
         return pd.DataFrame(columns=STAGE_COLUMNS), rejects
@@ -375,7 +480,7 @@ def validate(header: list[str], rows: list[tuple[int, list[str]]], m: Mapping, r
     esc_wh = np.where(esc < NEVER, cal.work_hours_between(received, np.where(esc < NEVER, esc, received)), np.nan)
     fb = resolved["citizen_feedback"].to_numpy()[k]
     stage = pd.DataFrame({
-        "line": lines[k], "external_id": ids.to_numpy()[k], "source": resolved["source"].to_numpy()[k],
+        "line": lines[k], "external_id": ids[k], "source": resolved["source"].to_numpy()[k],
         "source_url": col["source_url"].to_numpy()[k], "author_ref": col["author_ref"].to_numpy()[k],
         "text": col["text"].to_numpy()[k], "received_at": received,
         "municipality_id": resolved["territory"].to_numpy()[k].astype(np.int64), "topic_id": topic,
@@ -583,6 +688,28 @@ def write_rejects(path: Path, header: list[str], rejects: list[Reject]) -> None:
             w.writerow([r.line, r.column, ru, en, *raw])
 
 
+def _stage(conn: Connection, batches: Iterator[Batch], m: Mapping, res: Resolver, cal,
+           fail_after_chunks: int | None) -> tuple[list[str], list[Reject], int]:
+    """Validate every chunk and write its valid rows to import_stage: (header, rejects, rows read)."""
+    seen: dict[str, int] = {}
+    rejects: list[Reject] = []
+    header: list[str] = []
+    read = 0
+    for i, batch in enumerate(batches, start=1):
+        header = batch.header
+        if any(c not in header for c in m.columns.values()):
+            missing = [f"{f} ← {c!r}" for f, c in m.columns.items() if c not in header]
+            raise MappingError(f"the input has no column(s) {', '.join(missing)}", "input_columns",
+                               columns=", ".join(f"«{c}»" for c in m.columns.values() if c not in header))
+        stage, bad = validate(batch, m, res, seen, cal)
+        rejects += batch.rejects + bad
+        read += len(batch) + len(batch.rejects)
+        _load_stage(conn, stage)
+        if fail_after_chunks is not None and i >= fail_after_chunks:
+            raise ImportError_("import interrupted on purpose (test hook)", "input_interrupted")
+    return header, rejects, read
+
+
 def run_import(engine: Engine, path: Path, m: Mapping, *, dry_run: bool = False, sheet: str | None = None,
                progress=None, rejects_path: Path | None = None, now: dt.datetime | None = None,
                fail_after_chunks: int | None = None) -> Summary:
@@ -605,19 +732,14 @@ def run_import(engine: Engine, path: Path, m: Mapping, *, dry_run: bool = False,
         res = Resolver(conn, m)
         cal = default_calendar()
         _stage_table(conn)
-        seen: dict[str, int] = {}
-        chunks = read_xlsx(path, m, sheet) if kind == "xlsx" else read_csv(path, m, progress)
-        for i, (header, rows, chunk_rejects) in enumerate(chunks, start=1):
-            missing = [f"{f} ← {c!r}" for f, c in m.columns.items() if c not in header]
-            if missing:
-                raise MappingError(f"the input has no column(s) {', '.join(missing)}", "input_columns",
-                                   columns=", ".join(f"«{c}»" for f, c in m.columns.items() if c not in header))
-            stage, bad = validate(header, rows, m, res, seen, cal)
-            rejects += chunk_rejects + bad
-            summary.read += len(rows) + len(chunk_rejects)
-            _load_stage(conn, stage)
-            if fail_after_chunks is not None and i >= fail_after_chunks:
-                raise ImportError_("import interrupted on purpose (test hook)", "input_interrupted")
+        readers = ([lambda: read_xlsx(path, m, sheet)] if kind == "xlsx" else
+                   [lambda: read_csv_fast(path, m, progress), lambda: read_csv(path, m, progress)])
+        for read in readers:
+            try:
+                header, rejects, summary.read = _stage(conn, read(), m, res, cal, fail_after_chunks)
+                break
+            except NotPlain:  # the exact reader reads the file again
+                conn.execute(text("delete from import_stage"))
         was_empty = conn.execute(text("select 1 from appeals limit 1")).first() is None
         summary.inserted, summary.updated, summary.unchanged, summary.events, days = upsert(conn, now)
         if not dry_run and days:  # the summary tables follow the appeals, in the same transaction

@@ -265,3 +265,55 @@ def test_cli_summary_and_errors(tmp_path):
         assert out.returncode == 2 and len(out.stderr.strip().splitlines()) == 1 and "Traceback" not in out.stderr
     out = cli(str(tmp_path / "nope.csv"), "--mapping", str(ROOT / "seed/mappings/example_incident.toml"), "--db", db)
     assert out.returncode == 2 and "not found" in out.stderr
+
+
+def _read_all(reader, path: Path) -> tuple[list[int], list[list[str]]]:
+    lines, rows = [], []
+    for batch in reader(path, FOREIGN):
+        lines += batch.lines.tolist()
+        rows += [batch.row(i) for i in range(len(batch))]
+    return lines, rows
+
+
+@pytest.mark.parametrize("variant", ["lf", "crlf", "bom", "cp1251", "no_final_newline", "trailing_blank_lines"])
+def test_fast_reader_places_every_record_on_the_exact_readers_line(tmp_path, variant):
+    path = write_foreign(tmp_path / "in.csv", GOOD + [GOOD[0][:2] + ["три\nстроки\nтекста"] + GOOD[0][3:]] + GOOD[1:],
+                         encoding="cp1251" if variant == "cp1251" else "utf-8")
+    data = path.read_bytes()
+    if variant == "lf":
+        data = data.replace(b"\r\n", b"\n")
+    elif variant == "bom":
+        data = "\ufeff".encode() + data
+    elif variant == "no_final_newline":
+        data = data.rstrip(b"\r\n")
+    elif variant == "trailing_blank_lines":
+        data += b"\r\n\r\n"
+    path.write_bytes(data)
+    monkey_chunk = importer.CHUNK
+    try:
+        importer.CHUNK = 2  # records split across chunks
+        fast, exact = _read_all(importer.read_csv_fast, path), _read_all(importer.read_csv, path)
+    finally:
+        importer.CHUNK = monkey_chunk
+    assert fast == exact
+    # header 1; A-1 2-3; A-2 4; A-3 5; the copy of A-1 6-8; A-2 9; A-3 10
+    assert fast[0] == [2, 4, 5, 6, 9, 10]
+
+
+@pytest.mark.parametrize("damage", [b"\r\n\r\n", b"\r\n   \r\n", b"\r\nlonely;field\r\n"])
+def test_a_file_the_fast_reader_cannot_place_is_read_exactly(tmp_path, damage):
+    path = write_foreign(tmp_path / "in.csv", GOOD)
+    data = path.read_bytes()
+    cut = data.index(b"A-2") - 2  # before the line of A-2 (line 4)
+    path.write_bytes(data[:cut] + damage + data[cut + 2:])
+    with pytest.raises(importer.NotPlain):
+        _read_all(importer.read_csv_fast, path)
+    target = make_engine(f"sqlite:///{tmp_path / 't.sqlite'}")
+    s = importer.run_import(target, path, FOREIGN)
+    assert (s.read, s.inserted) == (3 + (damage.count(b";") > 0), 3)
+    if s.rejected:
+        rejects = pd.read_csv(s.rejects_path, sep=";", dtype=str, encoding="utf-8-sig")
+        assert rejects["line"].astype(int).tolist() == [4] and rejects["reason_en"].iloc[0].startswith("wrong number")
+    with target.connect() as c:
+        got = c.execute(text("select count(*) from appeals where external_id in ('A-1', 'A-2', 'A-3')")).scalar_one()
+    assert got == 3
