@@ -36,6 +36,7 @@ from seed.reference import build_reference, load_reference, read_reference
 from seed.writer import copy_postgres, create_indexes, drop_fact_indexes, insert_sqlite
 
 CHUNK = 50_000
+WORK_MEM = "256MB"  # PostgreSQL, for the import's transaction only
 NEVER = np.iinfo(np.int64).max // 4
 STAGE_COLUMNS = [
     "line", "external_id", "source", "source_url", "author_ref", "text", "received_at", "municipality_id",
@@ -728,6 +729,8 @@ def run_import(engine: Engine, path: Path, m: Mapping, *, dry_run: bool = False,
     try:
         if conn.dialect.name == "sqlite":
             conn.exec_driver_sql("PRAGMA foreign_keys=ON")
+        elif WORK_MEM:  # the joins and sorts of a whole file's rows, in memory rather than on disk
+            conn.execute(text(f"set local work_mem = '{WORK_MEM}'"))
         load_reference(conn, build_reference())
         res = Resolver(conn, m)
         cal = default_calendar()

@@ -4,6 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 from sqlalchemy import ForeignKeyConstraint, text
 from sqlalchemy.schema import AddConstraint, DropConstraint
 from sqlalchemy.engine import Connection
@@ -63,11 +64,11 @@ def insert_sqlite(conn: Connection, table: str, columns: list[str], df: pd.DataF
 def _arrow_column(df: pd.DataFrame, name: str) -> pa.Array:
     """A column as Arrow for COPY (Arrow writes CSV at C speed), with the NULLs of _nulls."""
     values = df[name].to_numpy()
-    if name in TIME_COLUMNS:
+    if name in TIME_COLUMNS:  # as text with the offset spelled out: Arrow writes zoned timestamps 20x slower
         values = np.asarray(values, dtype=np.int64)
         nulls = _nulls(values, name)
-        return pa.array(np.where(nulls, 0, values).astype("datetime64[s]"), mask=nulls).cast(
-            pa.timestamp("s", tz="UTC"))
+        naive = pa.array(np.where(nulls, 0, values).astype("datetime64[s]"), mask=nulls)
+        return pc.binary_join_element_wise(naive.cast(pa.string()), "+00", "")  # NULL stays NULL
     if values.dtype.kind in "iufb":
         return pa.array(values, mask=_nulls(values, name))
     try:
