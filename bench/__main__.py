@@ -118,6 +118,7 @@ def main(argv=None) -> int:
         seed.main(["--scales", "1"])
         importer.main([])
         report["seeding"] = json.loads(seed.RESULTS.read_text())
+        report["import"] = json.loads(importer.RESULTS.read_text())
     pages.RESULTS.write_text(json.dumps(report, indent=2, ensure_ascii=False))
     return 0
 
