@@ -804,11 +804,16 @@ def histogram(conn: Connection, filters: Filters, viewer: Viewer, group: str | N
         params["p_metrics"] = metrics
         source = cells_sql(d, "agg_hist", p, params, f"c.dims = :dims and c.metric in :p_metrics and {cond}")
         key_sql, join = GROUP_KEY[group] if group else ("", "")
-        stored = run(conn, f"""
-select {key_sql + ' as key, ' if group else ''}c.metric, c.urgent, c.hist
-from {source} c {join}""", params)
         names = _hist_names(group, by_urgency)
-        frames.append(decode_hist(stored, [n for n in names if n != "bucket"]))
+        keys = [n for n in names if n != "bucket"]
+        columns = ", ".join(f"{key_sql} as key" if n == "key" else f"c.{n}" for n in keys)
+        if d.pg:  # one row per key: the cells' packed records end to end (decode_hist sums repeated buckets)
+            stored = run(conn, f"""
+select {columns}, string_agg(c.hist, ''::bytea) as hist
+from {source} c {join} group by {', '.join(str(i + 1) for i in range(len(keys)))}""", params)
+        else:
+            stored = run(conn, f"select {columns}, c.hist from {source} c {join}", params)
+        frames.append(decode_hist(stored, keys))
     frames = [f for f in frames if len(f)]
     if not frames:
         return pd.DataFrame(columns=_hist_names(group, by_urgency) + ["n"])
