@@ -1,6 +1,7 @@
 """Every page through AppTest on the small fixed database (SQLite and PostgreSQL): the figures
 shown equal an independent pandas calculation, for a wide and a narrow filter combination."""
 import datetime as dt
+import json
 
 import numpy as np
 import pandas as pd
@@ -79,6 +80,17 @@ def test_topics_table(db, appeals, combo):
     exp = expected_kpis(cohort[cohort["t_code"] == top], SMALL_AS_OF)
     row = table[table["Тема"] == names[top]].iloc[0]
     close(row["В срок"], exp["on_time_share"], 1, 100)
+    # the treemap: every topic and category with its appeals; the root's and the biggest category's
+    # colour is their own on-time share (metrics.md), not an average of their topics' shares
+    spec = json.loads(at.get("plotly_chart")[0].proto.spec)["data"][0]
+    cells = dict(zip(spec["ids"], zip(spec["values"], spec["marker"]["colors"])))
+    assert {k[2:]: v for k, (v, _) in cells.items() if k.startswith("t:")} == expected.to_dict()
+    by_category = cohort.groupby("parent_t_code").size()
+    assert {k[2:]: v for k, (v, _) in cells.items() if k.startswith("c:")} == by_category.to_dict()
+    assert cells["all"][0] == len(cohort)
+    close(cells["all"][1], expected_kpis(cohort, SMALL_AS_OF)["on_time_share"], 1, 100)
+    big = by_category.idxmax()
+    close(cells[f"c:{big}"][1], expected_kpis(cohort[cohort["parent_t_code"] == big], SMALL_AS_OF)["on_time_share"], 1, 100)
 
 
 def expected_league(appeals: pd.DataFrame, c: dict) -> pd.DataFrame:
