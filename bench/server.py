@@ -10,6 +10,8 @@ the page would. A visit is timed from the request to the server's "script finish
 the page's whole server run, queries and rendering to protobuf included; the browser's drawing
 is not (a browser per user would need a machine per user). Streamlit's cache is on, as in
 production: sessions that happen to ask for the same figures share them.
+Before the sessions, one untimed session visits every page once: the server is running, not
+starting (a cold process's first runs import the pages' libraries and read the reference lists).
 
 Prints page, visits, p50, p95, max (ms), the exceptions shown, and the server process's peak
 resident memory (sampled every 0.2 s). Writes bench/server_results.json. Asserts nothing.
@@ -165,6 +167,9 @@ async def _measure(ws_url: str, pid: int, sessions: int, rounds: int, think, cod
             await asyncio.sleep(0.2)
 
     sampler = asyncio.create_task(sample())
+    # a running server: one untimed visit of every page first, so that the first sessions do not
+    # queue behind the process's imports and reference reads (each first visit took 1.5-1.8 s)
+    await _user(ws_url, -1, 1, (0.0, 0.0), codes, today, {}, errors)
     await asyncio.gather(*[_user(ws_url, i, rounds, think, codes, today, timings, errors) for i in range(sessions)])
     done.set()
     await sampler

@@ -188,9 +188,12 @@ audit_log = Table(
 Index("ix_audit_log_at", audit_log.c.at)
 
 
-# Unanswered appeals by deadline: the now-dependent part of the on-time and overdue counts.
+# Unanswered appeals by deadline: the now-dependent part of the on-time and overdue counts. On
+# PostgreSQL it carries what the cohort's conditions and groups read (migration 0013): index-only.
 Index("ix_appeals_unanswered_due", appeals.c.response_due_at,
-      sqlite_where=appeals.c.first_response_at.is_(None), postgresql_where=appeals.c.first_response_at.is_(None))
+      sqlite_where=appeals.c.first_response_at.is_(None), postgresql_where=appeals.c.first_response_at.is_(None),
+      postgresql_include=["received_at", "status", "municipality_id", "topic_id", "source", "organization_id",
+                          "escalated_to_id"])
 
 # The case list's sorts: by deadline ("overdue first") and by reach, no reach last (migration 0005).
 Index("ix_appeals_due_id", appeals.c.response_due_at, appeals.c.id)

@@ -757,6 +757,9 @@ def run_import(engine: Engine, path: Path, m: Mapping, *, dry_run: bool = False,
             trans.commit()
             if days:
                 summaries.analyze(engine)
+                if engine.dialect.name == "postgresql":  # the visibility map the index-only reads need
+                    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as c:
+                        c.execute(text("vacuum (analyze) appeals"))
     except BaseException:
         trans.rollback()
         raise
