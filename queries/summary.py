@@ -510,15 +510,9 @@ def _fill_all(conn: Connection, d: Dialect, months: list[dt.date], full: bool,
         flags = _unpack(df)
         fine = flags.groupby(["day", *DIM_COLUMNS], as_index=False, sort=False)[list(COUNT_NAMES)].sum()
         chunk_counts, chunk_hist = [], []
-        counts = _count_cells(fine, list(COUNT_NAMES), chunk_counts)
-        hist = _hist_cells(_long_hist(df), chunk_hist)
-        if full:  # a whole year was read: its year cells are the sums of the month cells just made
-            year = np.int32((lo - dt.date(1970, 1, 1)).days)
-            counts += _year_cells(chunk_counts, list(COUNT_NAMES), year)
-            hist += _year_cells([h for h in chunk_hist if len(h) and int(h["dims"].iloc[0]) in YEAR_HIST_NODES], ["n"], year,
-                                HIST_KEY)
-        _write(conn, into["agg_counts"], counts, COUNT_TABLE_COLUMNS)
-        _write(conn, into["agg_hist"], [encode_hist(pd.concat(hist or [pd.DataFrame()]))], HIST_TABLE_COLUMNS)
+        _write(conn, into["agg_counts"], _count_cells(fine, list(COUNT_NAMES), chunk_counts), COUNT_TABLE_COLUMNS)
+        _write(conn, into["agg_hist"], [encode_hist(pd.concat(_hist_cells(_long_hist(df), chunk_hist) or [pd.DataFrame()]))],
+               HIST_TABLE_COLUMNS)
         if full:  # every appeal is read once: its closing day is counted from here
             closed = df[df["cday"] != NO_DAY]
             closed_fine.append(closed.groupby(["cday", *DIM_COLUMNS], as_index=False, sort=False).size())
@@ -534,24 +528,9 @@ def _fill_all(conn: Connection, d: Dialect, months: list[dt.date], full: bool,
         _write(conn, into["agg_closed"], _count_cells(fine, ["closed"], closed_m), CLOSED_TABLE_COLUMNS)
 
 
-def _year_cells(month_frames: list[pd.DataFrame], measures: list[str], year: np.int32,
-                extra: tuple[str, ...] = ()) -> list[pd.DataFrame]:
-    """Year cells from one year's month cells (node frames of _node_frame): the months summed.
-    A full build makes them so; a refresh re-sums the stored months (_fill_years)."""
-    out = []
-    for months in month_frames:
-        if len(months):
-            y = months.groupby(["dims", *DIM_COLUMNS, *extra], as_index=False, sort=False)[measures].sum()
-            y["period"] = year
-            y["grain"] = np.int8(GRAINS.index("y"))
-            out.append(y)
-    return out
-
-
 def _fill_years(conn: Connection, d: Dialect, years: list[int], into: dict[str, str] | None = None) -> None:
-    """The year cells of these years, summed from their stored month cells (which must be current):
-    counts in SQL, histograms merged here (decode_hist sums the months' buckets). A refresh and
-    migration 0011 use it; a full build sums the months it has just made (_year_cells)."""
+    """The year cells of these years, summed from their month cells (which must be current):
+    counts in SQL, histograms merged here (decode_hist sums the months' buckets)."""
     into = into or {name: name for name in TABLES}
     dims = ", ".join(DIM_COLUMNS)
     for year in years:
@@ -658,7 +637,8 @@ def refresh(conn: Connection, days: Iterable[dt.date] | None) -> float:
                 first = dt.date.fromisoformat(str(lo)[:10]) - dt.timedelta(days=1)
                 last = dt.date.fromisoformat(str(hi)[:10]) + dt.timedelta(days=1)
                 months = _month_starts(first, last)
-                _fill_all(conn, d, months, full=True, into=into)  # year cells included
+                _fill_all(conn, d, months, full=True, into=into)
+                _fill_years(conn, d, sorted({m.year for m in months}), into)
     else:
         days = sorted(set(days))
         if not days:

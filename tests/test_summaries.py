@@ -430,33 +430,3 @@ def test_territory_frames_from_one_read_equal_kpi_frames(small_db, topics):
             got, want = (x.sort_values("key").reset_index(drop=True) for x in (got, want))
             assert len(want) > 1 and want["first_response_median"].notna().any()
             pd.testing.assert_frame_equal(got[want.columns], want, check_dtype=False)
-
-
-def test_the_builds_year_cells_equal_the_refreshs_sums_of_the_stored_months(small_db):
-    """Two paths make year cells: the build sums the months it has just made, a refresh re-sums the
-    stored months (_fill_years). Both must give the same cells."""
-    d = summary.dialect_of
-    keys = "dims, period, municipality_id, topic_id, source, organization_id"
-
-    def year_cells(conn):
-        counts = pd.read_sql(text(f"select {keys}, {', '.join(summary.COUNT_NAMES)} from agg_counts "
-                                  f"where grain = 'y' order by {keys}"), conn)
-        hist = pd.read_sql(text(f"select {keys}, metric, urgent, hist from agg_hist where grain = 'y'"), conn)
-        long = summary.decode_hist(hist, ["dims", "period", "municipality_id", "topic_id", "source",
-                                          "organization_id", "metric", "urgent"])
-        return counts, long.sort_values(list(long.columns)).reset_index(drop=True)
-
-    with small_db.connect() as conn:
-        trans = conn.begin()
-        try:
-            built = year_cells(conn)
-            years = sorted({int(str(p)[:4]) for p in built[0]["period"]})
-            assert len(years) >= 2 and len(built[1])
-            conn.execute(text("delete from agg_counts where grain = 'y'"))
-            conn.execute(text("delete from agg_hist where grain = 'y'"))
-            summary._fill_years(conn, d(conn), years)
-            resummed = year_cells(conn)
-        finally:
-            trans.rollback()
-    pd.testing.assert_frame_equal(built[0], resummed[0], check_dtype=False)
-    pd.testing.assert_frame_equal(built[1], resummed[1], check_dtype=False)
