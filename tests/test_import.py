@@ -317,3 +317,19 @@ def test_a_file_the_fast_reader_cannot_place_is_read_exactly(tmp_path, damage):
     with target.connect() as c:
         got = c.execute(text("select count(*) from appeals where external_id in ('A-1', 'A-2', 'A-3')")).scalar_one()
     assert got == 3
+
+
+def test_broken_quoting_is_read_exactly_and_rejected(tmp_path):
+    """`"Яма"на дороге` is not CSV: Arrow would load «Ямана дороге»; the file is read exactly and
+    the row rejected. An escaped quote ("") inside a quoted field is fine and stays on the fast path."""
+    fine = write_foreign(tmp_path / "fine.csv", [GOOD[0][:2] + ['Яма ""глубокая""; опасно'] + GOOD[0][3:]])
+    assert [b.row(0)[2] for b in importer.read_csv_fast(fine, FOREIGN)] == ['Яма ""глубокая""; опасно']
+    path = write_foreign(tmp_path / "in.csv", GOOD)
+    with open(path, "ab") as fh:
+        fh.write('B-1;01.03.2024 10:00;"Яма"на дороге;ВКонтакте;;Бердск;Дороги;;Новое;;;\r\n'.encode())
+    with pytest.raises(importer.NotPlain):
+        _read_all(importer.read_csv_fast, path)
+    s = importer.run_import(make_engine(f"sqlite:///{tmp_path / 't.sqlite'}"), path, FOREIGN)
+    assert (s.read, s.inserted, s.rejected) == (4, 3, 1)
+    rejects = pd.read_csv(s.rejects_path, sep=";", dtype=str, encoding="utf-8-sig")
+    assert rejects[["line", "reason_en"]].values.tolist() == [["6", "truncated line or broken quoting"]]
