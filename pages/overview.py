@@ -59,8 +59,11 @@ with right:
     src = data.kpi(ctx.url, ctx.viewer, f, ctx.now, "source", percentiles=False).sort_values("received", ascending=False)
     src["label"] = [t(f"source.{s}") for s in src["key"]]
     fig = go.Figure(go.Bar(x=src["received"], y=src["label"], orientation="h", customdata=src["key"],
-                           marker_color="#5b8fd1", text=[fmt.number(v) for v in src["received"]]))
+                           marker_color="#5b8fd1", text=[fmt.number(v) for v in src["received"]],
+                           # beside the bar, level: inside a short bar (Telegram's) Plotly turned it on its side
+                           textposition="outside", textangle=0, cliponaxis=False))
     fig.update_yaxes(autorange="reversed")
+    fig.update_xaxes(range=[0, float(src["received"].max() or 1) * 1.18])  # room for the longest bar's label
     points = ui.chart(fig, "sources")
     if points:
         ui.go_to(ctx, drill(f, "source", points[0]["customdata"]))
