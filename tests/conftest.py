@@ -5,6 +5,7 @@ REQUIRE_POSTGRES=1 (CI), which turns that into a failure.
 """
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import os
 import uuid
@@ -140,3 +141,27 @@ def imported_sqlite(small_sqlite, tmp_path_factory):
                load_mapping(Path(__file__).resolve().parent.parent / "seed" / "mappings" / "cur_export.toml"))
     yield engine
     engine.dispose()
+
+
+@contextlib.contextmanager
+def reader_role(engine):
+    """The read-only app role of README "Database roles" on `engine`'s PostgreSQL database, as the
+    URL to connect with; dropped afterwards."""
+    url = engine.url.render_as_string(hide_password=False)
+    dbname = engine.url.database
+    role = f"pulse_reader_{dbname[-6:]}"
+    with engine.begin() as c:
+        c.execute(text(f"drop role if exists {role}"))
+        c.execute(text(f"create role {role} login password 'reader'"))
+        for grant in (f"grant connect on database {dbname} to {role}", f"grant usage on schema public to {role}",
+                      f"grant select on all tables in schema public to {role}",
+                      f"grant insert on audit_log to {role}", f"grant usage on sequence audit_log_id_seq to {role}"):
+            c.execute(text(grant))
+    reader_url = url.replace("postgres@", f"{role}:reader@", 1)
+    assert reader_url != url, "the test database's URL names no postgres user to replace"
+    try:
+        yield reader_url
+    finally:
+        with engine.begin() as c:
+            c.execute(text(f"drop owned by {role}"))
+            c.execute(text(f"drop role {role}"))

@@ -11,6 +11,7 @@ import seed.importer as importer
 from dashboard.i18n import M
 from queries.db import make_engine
 
+from .conftest import reader_role
 from .pagetools import run_page
 from .test_import import FOREIGN, GOOD, write_foreign
 
@@ -170,19 +171,9 @@ def test_a_read_only_app_imports_through_the_owners_connection(backend, db, tmp_
     """README "Database roles": the app reads as a reader; the page writes through ADMIN_DATABASE_URL,
     and without it says why it cannot, writing nothing."""
     url, engine = db
-    dbname = engine.url.database
-    role = f"pulse_reader_{dbname[-6:]}"
-    with engine.begin() as c:
-        c.execute(text(f"create role {role} login password 'reader'"))
-        for grant in (f"grant connect on database {dbname} to {role}", f"grant usage on schema public to {role}",
-                      f"grant select on all tables in schema public to {role}",
-                      f"grant insert on audit_log to {role}", f"grant usage on sequence audit_log_id_seq to {role}"):
-            c.execute(text(grant))
-    reader_url = url.replace("postgres@", f"{role}:reader@", 1)
-    assert reader_url != url
     content = write_foreign(tmp_path / "week.csv", NEW).read_bytes()
     before = state(engine)
-    try:
+    with reader_role(engine) as reader_url:
         monkeypatch.delenv("ADMIN_DATABASE_URL", raising=False)
         at = submit(run_page(reader_url, AS_OF, PAGE), content, "week.csv", "import_load")
         message = at.error[0].value
@@ -193,7 +184,3 @@ def test_a_read_only_app_imports_through_the_owners_connection(backend, db, tmp_
         assert "добавлено 2 + обновлено 0" in at.success[0].value
         assert state(engine)[0] == sorted(before[0] + [("N-1", "new"), ("N-2", "resolved")])
         assert [a for a, _, _ in audit_rows(engine)] == ["import_refused", "import"]
-    finally:
-        with engine.begin() as c:
-            c.execute(text(f"drop owned by {role}"))
-            c.execute(text(f"drop role {role}"))

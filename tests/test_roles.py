@@ -18,7 +18,7 @@ from queries.pii import mask_pii
 from queries.users import add_user, authenticate, ensure_demo_users
 from queries.viewer import AccessDenied, Viewer
 
-from .conftest import SMALL_AS_OF
+from .conftest import SMALL_AS_OF, reader_role
 from .pagetools import frame, metric, number, run_page, select
 
 BERDSK = "50708000"
@@ -236,19 +236,8 @@ def test_sign_in_form_and_audit_log(small_sqlite, tmp_path):
 
 def test_read_only_database_role(small_postgres, pg_server):
     """The app's role reads everything, writes only the audit log; migrations use another URL."""
-    admin_url = small_postgres.url.render_as_string(hide_password=False)
-    dbname = small_postgres.url.database
-    role = f"pulse_reader_{dbname[-6:]}"
-    with small_postgres.begin() as c:
-        upgrade(small_postgres)
-        c.execute(text(f"drop role if exists {role}"))
-        c.execute(text(f"create role {role} login password 'reader'"))
-        for grant in (f"grant connect on database {dbname} to {role}", f"grant usage on schema public to {role}",
-                      f"grant select on all tables in schema public to {role}",
-                      f"grant insert on audit_log to {role}", f"grant usage on sequence audit_log_id_seq to {role}"):
-            c.execute(text(grant))
-    reader_url = admin_url.replace("postgres@", f"{role}:reader@", 1) if "postgres@" in admin_url else admin_url
-    try:
+    upgrade(small_postgres)
+    with reader_role(small_postgres) as reader_url:
         at = run_page(reader_url, SMALL_AS_OF, "pages/cases.py", **PARAMS)
         assert not at.exception and any(x.value.startswith("Найдено") for x in at.caption)
         reader = make_engine(reader_url)
@@ -258,10 +247,6 @@ def test_read_only_database_role(small_postgres, pg_server):
         with reader.begin() as c:
             c.execute(text("insert into audit_log (at, username, role, action) values (now(), 't', 'analyst', 'x')"))
         reader.dispose()
-    finally:
-        with small_postgres.begin() as c:
-            c.execute(text(f"drop owned by {role}"))
-            c.execute(text(f"drop role {role}"))
 
 
 def test_four_demo_users_see_four_dashboards(small_sqlite, tmp_path):
