@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DBAPIError
 
 from dashboard.i18n import M, get_lang, t
 from queries.config import ConfigError, resolve_admin_database
@@ -104,7 +104,7 @@ def run(content: bytes, filename: str, mapping: Mapping, *, dry_run: bool, sheet
             summary = run_import(engine, path, mapping, dry_run=dry_run, sheet=sheet or None, progress=progress)
         except InputError as exc:
             raise Refused(explain(exc)) from None
-        except (OperationalError, DBAPIError, ConfigError) as exc:
+        except (DBAPIError, ConfigError) as exc:  # OperationalError is a DBAPIError
             reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
             raise Refused(t("import.error.database", reason=reason)) from None
         finally:

@@ -26,7 +26,10 @@ if choice == OWN:
     st.caption(t("import.mapping.help"))
 sheet = None
 if upload is not None and upload.name.lower().endswith((".xlsx", ".xlsm")):
-    sheets = importing.sheet_names(upload.getvalue())
+    cached = f"import_sheets_{upload.file_id}"  # the workbook is opened once, not on every rerun
+    if cached not in st.session_state:
+        st.session_state[cached] = importing.sheet_names(upload.getvalue())
+    sheets = st.session_state[cached]
     if len(sheets) > 1:
         sheet = st.selectbox(t("import.sheet"), [None, *sheets], key="import_sheet", help=t("import.sheet.help"),
                              format_func=lambda name: t("import.sheet.default") if name is None else name)

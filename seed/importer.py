@@ -711,10 +711,10 @@ def _stage(conn: Connection, batches: Iterator[Batch], m: Mapping, res: Resolver
     read = 0
     for i, batch in enumerate(batches, start=1):
         header = batch.header
-        if any(c not in header for c in m.columns.values()):
-            missing = [f"{f} ← {c!r}" for f, c in m.columns.items() if c not in header]
-            raise MappingError(f"the input has no column(s) {', '.join(missing)}", "input_columns",
-                               columns=", ".join(f"«{c}»" for c in m.columns.values() if c not in header))
+        absent = [(f, c) for f, c in m.columns.items() if c not in header]
+        if absent:
+            raise MappingError(f"the input has no column(s) {', '.join(f'{f} ← {c!r}' for f, c in absent)}",
+                               "input_columns", columns=", ".join(f"«{c}»" for _, c in absent))
         stage, bad = validate(batch, m, res, seen, cal)
         rejects += batch.rejects + bad
         read += len(batch) + len(batch.rejects)
