@@ -37,9 +37,8 @@ class Context:
         cache = self.__dict__.setdefault("_name_cache", {})
         if (which, lang) not in cache:
             df = getattr(self, which)
-            if which == "executors":
-                en = df["name_en"] if "name_en" in df.columns else pd.Series(None, index=df.index, dtype=object)
-                names = [e if lang == "en" and isinstance(e, str) else r for e, r in zip(en, df["name_ru"])]
+            if which == "executors":  # an executor without an English name keeps its Russian one
+                names = [e if lang == "en" and isinstance(e, str) else r for e, r in zip(df["name_en"], df["name_ru"])]
             else:
                 names = [str(x) for x in df[self.name_col()]]
             out = {int(i): n for i, n in zip(df["id"], names)}
