@@ -303,8 +303,13 @@ def _read(conn: Connection, d: Dialect, col: str, lo: dt.date, hi: dt.date) -> p
     with integer days and source codes."""
     start = dt.datetime.combine(lo, dt.time(), dt.timezone.utc) - dt.timedelta(hours=7)
     end = dt.datetime.combine(hi, dt.time(), dt.timezone.utc) - dt.timedelta(hours=7)
-    cond = f" where a.{col} >= :lo and a.{col} < :hi"
-    result = conn.execute(text(_read_sql(d) + cond), {"lo": d.ts_param(start), "hi": d.ts_param(end)})
+    return appeal_rows(conn, f"a.{col} >= :lo and a.{col} < :hi", {"lo": d.ts_param(start), "hi": d.ts_param(end)})
+
+
+def appeal_rows(conn: Connection, cond: str, params: dict | None = None) -> pd.DataFrame:
+    """The appeals meeting `cond` (SQL over the alias a) as the narrow frame of _read_sql, with
+    integer days and source codes: what the build reads, and what a delta is made of."""
+    result = conn.execute(text(_read_sql(dialect_of(conn)) + f" where {cond}"), params or {})
     # the DB-API cursor's plain tuples: a frame from them is five times faster than from Row objects
     df = pd.DataFrame.from_records(result.cursor.fetchall(), columns=list(result.keys()))
     for c in ("day", "cday"):
@@ -404,11 +409,13 @@ def _bucketed(df: pd.DataFrame, metrics: Iterable[int], carry: list[str]) -> pd.
 
 
 def _long_hist(df: pd.DataFrame) -> pd.DataFrame:
-    """One row per appeal and measured metric: day, month, dimensions, urgent, metric, bucket, n=1."""
-    long = _bucketed(df, HIST_METRICS, ["day", *DIM_COLUMNS, "urgent"])
+    """One row per appeal and measured metric: day, month, dimensions, urgent, metric, bucket, n
+    (1, or the row's weight `w` where the frame has one: a delta's -1 or +1)."""
+    weighted = "w" in df.columns
+    long = _bucketed(df, HIST_METRICS, ["day", *DIM_COLUMNS, "urgent", *(["w"] if weighted else [])])
     if long.empty:
         return pd.DataFrame()
-    long["n"] = 1
+    long["n"] = long.pop("w") if weighted else 1
     long["month"] = _month(long["day"])
     return long
 
@@ -649,6 +656,126 @@ def refresh(conn: Connection, days: Iterable[dt.date] | None) -> float:
         _fill_years(conn, d, sorted({m.year for m in months}))
     _set_state(conn, "ready")
     return time.perf_counter() - started
+
+
+# ---------------------------------------------------------------------------------------------- deltas
+#
+# An import, or a day of new appeals, changes a few thousand appeals spread over many months:
+# recomputing those months reads and rewrites all their cells. A delta reads only the changed
+# appeals, as they were (weight -1) and as they are (+1), sums them into cells at every grain as
+# the build does, and adds those to the stored cells of the same keys. Counts and histograms are
+# sums, so the cells equal a rebuild's (tests/test_summaries.py checks it on both databases).
+
+def apply_delta(conn: Connection, before: pd.DataFrame, after: pd.DataFrame) -> float:
+    """Bring the summaries from `before` to `after`: frames of appeal_rows() of the changed
+    appeals read before and after the change (a new appeal is only in `after`, a deleted one
+    only in `before`). Runs in the caller's transaction; nothing to do before the first build.
+    Returns seconds."""
+    started = time.perf_counter()
+    frames = [f.assign(w=np.int64(w)) for f, w in ((before, -1), (after, 1)) if len(f)]
+    if not frames or not is_ready(conn):
+        return 0.0
+    df = pd.concat(frames, ignore_index=True)
+    weight = df["w"].to_numpy(np.int64)
+
+    flags = _unpack(df)
+    measures = list(COUNT_NAMES)
+    flags[measures] = flags[measures].to_numpy(np.int64) * weight[:, None]
+    fine = flags.groupby(["day", *DIM_COLUMNS], as_index=False, sort=False)[measures].sum()
+    months: list = []
+    cells = _count_cells(fine, measures, months)
+    _merge(conn, "agg_counts", cells + _years(months, STORED_NODES, measures), measures)
+
+    closed = df[df["cday"] != NO_DAY]
+    if len(closed):
+        fine = closed.groupby(["cday", *DIM_COLUMNS], as_index=False, sort=False)["w"].sum()
+        fine = fine.rename(columns={"cday": "day", "w": "closed"})
+        _merge(conn, "agg_closed", _count_cells(fine, ["closed"], []), ["closed"])
+
+    long = _long_hist(df)
+    if len(long):
+        months = []
+        cells = _hist_cells(long, months)
+        _merge(conn, "agg_hist", cells + _years(months, YEAR_HIST_NODES, ["n"], HIST_KEY), ["n"])
+    return time.perf_counter() - started
+
+
+def _years(months: list[pd.DataFrame], nodes: tuple[int, ...], measures: list[str],
+           extra: tuple[str, ...] = ()) -> list[pd.DataFrame]:
+    """Year cells of `nodes` from their month cells (frames of _node_frame, one node each)."""
+    out = []
+    for m in months:
+        if m.empty or int(m["dims"].iloc[0]) not in nodes:
+            continue
+        year = m["period"].to_numpy().astype("datetime64[D]").astype("datetime64[Y]")
+        y = m.assign(period=year.astype("datetime64[D]").astype(np.int64).astype(np.int32))
+        y = y.groupby(["period", *DIM_COLUMNS, *extra], as_index=False, sort=False)[measures].sum()
+        y["dims"] = m["dims"].iloc[0]
+        y["grain"] = np.int8(GRAINS.index("y"))
+        out.append(y)
+    return out
+
+
+def _coded(df: pd.DataFrame) -> pd.DataFrame:
+    """Stored cells (grain letters, dates or ISO text, source text) in the build's integer codes."""
+    out = df.copy()
+    out["grain"] = pd.Categorical(df["grain"], categories=list(GRAINS)).codes.astype(np.int8)
+    out["period"] = _day_numbers(df["period"])
+    source = df["source"].where(df["source"] != "")  # no source: NaN, code -1
+    out["source"] = pd.Categorical(source, categories=SOURCES).codes.astype(np.int8)
+    for c in ("dims", "municipality_id", "topic_id", "organization_id", *(["metric", "urgent"] if "metric" in df else [])):
+        out[c] = pd.to_numeric(df[c]).astype(np.int64)
+    return out
+
+
+DELTA_TABLE = "summary_delta"
+
+
+def _merge(conn: Connection, table: str, cells: list[pd.DataFrame], measures: list[str]) -> int:
+    """Add delta cells (build codes, signed measures) to the stored cells of `table`: the stored
+    cells of the delta's keys are read, summed with it, deleted, and written again where not zero.
+    Returns the cells written."""
+    d = dialect_of(conn)
+    hist = table == "agg_hist"
+    keys = [c.name for c in TABLES[table].primary_key.columns]
+    group = keys + (["bucket"] if hist else [])
+    cells = [c for c in cells if len(c)]
+    if not cells:
+        return 0
+    delta = pd.concat(cells, ignore_index=True).groupby(group, as_index=False, sort=False)[measures].sum()
+    delta = delta[(delta[measures] != 0).any(axis=1)]
+    if delta.empty:
+        return 0
+    _run(conn, f"drop table if exists {DELTA_TABLE}")
+    _run(conn, f"create temp table {DELTA_TABLE} as select {', '.join(keys)} from {table} where 1 = 0")
+    _write(conn, DELTA_TABLE, [delta[keys].drop_duplicates()], keys)
+    if d.pg:
+        _run(conn, f"analyze {DELTA_TABLE}")  # a few thousand keys: index seeks, not a scan of the table
+    match = " and ".join(f"t.{k} = k.{k}" for k in keys)
+    stored = run(conn, f"select {', '.join('t.' + c for c in keys + (['hist'] if hist else measures))} "
+                       f"from {DELTA_TABLE} k join {table} t on {match}")
+    if len(stored):
+        stored = _coded(stored)
+        if hist:
+            stored = decode_hist(stored, keys)
+        merged = pd.concat([stored[group + measures], delta[group + measures]], ignore_index=True)
+        for c in measures:
+            merged[c] = pd.to_numeric(merged[c]).astype(np.int64)
+        merged = merged.groupby(group, as_index=False, sort=False)[measures].sum()
+        if d.pg:
+            _run(conn, f"delete from {table} t using {DELTA_TABLE} k where {match}")
+        else:
+            _run(conn, f"delete from {table} where ({', '.join(keys)}) in (select {', '.join(keys)} from {DELTA_TABLE})")
+    else:
+        merged = delta
+    if (merged[measures] < 0).any(axis=None):
+        raise RuntimeError(f"{table}: a cell would fall below zero; the summaries do not match the appeals "
+                           "(python -m queries.summary build rebuilds them)")
+    merged = merged[(merged[measures] != 0).any(axis=1)]
+    if hist:
+        merged = merged.assign(n=merged["n"].astype(np.int64))
+        return _write(conn, table, [encode_hist(merged)], HIST_TABLE_COLUMNS)
+    return _write(conn, table, [merged], COUNT_TABLE_COLUMNS if table == "agg_counts" else CLOSED_TABLE_COLUMNS)
 
 
 def analyze(engine) -> None:

@@ -26,7 +26,6 @@ from sqlalchemy.engine import Connection, Engine
 from queries import summary as summaries
 from queries.config import ConfigError, resolve_admin_database
 from queries.db import check_connection, describe_failure
-from queries.dialect import Dialect
 from queries.migrate import upgrade
 from queries.schema import CLOSED_STATUSES, OPEN_STATUSES, SOURCES
 from queries.workcal import default_calendar
@@ -562,8 +561,11 @@ def _analyze(conn: Connection, table: str) -> None:
     conn.execute(text(f"analyze {table}"))
 
 
-def upsert(conn: Connection, now: dt.datetime) -> tuple[int, int, int, int]:
-    """Apply import_stage to appeals: (inserted, updated, unchanged, events written). Set-based SQL."""
+def upsert(conn: Connection, now: dt.datetime, track: bool = False
+           ) -> tuple[int, int, int, int, tuple[pd.DataFrame, pd.DataFrame] | None]:
+    """Apply import_stage to appeals: (inserted, updated, unchanged, events written, change).
+    Set-based SQL. `track`: `change` is the changed and new appeals before and after, as
+    summaries.appeal_rows frames (what summaries.apply_delta takes); else None."""
     pg = conn.dialect.name == "postgresql"
     now_p = now if pg else now.strftime("%Y-%m-%dT%H:%M:%S")
     conn.execute(text("create index import_stage_ext on import_stage (external_id)"))
@@ -578,27 +580,21 @@ def upsert(conn: Connection, now: dt.datetime) -> tuple[int, int, int, int]:
     conn.execute(text("create index import_match_line on import_match (line)"))
     _analyze(conn, "import_match")
     counts = dict(conn.execute(text("select kind, count(*) from import_match group by kind")).all())
-    days = _affected_days(conn) if counts.get("new") or counts.get("changed") else set()
     cols = list(COMPARED)
     events = 0
+    before = after = None
+    if track and counts.get("changed"):
+        before = summaries.appeal_rows(conn, "a.id in (select appeal_id from import_match where kind = 'changed')")
     if counts.get("changed"):
         events += _apply_changes(conn, pg, now_p, cols)
     if counts.get("new"):
         events += _insert_new(conn, cols)
-    return counts.get("new", 0), counts.get("changed", 0), counts.get("same", 0), events, days
-
-
-def _affected_days(conn: Connection) -> set[dt.date]:
-    """Local days of received_at and closed_at, before and after, of every new or changed appeal."""
-    ld = Dialect(conn.dialect.name).local_date
-    rows = conn.execute(text(f"""
-        select {ld('s.received_at')} from import_stage s join import_match x on x.line = s.line where x.kind <> 'same'
-        union select {ld('s.closed_at')} from import_stage s join import_match x on x.line = s.line
-              where x.kind <> 'same' and s.closed_at is not null
-        union select {ld('a.received_at')} from appeals a join import_match x on x.appeal_id = a.id where x.kind = 'changed'
-        union select {ld('a.closed_at')} from appeals a join import_match x on x.appeal_id = a.id
-              where x.kind = 'changed' and a.closed_at is not null""")).scalars()
-    return {dt.date.fromisoformat(str(x)[:10]) for x in rows if x is not None}
+    if track and (counts.get("changed") or counts.get("new")):
+        after = summaries.appeal_rows(
+            conn, "a.external_id in (select external_id from import_match where kind <> 'same')")
+        before = before if before is not None else after.iloc[:0]
+    change = (before, after) if after is not None else None
+    return counts.get("new", 0), counts.get("changed", 0), counts.get("same", 0), events, change
 
 
 def _apply_changes(conn: Connection, pg: bool, now_p, cols: list[str]) -> int:
@@ -757,20 +753,26 @@ def run_import(engine: Engine, path: Path, m: Mapping, *, dry_run: bool = False,
             except NotPlain:  # the exact reader reads the file again
                 conn.execute(text("delete from import_stage"))
         was_empty = conn.execute(text("select 1 from appeals limit 1")).first() is None
-        summary.inserted, summary.updated, summary.unchanged, summary.events, days = upsert(conn, now)
-        if not dry_run and days:  # the summary tables follow the appeals, in the same transaction
+        # the summary tables follow the appeals, in the same transaction: built on a first load,
+        # else the changed and new appeals' cells added to them (summaries.apply_delta)
+        track = not dry_run and not was_empty and summaries.is_ready(conn)
+        summary.inserted, summary.updated, summary.unchanged, summary.events, change = upsert(conn, now, track)
+        changed = bool(summary.inserted or summary.updated)
+        if not dry_run and changed:
             if was_empty:
                 summaries.build(conn)
-            elif summaries.is_ready(conn):
-                summaries.refresh(conn, days)
+            elif change is not None:
+                summaries.apply_delta(conn, *change)
         summary.rejected = len(rejects)
         if dry_run:
             trans.rollback()
         else:
             trans.commit()
-            if days:
+            # fresh statistics (and on PostgreSQL the visibility map the index-only reads need)
+            # after a large change; a week's few changes leave them about right, for autovacuum
+            if was_empty or summary.inserted + summary.updated > summary.unchanged // 10:
                 summaries.analyze(engine)
-                if engine.dialect.name == "postgresql":  # the visibility map the index-only reads need
+                if engine.dialect.name == "postgresql":
                     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as c:
                         c.execute(text("vacuum (analyze) appeals"))
     except BaseException:

@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import text
 
 import seed.importer as importer
+from queries import summary as summaries
 from queries.db import make_engine
 from queries.filters import Filters
 from queries.kpis import kpi_frame
@@ -20,7 +21,7 @@ from seed.mapping import load_mapping
 from .conftest import SMALL_AS_OF
 from .pagetools import ANALYST, expected_kpis, frame
 from .test_seed import fingerprint
-from .test_summaries import GROUPS, check_frame, read_raw
+from .test_summaries import GROUPS, check_frame, read_raw, table_rows
 
 ROOT = Path(__file__).resolve().parent.parent
 OWN = load_mapping(ROOT / "seed" / "mappings" / "cur_export.toml")
@@ -111,11 +112,13 @@ def test_newer_export_updates_and_appends_events(backend, fresh_url, small_sqlit
             status = c.execute(text("select status from appeals where external_id = :x"), {"x": ext}).scalar_one()
             assert status == "resolved"
     assert events_after - events_before == 3 * len(open_rows) + len(progress_rows) == s.events
-    # the summary tables were built by the first import and refreshed for the changed days by this one
+    # the summary tables were built by the first import and brought up to date by this one's delta:
+    # they equal a rebuild
     with target.connect() as c:
         raw = read_raw(c)
         for group in GROUPS:
             check_frame(c, raw, Filters(dt.date(2020, 11, 20), dt.date(2021, 4, 20)), SMALL_AS_OF, group)
+    assert_summaries_equal_a_rebuild(target)
 
 
 
@@ -146,6 +149,17 @@ def test_search_follows_imported_texts(backend, fresh_url, small_sqlite, tmp_pat
     assert found("зюзюка") == {"NEW-1"}  # the old text is gone from the index, the new appeal is in it
     assert found("ёлки") == found("елка") == {first}  # ё and е are one letter to the stemmer
     assert second not in found("зюзюка пробка")
+    assert_summaries_equal_a_rebuild(target)  # the delta of an inserted and an updated appeal
+
+
+def assert_summaries_equal_a_rebuild(engine) -> None:
+    with engine.connect() as c:
+        trans = c.begin()
+        cells = {t: table_rows(c, t) for t in ("agg_counts", "agg_closed", "agg_hist")}
+        summaries.build(c)
+        for t, stored in cells.items():
+            assert table_rows(c, t) == stored, t
+        trans.rollback()
 
 
 def write_foreign(path: Path, rows: list[list[str]], encoding="utf-8", tail: bytes = b"") -> Path:

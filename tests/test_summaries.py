@@ -264,6 +264,49 @@ def test_refresh_after_changes_equals_a_rebuild_and_raw(small_db):
             trans.rollback()
 
 
+def test_a_delta_of_changed_and_new_appeals_equals_a_rebuild_and_raw(small_db):
+    """Read the appeals about to change, change them (close, answer, move, re-topic) and add new
+    ones; apply_delta of before and after leaves the cells a full rebuild gives."""
+    now = SMALL_AS_OF
+    with small_db.connect() as conn:
+        trans = conn.begin()
+        try:
+            d = summary.dialect_of(conn)
+            ids = [r[0] for r in conn.execute(text("""select id from appeals
+                where status in ('new', 'assigned', 'in_progress') order by id limit 40"""))]
+            moved = [r[0] for r in conn.execute(text("select id from appeals where closed_at is not null order by id limit 6"))]
+            changed = ids + moved
+            cond = f"a.id in ({', '.join(map(str, changed))})"
+            before = summary.appeal_rows(conn, cond)
+            conn.execute(text("update appeals set status = 'resolved', closed_at = :t where id in ({})".format(
+                ", ".join(map(str, ids[:20])))), {"t": d.ts_param(now)})
+            conn.execute(text("""update appeals set first_response_at = received_at, first_response_work_hours = 0
+                where first_response_at is null and id in ({})""".format(", ".join(map(str, ids[20:])))))
+            conn.execute(text("update appeals set municipality_id = (select min(id) from municipalities) where id in ({})"
+                              .format(", ".join(map(str, moved[:3])))))
+            conn.execute(text("update appeals set topic_id = (select max(id) from topics) where id in ({})"
+                              .format(", ".join(map(str, moved[3:])))))
+            top = conn.execute(text("select max(id) from appeals")).scalar_one()
+            cols = ("source", "text", "municipality_id", "topic_id", "organization_id", "status", "reopened_count",
+                    "first_response_work_hours", "escalation_work_hours", "received_at", "response_due_at",
+                    "first_response_at", "closed_at")
+            conn.execute(text(f"""insert into appeals (external_id, {', '.join(cols)})
+                select 'delta-' || id, {', '.join(cols)} from appeals where id % 97 = 0"""))
+            after = summary.appeal_rows(conn, f"{cond} or a.id > {top}")
+            assert len(after) > len(before) == len(changed)
+            summary.apply_delta(conn, before, after)
+            applied = {t: table_rows(conn, t) for t in ("agg_counts", "agg_closed", "agg_hist")}
+            raw = read_raw(conn)
+            for f in (Filters(FIRST, dt.date(2021, 4, 20)), Filters(dt.date(2020, 1, 1), dt.date(2021, 12, 31))):
+                for group in (None, "territory", "topic", "source"):
+                    check_frame(conn, raw, f, now, group)
+            summary.build(conn)
+            for t, cells in applied.items():
+                assert table_rows(conn, t) == cells, t
+        finally:
+            trans.rollback()
+
+
 def test_summaries_are_used_only_when_built_and_not_for_executors(small_db):
     with small_db.connect() as conn:
         trans = conn.begin()
