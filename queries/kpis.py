@@ -185,14 +185,15 @@ def _assemble(c: pd.DataFrame, pend: pd.DataFrame, hist: pd.DataFrame | None, gr
 
 
 def territory_frames(conn: Connection, filters: Filters, viewer: Viewer, now: dt.datetime,
-                     territories: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+                     territories: pd.DataFrame, shares: bool = True) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The KPI frames per territory and per municipality (kpi_frame's "territory" and
     "municipality"), from one read of the municipalities' cells: a territory's counts and
     histograms are the sums of its own (a city's, of its districts'). The league needs both.
-    `territories`: reference.territories (id, parent_id), which the league has read already."""
+    `territories`: reference.territories (id, parent_id), which the league has read already.
+    `shares=False`: counts and percentiles only, for a caller that adds the shares itself."""
     from queries import summary
 
-    if not summary.usable(conn, viewer):
+    if not summary.usable(conn, viewer):  # (kpi_frame's shares are recomputed by with_shares, unchanged)
         return kpi_frame(conn, filters, viewer, now, "territory"), kpi_frame(conn, filters, viewer, now, "municipality")
     c, pend, hist = _read_parts(conn, filters, viewer, now, "municipality", True)
     top = dict(zip(territories["id"].astype(int), territories["parent_id"].fillna(territories["id"]).astype(int)))
@@ -203,7 +204,10 @@ def territory_frames(conn: Connection, filters: Filters, viewer: Viewer, now: dt
     counts = to_top(c).groupby("key", as_index=False)[list(summary.COUNT_NAMES)].sum()
     pending = to_top(pend).groupby("key", as_index=False)[["pending", "pending_open"]].sum()
     by_territory = _assemble(counts, pending, to_top(hist), "territory")  # histogram rows may repeat a key
-    return with_shares(by_territory), with_shares(_assemble(c, pend, hist, "municipality"))
+    by_municipality = _assemble(c, pend, hist, "municipality")
+    if not shares:
+        return by_territory, by_municipality
+    return with_shares(by_territory), with_shares(by_municipality)
 
 
 def with_shares(df: pd.DataFrame) -> pd.DataFrame:

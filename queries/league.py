@@ -34,7 +34,7 @@ def rank(df: pd.DataFrame) -> pd.Series:
 
 def _territory_rows(conn: Connection, filters: Filters, viewer: Viewer, now: dt.datetime,
                     terr: pd.DataFrame) -> pd.DataFrame:
-    top, districts = territory_frames(conn, filters, viewer, now, terr)
+    top, districts = territory_frames(conn, filters, viewer, now, terr, shares=False)  # _finish adds them
     top = top.merge(terr[terr["parent_id"].isna()], left_on="key", right_on="id")
     districts = districts.merge(terr[terr["kind"] == "city_district"], left_on="key", right_on="id")
     rows = pd.concat([top, districts], ignore_index=True)
