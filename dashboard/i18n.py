@@ -56,6 +56,8 @@ M: dict[str, tuple[str, str]] = {
         "the same file again changes nothing. A file loads whole or not at all; rows with errors are not loaded "
         "and are listed with the reason. \"Check\" writes nothing."),
     "import.file": ("Файл выгрузки (CSV или XLSX)", "Export file (CSV or XLSX)"),
+    "import.file.help": ("До 500 МБ. Файлы больше загружаются командой python -m seed.importer, которая читает их по частям.",
+                         "Up to 500 MB. Larger files load with python -m seed.importer, which reads them in chunks."),
     "import.mapping": ("Соответствие полей", "Field mapping"),
     "import.mapping.cur_export": ("Выгрузка Пульса ЦУР (собственный формат)", "CUR Pulse export (our own format)"),
     "import.mapping.example_incident": ("Пример: выгрузка системы инцидентов (русские заголовки, «;»)",

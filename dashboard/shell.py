@@ -29,6 +29,7 @@ PAGES = [  # key, file, url path (a public contract), icon; import and audit: an
     ("audit", "pages/audit.py", "audit", ":material/policy:"),
 ]
 ICONS = {key: icon for key, _, _, icon in PAGES}
+UNFILTERED = {"methodology", "import", "audit"}  # pages the global filters do not apply to: none shown
 PAGE_PARAMS = ("id",)  # owned by a page (the case card), kept beside the filters
 DB_ERRORS = (OperationalError, DBAPIError, ProgrammingError, ConfigError, ConnectionError)
 
@@ -68,11 +69,16 @@ def _sync_widgets(filters: Filters, today: dt.date) -> None:
     ss["f_exec"] = list(filters.executors)
 
 
-def sidebar(ctx_lists, today: dt.date, lang: str) -> tuple[Filters, list[tuple[str, str]]]:
-    """The global filters: URL → widgets when the URL changed, widgets → URL otherwise."""
+def sidebar(ctx_lists, today: dt.date, lang: str, shown: bool = True) -> tuple[Filters, list[tuple[str, str]]]:
+    """The global filters: URL → widgets when the URL changed, widgets → URL otherwise.
+    `shown=False` (a page they do not apply to): no widgets; the URL's filters are kept for the
+    links to the other pages, whose widgets are set from them again."""
     territories, topics, executors = ctx_lists
     parsed = parse(st.query_params.to_dict(), _choices(territories, topics, executors), today)
     ss = st.session_state
+    if not shown:
+        ss.pop("_synced", None)  # Streamlit forgets the state of widgets a run did not draw
+        return parsed.filters, parsed.notices
     if ss.get("_synced") != parsed.filters:
         _sync_widgets(parsed.filters, today)
     name = "name_en" if lang == "en" else "name_ru"
@@ -178,7 +184,8 @@ def main() -> None:
         database_error(exc)
         return
     nav = st.sidebar.container()
-    filters, notices = sidebar(lists, today, lang)
+    key = next((k for k, page in pages.items() if page.url_path == current.url_path), "overview")
+    filters, notices = sidebar(lists, today, lang, shown=key not in UNFILTERED)
     params = to_params(filters, lang)
     navigation_links(pages, params, nav, viewer)
     account_box(viewer, lists[0])
@@ -203,9 +210,9 @@ def page_header(ctx: Context, key: str) -> None:
     st.title(t(f"nav.{key}"))
     f = ctx.filters
     p = f.previous()
-    st.caption(" · ".join([
-        t("asof", when=fmt.local(ctx.now)),
-        t("period.label", start=fmt.date(f.date_from), end=fmt.date(f.date_to), days=fmt.count(f.days, "day"),
-          pstart=fmt.date(p.date_from), pend=fmt.date(p.date_to)),
-    ]))
+    parts = [t("asof", when=fmt.local(ctx.now))]
+    if key not in UNFILTERED:
+        parts.append(t("period.label", start=fmt.date(f.date_from), end=fmt.date(f.date_to),
+                       days=fmt.count(f.days, "day"), pstart=fmt.date(p.date_from), pend=fmt.date(p.date_to)))
+    st.caption(" · ".join(parts))
 

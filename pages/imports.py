@@ -15,7 +15,7 @@ if not ctx.viewer.may_import:
     st.stop()
 st.caption(t("import.intro"))
 
-upload = st.file_uploader(t("import.file"), type=list(importing.SUFFIXES), key="import_file")
+upload = st.file_uploader(t("import.file"), type=list(importing.SUFFIXES), key="import_file", help=t("import.file.help"))
 shipped = importing.shipped_mappings()
 OWN = "__own__"
 choice = st.selectbox(t("import.mapping"), [*shipped, OWN], key="import_mapping",

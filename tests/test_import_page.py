@@ -131,6 +131,19 @@ def test_only_the_analyst_may_import(db, role):
     assert links and not any("imports" in link for link in links)
 
 
+def test_the_import_page_shows_no_filters_and_keeps_them_for_the_other_pages(db):
+    """The global filters do not apply to a load: the sidebar has none of their widgets there,
+    and the period in the URL survives a visit to the page."""
+    url, engine = db
+    period = {"from": "2024-02-01", "to": "2024-02-10"}
+    overview = run_page(url, AS_OF, None, **period)
+    assert len(overview.sidebar.multiselect) == 4 and overview.sidebar.selectbox
+    at = run_page(url, AS_OF, PAGE, **period)
+    assert not at.sidebar.multiselect and not at.sidebar.selectbox
+    assert at.get("file_uploader")
+    assert {k: at.query_params.get(k) for k in period} in (period, {k: [v] for k, v in period.items()})
+
+
 def test_every_input_error_has_a_sentence_in_both_languages():
     keys = set()
     for path in (ROOT / "seed").glob("*.py"):
