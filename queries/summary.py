@@ -731,6 +731,11 @@ def _coded(df: pd.DataFrame) -> pd.DataFrame:
 DELTA_TABLE = "summary_delta"
 
 
+class OutOfStep(RuntimeError):
+    """The stored cells do not match the appeals a delta was read from (something wrote appeals
+    without keeping the summaries current): `python -m queries.summary build` rebuilds them."""
+
+
 def _merge(conn: Connection, table: str, cells: list[pd.DataFrame], measures: list[str]) -> int:
     """Add delta cells (build codes, signed measures) to the stored cells of `table`: the stored
     cells of the delta's keys are read, summed with it, deleted, and written again where not zero.
@@ -769,8 +774,7 @@ def _merge(conn: Connection, table: str, cells: list[pd.DataFrame], measures: li
     else:
         merged = delta
     if (merged[measures] < 0).any(axis=None):
-        raise RuntimeError(f"{table}: a cell would fall below zero; the summaries do not match the appeals "
-                           "(python -m queries.summary build rebuilds them)")
+        raise OutOfStep(f"{table}: a cell would fall below zero")
     merged = merged[(merged[measures] != 0).any(axis=1)]
     if hist:
         merged = merged.assign(n=merged["n"].astype(np.int64))

@@ -762,7 +762,11 @@ def run_import(engine: Engine, path: Path, m: Mapping, *, dry_run: bool = False,
             if was_empty:
                 summaries.build(conn)
             elif change is not None:
-                summaries.apply_delta(conn, *change)
+                try:
+                    summaries.apply_delta(conn, *change)
+                except summaries.OutOfStep as exc:
+                    raise ImportError_(f"the summary tables do not match the appeals ({exc}); rebuild them with "
+                                       "python -m queries.summary build, then import again", "input_summaries") from exc
         summary.rejected = len(rejects)
         if dry_run:
             trans.rollback()

@@ -252,6 +252,26 @@ def test_interrupted_import_changes_nothing(backend, fresh_url, small_sqlite, tm
     assert fingerprint(target) == before
 
 
+def test_summaries_out_of_step_refuse_an_update_and_change_nothing(backend, fresh_url, small_sqlite, tmp_path):
+    """Cells deleted behind the importer's back: the delta of the next update would fall below
+    zero, so the import is refused with its own message and the database stays as it was."""
+    csv_path = export(small_sqlite, tmp_path / "export.csv")
+    target = make_engine(fresh_url)
+    importer.run_import(target, csv_path, OWN)
+    df = pd.read_csv(csv_path, dtype=str, keep_default_na=False)
+    i = df.index[df["status"] == "in_progress"][0]
+    df.at[i, "closed_at"] = (pd.Timestamp(df.at[i, "first_response_at"]) + pd.Timedelta(days=2)).strftime("%Y-%m-%dT%H:%M:%S")
+    df.at[i, "status"] = "explained"
+    df.to_csv(tmp_path / "newer.csv", index=False)
+    with target.begin() as c:
+        c.execute(text("delete from agg_counts"))
+    before = fingerprint(target)
+    with pytest.raises(importer.ImportError_) as exc:
+        importer.run_import(target, tmp_path / "newer.csv", OWN)
+    assert exc.value.key == "input_summaries"
+    assert fingerprint(target) == before
+
+
 def test_dry_run_writes_nothing(small_sqlite, tmp_path):
     csv_path = export(small_sqlite, tmp_path / "export.csv")
     target = make_engine(f"sqlite:///{tmp_path / 't.sqlite'}")
