@@ -596,8 +596,9 @@ def _fresh_tables(conn: Connection, d: Dialect):
     """Empty summary tables for a full build, as {summary table: table to write}.
 
     SQLite: the tables themselves, emptied. PostgreSQL: new tables without their primary key,
-    indexed once when filled and swapped in with the old tables' grants. COPY into a table whose
-    key is maintained row by row (and full of the rows just deleted) took four times as long.
+    indexed once when filled (the key, then the schema's other indexes) and swapped in with the
+    old tables' grants. COPY into a table whose key is maintained row by row (and full of the
+    rows just deleted) took four times as long.
     Readers keep the old tables until the swap commits."""
     if not d.pg:
         for name in TABLES:
@@ -622,6 +623,8 @@ def _fresh_tables(conn: Connection, d: Dialect):
         _run(conn, f"drop table {name}")
         _run(conn, f"alter table {new} rename to {name}")
         _run(conn, f"alter table {name} rename constraint {pk}__build to {pk}")
+        for index in table.indexes:  # the old table's went with it (schema: the full node's order)
+            index.create(conn)
 
 
 def build(conn: Connection) -> float:
