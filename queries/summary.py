@@ -734,6 +734,21 @@ def _coded(df: pd.DataFrame) -> pd.DataFrame:
 DELTA_TABLE = "summary_delta"
 
 
+def _group_sum(df: pd.DataFrame, keys: list[str], measures: list[str]) -> pd.DataFrame:
+    """df grouped by `keys` with `measures` summed (integers): pandas' groupby on ten integer
+    keys cost a second for a week's import; one factorized code per row and bincount do not."""
+    code = np.zeros(len(df), dtype=np.int64)
+    for c in keys:
+        codes, uniques = pd.factorize(df[c].to_numpy())
+        code, _ = pd.factorize(code * (len(uniques) + 1) + codes)  # kept compact: 0 … groups-1
+    _, first = np.unique(code, return_index=True)
+    out = df[keys].iloc[first].reset_index(drop=True)
+    for m in measures:
+        sums = np.bincount(code, weights=df[m].to_numpy(np.float64), minlength=len(first))
+        out[m] = np.rint(sums).astype(np.int64)
+    return out
+
+
 class OutOfStep(RuntimeError):
     """The stored cells do not match the appeals a delta was read from (something wrote appeals
     without keeping the summaries current): `python -m queries.summary build` rebuilds them."""
@@ -750,7 +765,7 @@ def _merge(conn: Connection, table: str, cells: list[pd.DataFrame], measures: li
     cells = [c for c in cells if len(c)]
     if not cells:
         return 0
-    delta = pd.concat(cells, ignore_index=True).groupby(group, as_index=False, sort=False)[measures].sum()
+    delta = _group_sum(pd.concat(cells, ignore_index=True), group, measures)
     delta = delta[(delta[measures] != 0).any(axis=1)]
     if delta.empty:
         return 0
@@ -769,7 +784,7 @@ def _merge(conn: Connection, table: str, cells: list[pd.DataFrame], measures: li
         merged = pd.concat([stored[group + measures], delta[group + measures]], ignore_index=True)
         for c in measures:
             merged[c] = pd.to_numeric(merged[c]).astype(np.int64)
-        merged = merged.groupby(group, as_index=False, sort=False)[measures].sum()
+        merged = _group_sum(merged, group, measures)
         if d.pg:
             _run(conn, f"delete from {table} t using {DELTA_TABLE} k where {match}")
         else:

@@ -700,23 +700,45 @@ def write_rejects(path: Path, header: list[str], rejects: list[Reject]) -> None:
 
 def _stage(conn: Connection, batches: Iterator[Batch], m: Mapping, res: Resolver, cal,
            fail_after_chunks: int | None) -> tuple[list[str], list[Reject], int]:
-    """Validate every chunk and write its valid rows to import_stage: (header, rejects, rows read)."""
+    """Validate every chunk and write its valid rows to import_stage: (header, rejects, rows read).
+
+    On PostgreSQL a chunk's COPY runs in a second thread while the next chunk is read and
+    checked here (psycopg2 leaves the GIL while the server works): the server's core ingests
+    while this one validates. One COPY at a time, and none while this thread uses the
+    connection."""
+    from concurrent.futures import ThreadPoolExecutor
+
     seen: dict[str, int] = {}
     rejects: list[Reject] = []
     header: list[str] = []
     read = 0
-    for i, batch in enumerate(batches, start=1):
-        header = batch.header
-        absent = [(f, c) for f, c in m.columns.items() if c not in header]
-        if absent:
-            raise MappingError(f"the input has no column(s) {', '.join(f'{f} ← {c!r}' for f, c in absent)}",
-                               "input_columns", columns=", ".join(f"«{c}»" for _, c in absent))
-        stage, bad = validate(batch, m, res, seen, cal)
-        rejects += batch.rejects + bad
-        read += len(batch) + len(batch.rejects)
-        _load_stage(conn, stage)
-        if fail_after_chunks is not None and i >= fail_after_chunks:
-            raise ImportError_("import interrupted on purpose (test hook)", "input_interrupted")
+    pg = conn.dialect.name == "postgresql"
+    loading = None
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        try:
+            for i, batch in enumerate(batches, start=1):
+                header = batch.header
+                absent = [(f, c) for f, c in m.columns.items() if c not in header]
+                if absent:
+                    raise MappingError(f"the input has no column(s) {', '.join(f'{f} ← {c!r}' for f, c in absent)}",
+                                       "input_columns", columns=", ".join(f"«{c}»" for _, c in absent))
+                stage, bad = validate(batch, m, res, seen, cal)
+                rejects += batch.rejects + bad
+                read += len(batch) + len(batch.rejects)
+                if loading is not None:
+                    loading.result()
+                    loading = None
+                if pg:
+                    loading = pool.submit(_load_stage, conn, stage)
+                else:
+                    _load_stage(conn, stage)
+                if fail_after_chunks is not None and i >= fail_after_chunks:
+                    raise ImportError_("import interrupted on purpose (test hook)", "input_interrupted")
+            if loading is not None:
+                loading.result()
+        finally:
+            if loading is not None:  # a failure here: the COPY in flight ends before the rollback
+                loading.exception()
     return header, rejects, read
 
 
