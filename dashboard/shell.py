@@ -136,9 +136,10 @@ def navigation_links(pages: dict, params: dict, where, viewer) -> None:
         st.divider()
 
 
-def account_box(ctx_viewer, territories) -> None:
+def account_box(ctx_viewer, territories, after_filters: bool = True) -> None:
     with st.sidebar:
-        st.divider()
+        if after_filters:  # else the navigation's divider is right above
+            st.divider()
         st.caption(t("auth.signed_in", name=ctx_viewer.username, role=t(f"role.{ctx_viewer.role}")))
         if ctx_viewer.role == "head":
             names = ", ".join(territories.set_index("code").loc[list(ctx_viewer.territories), "name_ru"])
@@ -188,7 +189,7 @@ def main() -> None:
     filters, notices = sidebar(lists, today, lang, shown=key not in UNFILTERED)
     params = to_params(filters, lang)
     navigation_links(pages, params, nav, viewer)
-    account_box(viewer, lists[0])
+    account_box(viewer, lists[0], after_filters=key not in UNFILTERED)
     language_switch(lang, params)
     for param, value in notices:
         st.warning(t("filters.invalid", param=param, value=value), icon=":material/link_off:")
