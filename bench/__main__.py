@@ -71,10 +71,10 @@ def refresh_after_a_day(url: str) -> dict:
         last = conn.execute(text(f"select max({d.local_date('received_at')}) from appeals")).scalar()
         last = dt.date.fromisoformat(str(last)[:10])
         top = conn.execute(text("select max(id) from appeals")).scalar()
+        conn.rollback()  # the reads began a transaction; each timed part runs in its own
         shift = "+ interval '1 day'" if d.pg else None
         cols = ("source", "text", "municipality_id", "topic_id", "organization_id", "status", "reopened_count",
                 "first_response_work_hours", "escalation_work_hours")
-        conn.rollback()  # the reads above began a transaction
         times = ("received_at", "response_due_at", "first_response_at", "closed_at")
         moved = [f"{t} {shift}" if d.pg else f"strftime('%Y-%m-%dT%H:%M:%S', {t}, '+1 day')" for t in times]
 

@@ -186,10 +186,11 @@ def main() -> None:
         return
     nav = st.sidebar.container()
     key = next((k for k, page in pages.items() if page.url_path == current.url_path), "overview")
-    filters, notices = sidebar(lists, today, lang, shown=key not in UNFILTERED)
+    filtered = key not in UNFILTERED
+    filters, notices = sidebar(lists, today, lang, shown=filtered)
     params = to_params(filters, lang)
     navigation_links(pages, params, nav, viewer)
-    account_box(viewer, lists[0], after_filters=key not in UNFILTERED)
+    account_box(viewer, lists[0], after_filters=filtered)
     language_switch(lang, params)
     for param, value in notices:
         st.warning(t("filters.invalid", param=param, value=value), icon=":material/link_off:")

@@ -193,7 +193,7 @@ def territory_frames(conn: Connection, filters: Filters, viewer: Viewer, now: dt
     `shares=False`: counts and percentiles only, for a caller that adds the shares itself."""
     from queries import summary
 
-    if not summary.usable(conn, viewer):  # (kpi_frame's shares are recomputed by with_shares, unchanged)
+    if not summary.usable(conn, viewer):  # with shares either way: recomputing them changes nothing
         return kpi_frame(conn, filters, viewer, now, "territory"), kpi_frame(conn, filters, viewer, now, "municipality")
     c, pend, hist = _read_parts(conn, filters, viewer, now, "municipality", True)
     top = dict(zip(territories["id"].astype(int), territories["parent_id"].fillna(territories["id"]).astype(int)))

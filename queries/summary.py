@@ -378,19 +378,20 @@ def _write(conn: Connection, table: str, frames: list[pd.DataFrame], columns: li
 COUNT_TABLE_COLUMNS = ["dims", *KEY, *COUNT_NAMES]
 CLOSED_TABLE_COLUMNS = ["dims", *KEY, "closed"]
 HIST_TABLE_COLUMNS = ["dims", "metric", *KEY, "urgent", "n", "hist"]
+TABLE_COLUMNS = {"agg_counts": COUNT_TABLE_COLUMNS, "agg_closed": CLOSED_TABLE_COLUMNS, "agg_hist": HIST_TABLE_COLUMNS}
 
 
-def _count_cells(fine: pd.DataFrame, measures: list[str], months_out: list) -> list[pd.DataFrame]:
-    """Day cells of the small nodes and month cells of every stored node, from finest day cells."""
-    out = [_node_frame(fine, node, "d", "day", measures) for node in DAY_NODES]
+def _count_cells(fine: pd.DataFrame, measures: list[str]) -> tuple[list[pd.DataFrame], list[pd.DataFrame]]:
+    """Day cells of the small nodes and month cells of every stored node, from finest day cells:
+    (day frames, month frames), one frame per node."""
+    days = [_node_frame(fine, node, "d", "day", measures) for node in DAY_NODES]
     fine = fine.assign(month=_month(fine["day"]))
     finest_m = _node_frame(fine, FULL, "m", "month", measures)
     months = {FULL: finest_m}
     for node in STORED_NODES[1:]:
         parent = months[_parent(node)]
         months[node] = _node_frame(parent, node, "m", "period", measures)
-    months_out.extend(months.values())
-    return out + list(months.values())
+    return days, list(months.values())
 
 
 def _bucketed(df: pd.DataFrame, metrics: Iterable[int], carry: list[str]) -> pd.DataFrame:
@@ -423,19 +424,28 @@ def _long_hist(df: pd.DataFrame) -> pd.DataFrame:
 HIST_KEY = ("metric", "urgent", "bucket")
 
 
-def _hist_cells(long: pd.DataFrame, months_out: list) -> list[pd.DataFrame]:
+def _hist_cells(long: pd.DataFrame) -> tuple[list[pd.DataFrame], list[pd.DataFrame]]:
     """Bucket counts (long form): by day for DAY_NODES (the metrics of day_hist_metrics), every
-    metric by month for all of HIST_NODES."""
+    metric by month for all of HIST_NODES: (day frames, month frames), one frame per node."""
     if long.empty:
-        return []
+        return [], []
     first = long[long["metric"] == 1]
-    out = [_node_frame(long if len(day_hist_metrics(node)) > 1 else first, node, "d", "day", ["n"], HIST_KEY)
+    days = [_node_frame(long if len(day_hist_metrics(node)) > 1 else first, node, "d", "day", ["n"], HIST_KEY)
            for node in DAY_NODES]
     months = {FULL: _node_frame(long, FULL, "m", "month", ["n"], HIST_KEY)}
     for node in HIST_NODES[1:]:  # each from the node one dimension finer: far fewer rows than `long`
         months[node] = _node_frame(months[_parent(node)], node, "m", "period", ["n"], HIST_KEY)
-    months_out.extend(months.values())
-    return out + list(months.values())
+    return days, list(months.values())
+
+
+def _key_codes(df: pd.DataFrame, keys: list[str]) -> np.ndarray:
+    """One integer per row, equal for rows with equal `keys` (0 … groups-1, first seen first):
+    each column's factor codes combined, re-factorized after each so that it cannot overflow."""
+    code = np.zeros(len(df), dtype=np.int64)
+    for c in keys:
+        codes, uniques = pd.factorize(df[c].to_numpy())
+        code, _ = pd.factorize(code * (len(uniques) + 1) + codes)
+    return code
 
 
 CELL = ["dims", "metric", "grain", "period", *DIM_COLUMNS, "urgent"]
@@ -446,10 +456,7 @@ def encode_hist(long: pd.DataFrame) -> pd.DataFrame:
     """Long bucket counts → one row per cell, metric and urgency: n and the packed histogram."""
     if long.empty:
         return long
-    cell = np.zeros(len(long), dtype=np.int64)
-    for c in CELL:  # one number per cell, from each key column's factor codes
-        codes, uniques = pd.factorize(long[c].to_numpy())
-        cell = cell * (len(uniques) + 1) + codes
+    cell = _key_codes(long, CELL)
     bucket = long["bucket"].to_numpy()
     order = np.lexsort((bucket, cell))  # cells contiguous, buckets ascending
     cell = cell[order]
@@ -475,11 +482,7 @@ def decode_hist(df: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
     blobs = [bytes(h) for h in df["hist"]]
     sizes = np.fromiter((len(b) for b in blobs), dtype=np.int64, count=len(blobs)) // HIST_RECORD.itemsize
     records = np.frombuffer(b"".join(blobs), dtype=HIST_RECORD)
-    combined = np.zeros(len(df), dtype=np.int64)
-    for c in keys:  # one code per stored row for its key values
-        codes, uniques = pd.factorize(df[c])
-        combined = combined * (len(uniques) + 1) + codes
-    _, first, group = np.unique(combined, return_index=True, return_inverse=True)  # first: a row of each group
+    _, first, group = np.unique(_key_codes(df, keys), return_index=True, return_inverse=True)  # first: a row of each group
     nb = len(BUCKET_LOWER)
     flat = np.repeat(group, sizes) * nb + records["bucket"].astype(np.int64)
     counts = np.bincount(flat, weights=records["n"].astype(np.float64), minlength=len(first) * nb)
@@ -516,9 +519,8 @@ def _fill_all(conn: Connection, d: Dialect, months: list[dt.date], full: bool,
             continue
         flags = _unpack(df)
         fine = flags.groupby(["day", *DIM_COLUMNS], as_index=False, sort=False)[list(COUNT_NAMES)].sum()
-        chunk_counts, chunk_hist = [], []
-        _write(conn, into["agg_counts"], _count_cells(fine, list(COUNT_NAMES), chunk_counts), COUNT_TABLE_COLUMNS)
-        _write(conn, into["agg_hist"], [encode_hist(pd.concat(_hist_cells(_long_hist(df), chunk_hist) or [pd.DataFrame()]))],
+        _write(conn, into["agg_counts"], sum(_count_cells(fine, list(COUNT_NAMES)), []), COUNT_TABLE_COLUMNS)
+        _write(conn, into["agg_hist"], [encode_hist(pd.concat(sum(_hist_cells(_long_hist(df)), []) or [pd.DataFrame()]))],
                HIST_TABLE_COLUMNS)
         if full:  # every appeal is read once: its closing day is counted from here
             closed = df[df["cday"] != NO_DAY]
@@ -528,11 +530,10 @@ def _fill_all(conn: Connection, d: Dialect, months: list[dt.date], full: bool,
             closed = _read(conn, d, "closed_at", month, _month_end(month) + dt.timedelta(days=1))
             closed_fine.append(closed.groupby(["cday", *DIM_COLUMNS], as_index=False, sort=False).size())
     closed_fine = [c for c in closed_fine if len(c)]
-    closed_m: list = []
     if closed_fine:
         fine = pd.concat(closed_fine, ignore_index=True).rename(columns={"cday": "day", "size": "closed"})
         fine = fine.groupby(["day", *DIM_COLUMNS], as_index=False, sort=False)["closed"].sum()
-        _write(conn, into["agg_closed"], _count_cells(fine, ["closed"], closed_m), CLOSED_TABLE_COLUMNS)
+        _write(conn, into["agg_closed"], sum(_count_cells(fine, ["closed"]), []), CLOSED_TABLE_COLUMNS)
 
 
 def _fill_years(conn: Connection, d: Dialect, years: list[int], into: dict[str, str] | None = None) -> None:
@@ -685,21 +686,19 @@ def apply_delta(conn: Connection, before: pd.DataFrame, after: pd.DataFrame) -> 
     measures = list(COUNT_NAMES)
     flags[measures] = flags[measures].to_numpy(np.int64) * weight[:, None]
     fine = flags.groupby(["day", *DIM_COLUMNS], as_index=False, sort=False)[measures].sum()
-    months: list = []
-    cells = _count_cells(fine, measures, months)
-    _merge(conn, "agg_counts", cells + _years(months, STORED_NODES, measures), measures)
+    days, months = _count_cells(fine, measures)
+    _merge(conn, "agg_counts", days + months + _years(months, STORED_NODES, measures), measures)
 
     closed = df[df["cday"] != NO_DAY]
     if len(closed):
         fine = closed.groupby(["cday", *DIM_COLUMNS], as_index=False, sort=False)["w"].sum()
         fine = fine.rename(columns={"cday": "day", "w": "closed"})
-        _merge(conn, "agg_closed", _count_cells(fine, ["closed"], []), ["closed"])
+        _merge(conn, "agg_closed", sum(_count_cells(fine, ["closed"]), []), ["closed"])
 
     long = _long_hist(df)
     if len(long):
-        months = []
-        cells = _hist_cells(long, months)
-        _merge(conn, "agg_hist", cells + _years(months, YEAR_HIST_NODES, ["n"], HIST_KEY), ["n"])
+        days, months = _hist_cells(long)
+        _merge(conn, "agg_hist", days + months + _years(months, YEAR_HIST_NODES, ["n"], HIST_KEY), ["n"])
     return time.perf_counter() - started
 
 
@@ -737,10 +736,7 @@ DELTA_TABLE = "summary_delta"
 def _group_sum(df: pd.DataFrame, keys: list[str], measures: list[str]) -> pd.DataFrame:
     """df grouped by `keys` with `measures` summed (integers): pandas' groupby on ten integer
     keys cost a second for a week's import; one factorized code per row and bincount do not."""
-    code = np.zeros(len(df), dtype=np.int64)
-    for c in keys:
-        codes, uniques = pd.factorize(df[c].to_numpy())
-        code, _ = pd.factorize(code * (len(uniques) + 1) + codes)  # kept compact: 0 … groups-1
+    code = _key_codes(df, keys)
     _, first = np.unique(code, return_index=True)
     out = df[keys].iloc[first].reset_index(drop=True)
     for m in measures:
@@ -781,10 +777,8 @@ def _merge(conn: Connection, table: str, cells: list[pd.DataFrame], measures: li
         stored = _coded(stored)
         if hist:
             stored = decode_hist(stored, keys)
-        merged = pd.concat([stored[group + measures], delta[group + measures]], ignore_index=True)
-        for c in measures:
-            merged[c] = pd.to_numeric(merged[c]).astype(np.int64)
-        merged = _group_sum(merged, group, measures)
+        merged = _group_sum(pd.concat([stored[group + measures], delta[group + measures]], ignore_index=True),
+                            group, measures)
         if d.pg:
             _run(conn, f"delete from {table} t using {DELTA_TABLE} k where {match}")
         else:
@@ -794,10 +788,7 @@ def _merge(conn: Connection, table: str, cells: list[pd.DataFrame], measures: li
     if (merged[measures] < 0).any(axis=None):
         raise OutOfStep(f"{table}: a cell would fall below zero")
     merged = merged[(merged[measures] != 0).any(axis=1)]
-    if hist:
-        merged = merged.assign(n=merged["n"].astype(np.int64))
-        return _write(conn, table, [encode_hist(merged)], HIST_TABLE_COLUMNS)
-    return _write(conn, table, [merged], COUNT_TABLE_COLUMNS if table == "agg_counts" else CLOSED_TABLE_COLUMNS)
+    return _write(conn, table, [encode_hist(merged) if hist else merged], TABLE_COLUMNS[table])
 
 
 def analyze(engine) -> None:

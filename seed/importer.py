@@ -14,6 +14,7 @@ import datetime as dt
 import io
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator
@@ -592,8 +593,7 @@ def upsert(conn: Connection, now: dt.datetime, track: bool = False
     if track and (counts.get("changed") or counts.get("new")):
         after = summaries.appeal_rows(
             conn, "a.external_id in (select external_id from import_match where kind <> 'same')")
-        before = before if before is not None else after.iloc[:0]
-    change = (before, after) if after is not None else None
+    change = (pd.DataFrame() if before is None else before, after) if after is not None else None
     return counts.get("new", 0), counts.get("changed", 0), counts.get("same", 0), events, change
 
 
@@ -706,8 +706,6 @@ def _stage(conn: Connection, batches: Iterator[Batch], m: Mapping, res: Resolver
     checked here (psycopg2 leaves the GIL while the server works): the server's core ingests
     while this one validates. One COPY at a time, and none while this thread uses the
     connection."""
-    from concurrent.futures import ThreadPoolExecutor
-
     seen: dict[str, int] = {}
     rejects: list[Reject] = []
     header: list[str] = []

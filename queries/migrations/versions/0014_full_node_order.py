@@ -7,8 +7,9 @@ Create Date: 2026-12-01
 A query on three or four dimensions (or on two, grouped by a third) reads the full node's
 cells. Their primary key runs period, municipality, topic, …; without a municipality filter,
 PostgreSQL before 18 (no skip scan) scanned each period's cells once per value of a topic or
-executor IN list. These partial indexes put the filterable dimensions first (a five-year league
-of two topics and an executor: 96 ms → 2 ms at 10 M appeals; about 6 s to build there).
+executor IN list. These partial indexes put the filterable dimensions first (six years of counts by
+source for a category and a topic, seven topic ids, and one executor: 96 ms → 2 ms at 10 M
+appeals; about 6 s to build there).
 SQLite, which reads the same cells fast enough, keeps its primary keys alone.
 """
 from alembic import op
