@@ -333,8 +333,7 @@ def _node_frame(cells: pd.DataFrame, node: int, grain: str, period: str, measure
                 extra: tuple[str, ...] = ()) -> pd.DataFrame:
     """Cells of `node` at `grain` from finer cells: group on the node's dimensions and the period."""
     dims = [c for c, b in DIMS.items() if node & b]
-    out = cells.groupby([period, *dims, *extra], as_index=False, sort=False)[measures].sum()
-    out = out.rename(columns={period: "period"})
+    out = _group_sum(cells, [period, *dims, *extra], measures).rename(columns={period: "period"})
     for c, b in DIMS.items():
         if not node & b:
             out[c] = -1 if c == "source" else 0
@@ -366,13 +365,37 @@ def _write(conn: Connection, table: str, frames: list[pd.DataFrame], columns: li
     else:
         import pyarrow as pa
 
-        if "hist" in df.columns:  # bytea as hex text
-            df = df.assign(hist=["\\x" + h.hex() for h in df["hist"]])
         # no column is nullable: the empty source of a node without it is written as ""
-        arrays = {c: pa.array(df[c].to_numpy(), from_pandas=True) for c in columns if c != "period"}
+        arrays = {c: pa.array(df[c].to_numpy(), from_pandas=True) for c in columns if c not in ("period", "hist")}
+        if "hist" in columns:
+            arrays["hist"] = _bytea_text(df["hist"])
         arrays["period"] = pa.array(period)
         copy_frame(conn, table, pa.table({c: arrays[c] for c in columns}))
     return len(df)
+
+
+_HEX = np.frombuffer(b"".join(b"%02x" % i for i in range(256)), dtype=np.uint8).reshape(256, 2)
+
+
+def _bytea_text(values: pd.Series):
+    """Binary values (encode_hist's) as PostgreSQL's bytea hex text (\\x…), an Arrow string
+    array built in numpy from the values' buffers: a per-value hex() took over a second a build."""
+    import pyarrow as pa
+
+    if isinstance(values.dtype, pd.ArrowDtype):
+        arr = values.array._pa_array.combine_chunks().cast(pa.large_binary())
+    else:
+        arr = pa.array([bytes(v) for v in values], type=pa.large_binary())
+    n = len(arr)
+    offsets = np.frombuffer(arr.buffers()[1], dtype=np.int64)[arr.offset:arr.offset + n + 1]
+    data = np.frombuffer(arr.buffers()[2], dtype=np.uint8)[offsets[0]:offsets[-1]]
+    starts = 2 * (offsets - offsets[0]) + 2 * np.arange(n + 1)  # each value gains the two bytes "\\x"
+    out = np.empty(int(starts[-1]), dtype=np.uint8)
+    prefix = np.zeros(len(out), dtype=bool)
+    prefix[starts[:-1]] = prefix[starts[:-1] + 1] = True
+    out[starts[:-1]], out[starts[:-1] + 1] = ord("\\"), ord("x")
+    out[~prefix] = _HEX[data].ravel()
+    return pa.LargeStringArray.from_buffers(n, pa.py_buffer(starts), pa.py_buffer(out))
 
 
 COUNT_TABLE_COLUMNS = ["dims", *KEY, *COUNT_NAMES]
@@ -439,12 +462,28 @@ def _hist_cells(long: pd.DataFrame) -> tuple[list[pd.DataFrame], list[pd.DataFra
 
 
 def _key_codes(df: pd.DataFrame, keys: list[str]) -> np.ndarray:
-    """One integer per row, equal for rows with equal `keys` (0 … groups-1, first seen first):
-    each column's factor codes combined, re-factorized after each so that it cannot overflow."""
+    """One int64 per row, equal exactly for rows with equal `keys`; not compact (callers that need
+    0 … groups-1 take np.unique's inverse). Integer columns are mixed-radix digits (value minus the
+    column's minimum), other columns their factor codes; where the digits would overflow, the code
+    so far is compacted first. Five times faster than factorizing every column."""
     code = np.zeros(len(df), dtype=np.int64)
+    if not len(df):
+        return code
+    span = 1
     for c in keys:
-        codes, uniques = pd.factorize(df[c].to_numpy())
-        code, _ = pd.factorize(code * (len(uniques) + 1) + codes)
+        values = df[c].to_numpy()
+        if values.dtype.kind in "iub":
+            values = values.astype(np.int64)
+            low = int(values.min())
+            digit, size = values - low, int(values.max()) - low + 1
+        else:
+            digit, uniques = pd.factorize(values)  # NaN: -1
+            digit, size = digit.astype(np.int64) + 1, len(uniques) + 1
+        if span * size >= 1 << 62:
+            _, code = np.unique(code, return_inverse=True)
+            span = int(code.max()) + 1
+        code = code * size + digit
+        span *= size
     return code
 
 
@@ -453,23 +492,29 @@ HIST_RECORD = np.dtype([("bucket", "<u2"), ("n", "<u4")])  # packed: 6 bytes per
 
 
 def encode_hist(long: pd.DataFrame) -> pd.DataFrame:
-    """Long bucket counts → one row per cell, metric and urgency: n and the packed histogram."""
+    """Long bucket counts → one row per cell, metric and urgency: n and the packed histogram
+    (`hist`: Arrow binary values over one buffer of records, no Python bytes per cell)."""
+    import pyarrow as pa
+
     if long.empty:
         return long
     cell = _key_codes(long, CELL)
-    bucket = long["bucket"].to_numpy()
-    order = np.lexsort((bucket, cell))  # cells contiguous, buckets ascending
+    bucket = long["bucket"].to_numpy().astype(np.int64)
+    if int(cell.max()) < (1 << 62) // len(BUCKET_LOWER):  # cells contiguous, buckets ascending
+        order = np.argsort(cell * len(BUCKET_LOWER) + bucket)
+    else:
+        order = np.lexsort((bucket, cell))
     cell = cell[order]
     start = np.flatnonzero(np.r_[True, cell[1:] != cell[:-1]])
-    end = np.r_[start[1:], len(cell)]
     packed = np.empty(len(cell), dtype=HIST_RECORD)
     packed["bucket"] = bucket[order]
     packed["n"] = long["n"].to_numpy()[order]
-    raw = packed.tobytes()
-    size = HIST_RECORD.itemsize
+    offsets = np.r_[start, len(cell)].astype(np.int64) * HIST_RECORD.itemsize
+    hist = pa.LargeBinaryArray.from_buffers(pa.large_binary(), len(start), [None, pa.py_buffer(offsets),
+                                                                            pa.py_buffer(packed.tobytes())])
     out = long[CELL].iloc[order[start]].reset_index(drop=True)  # the keys of each cell's first row
     out["n"] = np.add.reduceat(packed["n"].astype(np.int64), start)
-    out["hist"] = [raw[a * size:b * size] for a, b in zip(start.tolist(), end.tolist())]
+    out["hist"] = pd.arrays.ArrowExtensionArray(hist)
     return out
 
 
@@ -501,45 +546,111 @@ def _month_starts(lo: dt.date, hi: dt.date) -> list[dt.date]:
     return out
 
 
-def _fill_all(conn: Connection, d: Dialect, months: list[dt.date], full: bool,
-              into: dict[str, str] | None = None) -> None:
-    """Every cell of these months from the appeals, written to the tables `into` names (by default
-    the summary tables themselves).
+class _Pipeline:
+    """The connection's statements in order on one thread beside the caller's (PostgreSQL, when
+    `threaded`): psycopg2 leaves the GIL while the server works, so one year's cells are COPYed
+    while the next year's are computed. Inline otherwise. The caller must not use the connection
+    itself while the pipeline is open; leaving it waits for every statement (a failure in one is
+    raised there, or by `result()`), so that none is in flight when the transaction ends."""
 
-    A full build reads a year at a time (fewer, larger steps); a refresh reads each month."""
-    into = into or {name: name for name in TABLES}
+    def __init__(self, threaded: bool):
+        from concurrent.futures import ThreadPoolExecutor
+        self.pool = ThreadPoolExecutor(max_workers=1) if threaded else None
+        self.pending: list = []
+
+    def submit(self, fn, *args):
+        from concurrent.futures import Future
+        if self.pool is not None:
+            future = self.pool.submit(fn, *args)
+        else:
+            future = Future()
+            future.set_result(fn(*args))
+        self.pending.append(future)
+        return future
+
+    def __enter__(self) -> "_Pipeline":
+        return self
+
+    def __exit__(self, kind, exc, tb) -> None:
+        if self.pool is None:
+            return
+        self.pool.shutdown(wait=True)
+        failures = [f.exception() for f in self.pending if f.exception() is not None]
+        if kind is None and failures:
+            raise failures[0]
+
+
+def _count_and_hist_cells(df: pd.DataFrame, years: bool) -> tuple[list[pd.DataFrame], pd.DataFrame]:
+    """The count cells and the encoded histogram cells of the appeals `df` (appeal_rows), by day
+    and month, and by year when `years` (df then holds whole calendar years)."""
+    measures = list(COUNT_NAMES)
+    fine = _group_sum(_unpack(df), ["day", *DIM_COLUMNS], measures)
+    days, months = _count_cells(fine, measures)
+    counts = days + months + (_years(months, STORED_NODES, measures) if years else [])
+    days, months = _hist_cells(_long_hist(df))
+    hist = days + months + (_years(months, YEAR_HIST_NODES, ["n"], HIST_KEY) if years else [])
+    return counts, encode_hist(pd.concat(hist or [pd.DataFrame()], ignore_index=True))
+
+
+def _closed_cells(fine: list[pd.DataFrame]) -> list[pd.DataFrame]:
+    """Closing cells from closings per day (frames of cday, dimensions, size)."""
+    fine = [c for c in fine if len(c)]
+    if not fine:
+        return []
+    fine = pd.concat(fine, ignore_index=True).rename(columns={"cday": "day", "size": "closed"})
+    return sum(_count_cells(_group_sum(fine, ["day", *DIM_COLUMNS], ["closed"]), ["closed"]), [])
+
+
+def _closings(df: pd.DataFrame) -> pd.DataFrame:
+    closed = df[df["cday"] != NO_DAY]
+    return closed.groupby(["cday", *DIM_COLUMNS], as_index=False, sort=False).size()
+
+
+def _fill_all(conn: Connection, d: Dialect, months: list[dt.date]) -> None:
+    """Every cell of these months (a refresh; _fill_years then sums their years from the stored
+    months): the appeals received in each month, and those closed in it, whenever received."""
     closed_fine: list = []
-    if full:
-        ranges = [(dt.date(y, 1, 1), dt.date(y + 1, 1, 1)) for y in sorted({m.year for m in months})]
-    else:
-        ranges = [(m, _month_end(m) + dt.timedelta(days=1)) for m in months]
-    for lo, hi in ranges:
-        df = _read(conn, d, "received_at", lo, hi)
-        if df.empty:
-            continue
-        flags = _unpack(df)
-        fine = flags.groupby(["day", *DIM_COLUMNS], as_index=False, sort=False)[list(COUNT_NAMES)].sum()
-        _write(conn, into["agg_counts"], sum(_count_cells(fine, list(COUNT_NAMES)), []), COUNT_TABLE_COLUMNS)
-        _write(conn, into["agg_hist"], [encode_hist(pd.concat(sum(_hist_cells(_long_hist(df)), []) or [pd.DataFrame()]))],
-               HIST_TABLE_COLUMNS)
-        if full:  # every appeal is read once: its closing day is counted from here
-            closed = df[df["cday"] != NO_DAY]
-            closed_fine.append(closed.groupby(["cday", *DIM_COLUMNS], as_index=False, sort=False).size())
-    if not full:  # a refresh: the appeals closed in these months, whenever received
-        for month in months:
-            closed = _read(conn, d, "closed_at", month, _month_end(month) + dt.timedelta(days=1))
-            closed_fine.append(closed.groupby(["cday", *DIM_COLUMNS], as_index=False, sort=False).size())
-    closed_fine = [c for c in closed_fine if len(c)]
-    if closed_fine:
-        fine = pd.concat(closed_fine, ignore_index=True).rename(columns={"cday": "day", "size": "closed"})
-        fine = fine.groupby(["day", *DIM_COLUMNS], as_index=False, sort=False)["closed"].sum()
-        _write(conn, into["agg_closed"], sum(_count_cells(fine, ["closed"]), []), CLOSED_TABLE_COLUMNS)
+    for month in months:
+        df = _read(conn, d, "received_at", month, _month_end(month) + dt.timedelta(days=1))
+        if len(df):
+            counts, hist = _count_and_hist_cells(df, years=False)
+            _write(conn, "agg_counts", counts, COUNT_TABLE_COLUMNS)
+            _write(conn, "agg_hist", [hist], HIST_TABLE_COLUMNS)
+        closed_fine.append(_closings(_read(conn, d, "closed_at", month, _month_end(month) + dt.timedelta(days=1))))
+    _write(conn, "agg_closed", _closed_cells(closed_fine), CLOSED_TABLE_COLUMNS)
 
 
-def _fill_years(conn: Connection, d: Dialect, years: list[int], into: dict[str, str] | None = None) -> None:
-    """The year cells of these years, summed from their month cells (which must be current):
-    counts in SQL, histograms merged here (decode_hist sums the months' buckets)."""
-    into = into or {name: name for name in TABLES}
+def _build_all(conn: Connection, d: Dialect, years: list[int]) -> None:
+    """Every cell, into empty tables (_new_tables): the appeals read a calendar year at a time,
+    its year cells summed from its month cells here, every appeal's closing counted from the same
+    read. On PostgreSQL the reads, COPYs and each table's indexing and swap (_swap_in) run beside
+    the computing (_Pipeline): a table is indexed while the next one's cells are computed."""
+    into = _new_tables(conn, d)
+    closed_fine: list = []
+    with _Pipeline(threaded=d.pg) as pipe:
+        ranges = [(dt.date(y, 1, 1), dt.date(y + 1, 1, 1)) for y in years]
+        following = pipe.submit(_read, conn, d, "received_at", *ranges[0]) if ranges else None
+        for i in range(len(ranges)):
+            df = following.result()
+            if i + 1 < len(ranges):  # read while this year's cells are computed
+                following = pipe.submit(_read, conn, d, "received_at", *ranges[i + 1])
+            if df.empty:
+                continue
+            counts, hist = _count_and_hist_cells(df, years=True)
+            pipe.submit(_write, conn, into["agg_counts"], counts, COUNT_TABLE_COLUMNS)
+            pipe.submit(_write, conn, into["agg_hist"], [hist], HIST_TABLE_COLUMNS)
+            closed_fine.append(_closings(df))
+        pipe.submit(_swap_in, conn, d, "agg_counts", into["agg_counts"])
+        pipe.submit(_swap_in, conn, d, "agg_hist", into["agg_hist"])
+        pipe.submit(_write, conn, into["agg_closed"], _closed_cells(closed_fine), CLOSED_TABLE_COLUMNS)
+        pipe.submit(_swap_in, conn, d, "agg_closed", into["agg_closed"])
+
+
+def _fill_years(conn: Connection, d: Dialect, years: list[int]) -> None:
+    """The year cells of these years, summed from their stored month cells (which must be
+    current): counts in SQL, histograms merged here (decode_hist sums the months' buckets). The
+    refresh's; a full build and a delta sum them from the month cells they have made (_years)."""
+    into = {name: name for name in TABLES}
     dims = ", ".join(DIM_COLUMNS)
     for year in years:
         params = {"lo": _date(d, dt.date(year, 1, 1)), "hi": _date(d, dt.date(year + 1, 1, 1))}
@@ -592,40 +703,44 @@ def _parent(node: int) -> int:
     return FULL
 
 
-@contextlib.contextmanager
-def _fresh_tables(conn: Connection, d: Dialect):
-    """Empty summary tables for a full build, as {summary table: table to write}.
+def _new_tables(conn: Connection, d: Dialect) -> dict[str, str]:
+    """Empty summary tables for a full build, as {summary table: table to write}; _swap_in
+    finishes each.
 
     SQLite: the tables themselves, emptied. PostgreSQL: new tables without their primary key,
     indexed once when filled (the key, then the schema's other indexes) and swapped in with the
     old tables' grants. COPY into a table whose key is maintained row by row (and full of the
-    rows just deleted) took four times as long.
-    Readers keep the old tables until the swap commits."""
+    rows just deleted) took four times as long. Readers keep the old tables until the build
+    commits; a failure leaves the swap undone, and the transaction rolls back."""
     if not d.pg:
         for name in TABLES:
             _run(conn, f"delete from {name}")
-        yield {name: name for name in TABLES}
-        return
+        return {name: name for name in TABLES}
     names = {name: f"{name}__build" for name in TABLES}
     for name, new in names.items():
         _run(conn, f"drop table if exists {new}")
         _run(conn, f"create table {new} (like {name} including defaults)")
-    yield names  # a failure in the build leaves the swap undone, and the transaction rolls back
-    for name, new in names.items():
-        table = TABLES[name]
-        key = ", ".join(c.name for c in table.primary_key.columns)
-        pk = table.primary_key.name
-        _run(conn, f"alter table {new} add constraint {pk}__build primary key ({key})")
-        grants = conn.execute(text("""select grantee, privilege_type from information_schema.role_table_grants
-            where table_schema = current_schema() and table_name = :t and grantee <> current_user"""), {"t": name})
-        for grantee, privilege in grants.all():  # the app's read-only role keeps reading (README)
-            to = "public" if grantee == "PUBLIC" else f'"{grantee}"'
-            _run(conn, f"grant {privilege} on {new} to {to}")
-        _run(conn, f"drop table {name}")
-        _run(conn, f"alter table {new} rename to {name}")
-        _run(conn, f"alter table {name} rename constraint {pk}__build to {pk}")
-        for index in table.indexes:  # the old table's went with it (schema: the full node's order)
-            index.create(conn)
+    return names
+
+
+def _swap_in(conn: Connection, d: Dialect, name: str, new: str) -> None:
+    """The filled table `new` indexed and put in place of summary table `name` (PostgreSQL)."""
+    if not d.pg:
+        return
+    table = TABLES[name]
+    key = ", ".join(c.name for c in table.primary_key.columns)
+    pk = table.primary_key.name
+    _run(conn, f"alter table {new} add constraint {pk}__build primary key ({key})")
+    grants = conn.execute(text("""select grantee, privilege_type from information_schema.role_table_grants
+        where table_schema = current_schema() and table_name = :t and grantee <> current_user"""), {"t": name})
+    for grantee, privilege in grants.all():  # the app's read-only role keeps reading (README)
+        to = "public" if grantee == "PUBLIC" else f'"{grantee}"'
+        _run(conn, f"grant {privilege} on {new} to {to}")
+    _run(conn, f"drop table {name}")
+    _run(conn, f"alter table {new} rename to {name}")
+    _run(conn, f"alter table {name} rename constraint {pk}__build to {pk}")
+    for index in table.indexes:  # the old table's went with it (schema: the full node's order)
+        index.create(conn)
 
 
 def build(conn: Connection) -> float:
@@ -643,20 +758,19 @@ def refresh(conn: Connection, days: Iterable[dt.date] | None) -> float:
     d = dialect_of(conn)
     if days is None:
         lo, hi = conn.execute(text("select min(received_at), max(received_at) from appeals")).one()
-        with _fresh_tables(conn, d) as into:
-            if lo is not None:
-                first = dt.date.fromisoformat(str(lo)[:10]) - dt.timedelta(days=1)
-                last = dt.date.fromisoformat(str(hi)[:10]) + dt.timedelta(days=1)
-                months = _month_starts(first, last)
-                _fill_all(conn, d, months, full=True, into=into)
-                _fill_years(conn, d, sorted({m.year for m in months}), into)
+        years = []
+        if lo is not None:  # a day either side: local days may fall in the UTC year before or after
+            first = dt.date.fromisoformat(str(lo)[:10]) - dt.timedelta(days=1)
+            last = dt.date.fromisoformat(str(hi)[:10]) + dt.timedelta(days=1)
+            years = list(range(first.year, last.year + 1))
+        _build_all(conn, d, years)
     else:
         days = sorted(set(days))
         if not days:
             return 0.0
         months = sorted({x.replace(day=1) for x in days})
         _delete(conn, d, months)
-        _fill_all(conn, d, months, full=False)
+        _fill_all(conn, d, months)
         _fill_years(conn, d, sorted({m.year for m in months}))
     _set_state(conn, "ready")
     return time.perf_counter() - started
@@ -711,7 +825,7 @@ def _years(months: list[pd.DataFrame], nodes: tuple[int, ...], measures: list[st
             continue
         year = m["period"].to_numpy().astype("datetime64[D]").astype("datetime64[Y]")
         y = m.assign(period=year.astype("datetime64[D]").astype(np.int64).astype(np.int32))
-        y = y.groupby(["period", *DIM_COLUMNS, *extra], as_index=False, sort=False)[measures].sum()
+        y = _group_sum(y, ["period", *DIM_COLUMNS, *extra], measures)
         y["dims"] = m["dims"].iloc[0]
         y["grain"] = np.int8(GRAINS.index("y"))
         out.append(y)
@@ -734,14 +848,18 @@ DELTA_TABLE = "summary_delta"
 
 
 def _group_sum(df: pd.DataFrame, keys: list[str], measures: list[str]) -> pd.DataFrame:
-    """df grouped by `keys` with `measures` summed (integers): pandas' groupby on ten integer
-    keys cost a second for a week's import; one factorized code per row and bincount do not."""
+    """df grouped by `keys` with integer `measures` summed exactly: one key code per row
+    (_key_codes), one sort, and np.add.reduceat per measure. Twice as fast as pandas' groupby on
+    the build's frames (and ten integer keys cost pandas a second for a week's import)."""
+    if not len(df):
+        return df[keys + measures].iloc[:0].reset_index(drop=True)
     code = _key_codes(df, keys)
-    _, first = np.unique(code, return_index=True)
-    out = df[keys].iloc[first].reset_index(drop=True)
+    order = np.argsort(code, kind="stable")
+    code = code[order]
+    starts = np.flatnonzero(np.r_[True, code[1:] != code[:-1]])
+    out = df[keys].iloc[order[starts]].reset_index(drop=True)
     for m in measures:
-        sums = np.bincount(code, weights=df[m].to_numpy(np.float64), minlength=len(first))
-        out[m] = np.rint(sums).astype(np.int64)
+        out[m] = np.add.reduceat(df[m].to_numpy(np.int64)[order], starts)
     return out
 
 

@@ -133,3 +133,44 @@ def test_text_search_understands_russian_word_forms(small_db):
         both = {i for i, s in stems.items() if "пробк" in s and "светофор" in s}
         assert set(rows["id"]) == both
         assert case_list(c, f, ANALYST, SMALL_AS_OF, query="зоопарк")[1] == 0
+
+
+@pytest.mark.parametrize("wide", [False, True])
+def test_group_sums_equal_pandas_groupby(wide):
+    """The build's grouping (queries.summary._group_sum over _key_codes) against pandas' groupby,
+    on integer, negative and text keys; `wide` spans key digits past 2**62, so the code is
+    compacted on the way (the path the small test databases never reach)."""
+    from queries.summary import _group_sum
+
+    rng = np.random.default_rng(7)
+    n = 20_000
+    df = pd.DataFrame({
+        "a": rng.integers(-3, 4, n), "b": rng.integers(0, 40, n).astype(np.int8),
+        "c": rng.choice(["vk", "ok", "pos"], n).astype(object), "w": rng.integers(-5, 6, n), "v": np.ones(n, int)})
+    keys = ["a", "b", "c"]
+    if wide:  # two columns of range ~2**40: the digits' product overflows int64 without compaction
+        df["d"] = rng.integers(0, 3, n) * (1 << 40)
+        df["e"] = rng.integers(0, 3, n) * (1 << 40) - (1 << 39)
+        keys += ["d", "e"]
+    got = _group_sum(df, keys, ["w", "v"]).sort_values(keys).reset_index(drop=True)
+    expected = df.groupby(keys, as_index=False)[["w", "v"]].sum().sort_values(keys).reset_index(drop=True)
+    assert len(got) == len(expected) > 100
+    for c in keys + ["w", "v"]:
+        assert got[c].tolist() == expected[c].tolist(), c
+
+
+def test_histogram_cells_go_to_postgresql_as_bytea_hex():
+    """encode_hist's packed cells, as the COPY text _bytea_text makes from their buffers, equal
+    Python's own hex of each cell (also for a slice, whose buffers start mid-way)."""
+    from queries.summary import CELL, _bytea_text, encode_hist
+
+    rng = np.random.default_rng(3)
+    n = 5_000
+    long = pd.DataFrame({c: rng.integers(0, 3, n) for c in CELL})
+    long["bucket"] = rng.integers(0, 1100, n)
+    long = long.drop_duplicates(CELL + ["bucket"])
+    long["n"] = rng.integers(1, 9, len(long))
+    cells = encode_hist(long)
+    for part in (cells, cells.iloc[7:40]):
+        assert _bytea_text(part["hist"]).to_pylist() == ["\\x" + bytes(h).hex() for h in part["hist"].tolist()]
+    assert int(cells["n"].sum()) == int(long["n"].sum())

@@ -6,7 +6,7 @@ Create Date: 2026-12-01
 
 The planner now reads whole calendar years from year cells (grain 'y', summed from the month
 cells): counts for every stored node, histograms for the nodes of at most two dimensions
-(queries/summary.py, _fill_years, the one definition the build and the refresh use). Summaries
+(queries/summary.py: _fill_years sums them from stored months, as the refresh does). Summaries
 built before this migration get their year cells here, from their month cells; a database whose
 summaries are not built has nothing to add.
 """
