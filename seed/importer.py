@@ -367,9 +367,9 @@ class Resolver:
                 if target in known:
                     lookup[word] = known[target]
             self._lookups[dim] = lookup
-        uniques = pd.unique(values.to_numpy())
-        resolved = {u: lookup.get(u) for u in uniques}  # few distinct words per column (stripped already)
-        out = pd.Series(values.map(resolved).to_numpy(dtype=object), index=values.index, dtype=object)
+        codes, uniques = pd.factorize(values)  # few distinct words per column (stripped already)
+        resolved = np.array([lookup.get(u) for u in uniques] + [None], dtype=object)  # code -1: None
+        out = pd.Series(resolved[codes], index=values.index, dtype=object)
         unknown = out.isna() & (values != "")
         fb = self.m.fallback.get(dim)
         if fb and fb != "reject" and fb != "@territory_admin" and unknown.any():
@@ -496,7 +496,7 @@ def validate(batch: Batch, m: Mapping, res: Resolver, seen: dict[str, int], cal)
     stage = pd.DataFrame({
         "line": lines[k], "external_id": ids[k], "source": resolved["source"].to_numpy()[k],
         "source_url": col["source_url"].to_numpy()[k], "author_ref": col["author_ref"].to_numpy()[k],
-        "text": col["text"].to_numpy()[k], "received_at": received,
+        "text": col["text"].array.take(k), "received_at": received,  # Arrow text stays Arrow (COPY)
         "municipality_id": resolved["territory"].to_numpy()[k].astype(np.int64), "topic_id": topic,
         "organization_id": resolved["executor"].to_numpy()[k].astype(np.int64), "status": status.to_numpy()[k],
         "response_due_at": due, "first_response_at": fr, "closed_at": times["closed_at"][k], "escalated_at": esc,

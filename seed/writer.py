@@ -63,6 +63,8 @@ def insert_sqlite(conn: Connection, table: str, columns: list[str], df: pd.DataF
 
 def _arrow_column(df: pd.DataFrame, name: str) -> pa.Array:
     """A column as Arrow for COPY (Arrow writes CSV at C speed), with the NULLs of _nulls."""
+    if isinstance(df[name].dtype, pd.StringDtype) and df[name].dtype.storage == "pyarrow":
+        return pa.array(df[name].array)  # Arrow-backed text as it is (no NULLs: "" stays "")
     values = df[name].to_numpy()
     if name in TIME_COLUMNS:  # as text with the offset spelled out: Arrow writes zoned timestamps 20x slower
         values = np.asarray(values, dtype=np.int64)
