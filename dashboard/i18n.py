@@ -106,8 +106,10 @@ M: dict[str, tuple[str, str]] = {
     "import.error.input_sheet": ("В книге нет листа «{sheet}»; листы: {sheets}.",
                                  "The workbook has no sheet '{sheet}'; its sheets: {sheets}."),
     "import.error.input_columns": (
-        "В файле нет столбцов, которые называет файл соответствия: {columns}. Проверьте заголовок и выбор соответствия.",
-        "The file lacks the columns the mapping names: {columns}. Check the header row and the chosen mapping."),
+        "В файле нет столбцов, которые называет файл соответствия: {columns}. Заголовок файла: {header}. "
+        "Проверьте заголовок, разделитель и выбор соответствия.",
+        "The file lacks the columns the mapping names: {columns}. The file's header: {header}. Check the header "
+        "row, the delimiter and the chosen mapping."),
     "import.error.input_not_found": ("Файл {path} не найден.", "File {path} not found."),
     "import.error.input_interrupted": ("Загрузка прервана.", "The import was interrupted."),
     "import.error.input_summaries": (

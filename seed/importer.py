@@ -717,9 +717,11 @@ def _stage(conn: Connection, batches: Iterator[Batch], m: Mapping, res: Resolver
             for i, batch in enumerate(batches, start=1):
                 header = batch.header
                 absent = [(f, c) for f, c in m.columns.items() if c not in header]
-                if absent:
-                    raise MappingError(f"the input has no column(s) {', '.join(f'{f} ← {c!r}' for f, c in absent)}",
-                                       "input_columns", columns=", ".join(f"«{c}»" for _, c in absent))
+                if absent:  # the file's own header beside them: a wrong mapping or delimiter shows at once
+                    shown = ", ".join(f"«{h}»" for h in header[:12]) + (", …" if len(header) > 12 else "")
+                    raise MappingError(f"the input has no column(s) {', '.join(f'{f} ← {c!r}' for f, c in absent)}; "
+                                       f"its header: {', '.join(map(repr, header))}", "input_columns",
+                                       columns=", ".join(f"«{c}»" for _, c in absent), header=shown)
                 stage, bad = validate(batch, m, res, seen, cal)
                 rejects += batch.rejects + bad
                 read += len(batch) + len(batch.rejects)

@@ -1,6 +1,8 @@
 """The import page: an analyst checks, then loads, another system's export; every bad input is
 explained in Russian and writes nothing; the page is the analyst's alone."""
+import csv
 import datetime as dt
+import io
 import re
 from pathlib import Path
 
@@ -107,11 +109,15 @@ def test_bad_inputs_are_explained_in_russian_and_write_nothing(db, tmp_path, cas
     elif case == "columns":  # our own export format read with the foreign mapping
         at = submit(at, good, "week.csv", "import_load", mapping="cur_export")
         expected = "В файле нет столбцов, которые называет файл соответствия: «external_id», «source»"
+        header = next(csv.reader(io.StringIO(good.decode("utf-8-sig"))))  # the file's own, as written
+        expected_header = "Заголовок файла: " + ", ".join(f"«{h}»" for h in header[:12])
     else:
         at = submit(at, b"PK\x03\x04 not really a workbook", "week.xlsx", "import_load")
         expected = "Файл не читается как книга Excel (XLSX)."
     message = at.error[0].value
     assert expected in message and "В базу ничего не записано." in message, message
+    if case == "columns":
+        assert expected_header in message, message
     assert state(engine) == before
     assert [a for a, _, _ in audit_rows(engine)] == ["import_refused"]
 
