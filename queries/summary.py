@@ -624,9 +624,12 @@ def _build_all(conn: Connection, d: Dialect, years: list[int]) -> None:
     """Every cell, into empty tables (_new_tables): the appeals read a calendar year at a time,
     its year cells summed from its month cells here, every appeal's closing counted from the same
     read. On PostgreSQL the reads, COPYs and each table's indexing and swap (_swap_in) run beside
-    the computing (_Pipeline): a table is indexed while the next one's cells are computed."""
+    the computing (_Pipeline): a table is indexed while the next one's cells are computed. A
+    year's cells wait for the last year's COPYs before they are queued, so that at most two years
+    of cells are held (millions of cells a year at ten million appeals)."""
     into = _new_tables(conn, d)
     closed_fine: list = []
+    writing: list = []
     with _Pipeline(threaded=d.pg) as pipe:
         ranges = [(dt.date(y, 1, 1), dt.date(y + 1, 1, 1)) for y in years]
         following = pipe.submit(_read, conn, d, "received_at", *ranges[0]) if ranges else None
@@ -637,8 +640,11 @@ def _build_all(conn: Connection, d: Dialect, years: list[int]) -> None:
             if df.empty:
                 continue
             counts, hist = _count_and_hist_cells(df, years=True)
-            pipe.submit(_write, conn, into["agg_counts"], counts, COUNT_TABLE_COLUMNS)
-            pipe.submit(_write, conn, into["agg_hist"], [hist], HIST_TABLE_COLUMNS)
+            for done in writing:
+                done.result()
+            writing = [pipe.submit(_write, conn, into["agg_counts"], counts, COUNT_TABLE_COLUMNS),
+                       pipe.submit(_write, conn, into["agg_hist"], [hist], HIST_TABLE_COLUMNS)]
+            del counts, hist
             closed_fine.append(_closings(df))
         pipe.submit(_swap_in, conn, d, "agg_counts", into["agg_counts"])
         pipe.submit(_swap_in, conn, d, "agg_hist", into["agg_hist"])
