@@ -91,3 +91,38 @@ def copy_frame(conn: Connection, table: str, data) -> None:
     cur.copy_expert(f"copy {table} ({', '.join(data.column_names)}) from stdin with (format csv, null '')", buf,
                     size=1 << 20)
     cur.close()
+
+
+class Pipeline:
+    """A connection's statements in order on one thread beside the caller's (when `threaded`:
+    PostgreSQL), inline otherwise. psycopg2 leaves the GIL while the server works, so the server
+    ingests one COPY while the caller computes the next rows. The caller must not use the
+    connection itself while a statement is queued; leaving the block waits for every one (the
+    first failure is raised there, or by its future's `result()`), so that none is in flight when
+    the transaction ends."""
+
+    def __init__(self, threaded: bool):
+        from concurrent.futures import ThreadPoolExecutor
+        self.pool = ThreadPoolExecutor(max_workers=1) if threaded else None
+        self.pending: list = []
+
+    def submit(self, fn, *args):
+        from concurrent.futures import Future
+        if self.pool is not None:
+            future = self.pool.submit(fn, *args)
+        else:
+            future = Future()
+            future.set_result(fn(*args))
+        self.pending.append(future)
+        return future
+
+    def __enter__(self) -> "Pipeline":
+        return self
+
+    def __exit__(self, kind, exc, tb) -> None:
+        if self.pool is None:
+            return
+        self.pool.shutdown(wait=True)
+        failures = [e for e in (f.exception() for f in self.pending) if e is not None]
+        if kind is None and failures:
+            raise failures[0]

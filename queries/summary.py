@@ -37,7 +37,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
 from queries import schema
-from queries.db import copy_frame
+from queries.db import Pipeline, copy_frame
 from queries.dialect import Dialect, dialect_of
 from queries.filters import Filters, where
 from queries.kpis import CLOSED, FEW_ROWS_COUNTS, FIXED_COUNTS, OPEN
@@ -321,11 +321,14 @@ def appeal_rows(conn: Connection, cond: str, params: dict | None = None) -> pd.D
 
 
 def _unpack(df: pd.DataFrame) -> pd.DataFrame:
+    """One count per appeal and measure: 0 or 1, times the row's weight `w` where the frame has
+    one (a delta's -1 or +1)."""
     flags = pd.to_numeric(df["flags"]).to_numpy(np.int64)
+    weight = df["w"].to_numpy(np.int64) if "w" in df.columns else 1
     out = df[["day", *DIM_COLUMNS]].copy()
-    out["received"] = 1
+    out["received"] = weight
     for i, name in enumerate(FLAG_NAMES):
-        out[name] = (flags >> i) & 1
+        out[name] = ((flags >> i) & 1) * weight
     return out
 
 
@@ -382,10 +385,7 @@ def _bytea_text(values: pd.Series):
     array built in numpy from the values' buffers: a per-value hex() took over a second a build."""
     import pyarrow as pa
 
-    if isinstance(values.dtype, pd.ArrowDtype):
-        arr = values.array._pa_array.combine_chunks().cast(pa.large_binary())
-    else:
-        arr = pa.array([bytes(v) for v in values], type=pa.large_binary())
+    arr = pa.chunked_array(pa.array(values.array)).combine_chunks()
     n = len(arr)
     offsets = np.frombuffer(arr.buffers()[1], dtype=np.int64)[arr.offset:arr.offset + n + 1]
     data = np.frombuffer(arr.buffers()[2], dtype=np.uint8)[offsets[0]:offsets[-1]]
@@ -500,10 +500,8 @@ def encode_hist(long: pd.DataFrame) -> pd.DataFrame:
         return long
     cell = _key_codes(long, CELL)
     bucket = long["bucket"].to_numpy().astype(np.int64)
-    if int(cell.max()) < (1 << 62) // len(BUCKET_LOWER):  # cells contiguous, buckets ascending
-        order = np.argsort(cell * len(BUCKET_LOWER) + bucket)
-    else:
-        order = np.lexsort((bucket, cell))
+    # cells contiguous, buckets ascending: the bucket is the last digit of one sort key
+    order = np.argsort(_key_codes(pd.DataFrame({"cell": cell, "bucket": bucket}), ["cell", "bucket"]))
     cell = cell[order]
     start = np.flatnonzero(np.r_[True, cell[1:] != cell[:-1]])
     packed = np.empty(len(cell), dtype=HIST_RECORD)
@@ -546,64 +544,38 @@ def _month_starts(lo: dt.date, hi: dt.date) -> list[dt.date]:
     return out
 
 
-class _Pipeline:
-    """The connection's statements in order on one thread beside the caller's (PostgreSQL, when
-    `threaded`): psycopg2 leaves the GIL while the server works, so one year's cells are COPYed
-    while the next year's are computed. Inline otherwise. The caller must not use the connection
-    itself while the pipeline is open; leaving it waits for every statement (a failure in one is
-    raised there, or by `result()`), so that none is in flight when the transaction ends."""
-
-    def __init__(self, threaded: bool):
-        from concurrent.futures import ThreadPoolExecutor
-        self.pool = ThreadPoolExecutor(max_workers=1) if threaded else None
-        self.pending: list = []
-
-    def submit(self, fn, *args):
-        from concurrent.futures import Future
-        if self.pool is not None:
-            future = self.pool.submit(fn, *args)
-        else:
-            future = Future()
-            future.set_result(fn(*args))
-        self.pending.append(future)
-        return future
-
-    def __enter__(self) -> "_Pipeline":
-        return self
-
-    def __exit__(self, kind, exc, tb) -> None:
-        if self.pool is None:
-            return
-        self.pool.shutdown(wait=True)
-        failures = [f.exception() for f in self.pending if f.exception() is not None]
-        if kind is None and failures:
-            raise failures[0]
-
-
-def _count_and_hist_cells(df: pd.DataFrame, years: bool) -> tuple[list[pd.DataFrame], pd.DataFrame]:
-    """The count cells and the encoded histogram cells of the appeals `df` (appeal_rows), by day
-    and month, and by year when `years` (df then holds whole calendar years)."""
+def _cells(df: pd.DataFrame, years: bool) -> tuple[list[pd.DataFrame], list[pd.DataFrame], pd.DataFrame]:
+    """The cells of the appeals `df` (appeal_rows, weighted by `w` where it has one), by day and
+    month, and by year when `years` (df then holds whole calendar years): count frames, histogram
+    frames (long form, for encode_hist), and closings per day of closing (for _closed_cells)."""
     measures = list(COUNT_NAMES)
-    fine = _group_sum(_unpack(df), ["day", *DIM_COLUMNS], measures)
-    days, months = _count_cells(fine, measures)
+    days, months = _count_cells(_group_sum(_unpack(df), ["day", *DIM_COLUMNS], measures), measures)
     counts = days + months + (_years(months, STORED_NODES, measures) if years else [])
     days, months = _hist_cells(_long_hist(df))
     hist = days + months + (_years(months, YEAR_HIST_NODES, ["n"], HIST_KEY) if years else [])
-    return counts, encode_hist(pd.concat(hist or [pd.DataFrame()], ignore_index=True))
-
-
-def _closed_cells(fine: list[pd.DataFrame]) -> list[pd.DataFrame]:
-    """Closing cells from closings per day (frames of cday, dimensions, size)."""
-    fine = [c for c in fine if len(c)]
-    if not fine:
-        return []
-    fine = pd.concat(fine, ignore_index=True).rename(columns={"cday": "day", "size": "closed"})
-    return sum(_count_cells(_group_sum(fine, ["day", *DIM_COLUMNS], ["closed"]), ["closed"]), [])
+    return counts, hist, _closings(df)
 
 
 def _closings(df: pd.DataFrame) -> pd.DataFrame:
-    closed = df[df["cday"] != NO_DAY]
-    return closed.groupby(["cday", *DIM_COLUMNS], as_index=False, sort=False).size()
+    """Closings (weighted by `w` where the frame has one) per local day of closing and dimensions."""
+    closed = df.loc[df["cday"] != NO_DAY, ["cday", *DIM_COLUMNS, *(["w"] if "w" in df.columns else [])]]
+    closed = closed.rename(columns={"cday": "day", "w": "closed"})
+    if "closed" not in closed.columns:
+        closed["closed"] = 1
+    return _group_sum(closed, ["day", *DIM_COLUMNS], ["closed"])
+
+
+def _closed_cells(fine: list[pd.DataFrame]) -> list[pd.DataFrame]:
+    """Closing cells from closings per day (frames of _closings)."""
+    fine = [c for c in fine if len(c)]
+    if not fine:
+        return []
+    fine = _group_sum(pd.concat(fine, ignore_index=True), ["day", *DIM_COLUMNS], ["closed"])
+    return sum(_count_cells(fine, ["closed"]), [])
+
+
+def _encoded(hist: list[pd.DataFrame]) -> pd.DataFrame:
+    return encode_hist(pd.concat(hist or [pd.DataFrame()], ignore_index=True))
 
 
 def _fill_all(conn: Connection, d: Dialect, months: list[dt.date]) -> None:
@@ -613,9 +585,9 @@ def _fill_all(conn: Connection, d: Dialect, months: list[dt.date]) -> None:
     for month in months:
         df = _read(conn, d, "received_at", month, _month_end(month) + dt.timedelta(days=1))
         if len(df):
-            counts, hist = _count_and_hist_cells(df, years=False)
+            counts, hist, _ = _cells(df, years=False)
             _write(conn, "agg_counts", counts, COUNT_TABLE_COLUMNS)
-            _write(conn, "agg_hist", [hist], HIST_TABLE_COLUMNS)
+            _write(conn, "agg_hist", [_encoded(hist)], HIST_TABLE_COLUMNS)
         closed_fine.append(_closings(_read(conn, d, "closed_at", month, _month_end(month) + dt.timedelta(days=1))))
     _write(conn, "agg_closed", _closed_cells(closed_fine), CLOSED_TABLE_COLUMNS)
 
@@ -624,13 +596,13 @@ def _build_all(conn: Connection, d: Dialect, years: list[int]) -> None:
     """Every cell, into empty tables (_new_tables): the appeals read a calendar year at a time,
     its year cells summed from its month cells here, every appeal's closing counted from the same
     read. On PostgreSQL the reads, COPYs and each table's indexing and swap (_swap_in) run beside
-    the computing (_Pipeline): a table is indexed while the next one's cells are computed. A
+    the computing (queries.db.Pipeline): a table is indexed while the next one's cells are computed. A
     year's cells wait for the last year's COPYs before they are queued, so that at most two years
     of cells are held (millions of cells a year at ten million appeals)."""
     into = _new_tables(conn, d)
     closed_fine: list = []
     writing: list = []
-    with _Pipeline(threaded=d.pg) as pipe:
+    with Pipeline(threaded=d.pg) as pipe:
         ranges = [(dt.date(y, 1, 1), dt.date(y + 1, 1, 1)) for y in years]
         following = pipe.submit(_read, conn, d, "received_at", *ranges[0]) if ranges else None
         for i in range(len(ranges)):
@@ -639,13 +611,14 @@ def _build_all(conn: Connection, d: Dialect, years: list[int]) -> None:
                 following = pipe.submit(_read, conn, d, "received_at", *ranges[i + 1])
             if df.empty:
                 continue
-            counts, hist = _count_and_hist_cells(df, years=True)
+            counts, hist, closed = _cells(df, years=True)  # every appeal's closing counted from this read
+            hist = _encoded(hist)
             for done in writing:
                 done.result()
             writing = [pipe.submit(_write, conn, into["agg_counts"], counts, COUNT_TABLE_COLUMNS),
                        pipe.submit(_write, conn, into["agg_hist"], [hist], HIST_TABLE_COLUMNS)]
-            del counts, hist
-            closed_fine.append(_closings(df))
+            del counts, hist  # only the queued writes hold them now
+            closed_fine.append(closed)
         pipe.submit(_swap_in, conn, d, "agg_counts", into["agg_counts"])
         pipe.submit(_swap_in, conn, d, "agg_hist", into["agg_hist"])
         pipe.submit(_write, conn, into["agg_closed"], _closed_cells(closed_fine), CLOSED_TABLE_COLUMNS)
@@ -656,15 +629,14 @@ def _fill_years(conn: Connection, d: Dialect, years: list[int]) -> None:
     """The year cells of these years, summed from their stored month cells (which must be
     current): counts in SQL, histograms merged here (decode_hist sums the months' buckets). The
     refresh's; a full build and a delta sum them from the month cells they have made (_years)."""
-    into = {name: name for name in TABLES}
     dims = ", ".join(DIM_COLUMNS)
     for year in years:
         params = {"lo": _date(d, dt.date(year, 1, 1)), "hi": _date(d, dt.date(year + 1, 1, 1))}
-        _run(conn, f"""insert into {into['agg_counts']} (dims, grain, period, {dims}, {', '.join(COUNT_NAMES)})
-            select dims, 'y', :lo, {dims}, {', '.join(f'sum({n})' for n in COUNT_NAMES)} from {into['agg_counts']}
+        _run(conn, f"""insert into agg_counts (dims, grain, period, {dims}, {', '.join(COUNT_NAMES)})
+            select dims, 'y', :lo, {dims}, {', '.join(f'sum({n})' for n in COUNT_NAMES)} from agg_counts
             where grain = 'm' and period >= :lo and period < :hi group by dims, {dims}""", params)
         params["r_d"] = list(YEAR_HIST_NODES)
-        stored = run(conn, f"""select dims, metric, {dims}, urgent, hist from {into['agg_hist']}
+        stored = run(conn, f"""select dims, metric, {dims}, urgent, hist from agg_hist
             where dims in :r_d and grain = 'm' and period >= :lo and period < :hi""", params)
         if stored.empty:
             continue
@@ -674,7 +646,7 @@ def _fill_years(conn: Connection, d: Dialect, years: list[int]) -> None:
         long["source"] = pd.Categorical(long["source"], categories=list(SOURCE_CODES)).codes.astype(np.int8)
         for c in ("dims", "metric", "municipality_id", "topic_id", "organization_id", "urgent", "n"):
             long[c] = pd.to_numeric(long[c]).astype(np.int64)
-        _write(conn, into["agg_hist"], [encode_hist(long)], HIST_TABLE_COLUMNS)
+        _write(conn, "agg_hist", [encode_hist(long)], HIST_TABLE_COLUMNS)
 
 
 def _delete(conn: Connection, d: Dialect, months: list[dt.date]) -> None:
@@ -799,26 +771,10 @@ def apply_delta(conn: Connection, before: pd.DataFrame, after: pd.DataFrame) -> 
     frames = [f.assign(w=np.int64(w)) for f, w in ((before, -1), (after, 1)) if len(f)]
     if not frames or not is_ready(conn):
         return 0.0
-    df = pd.concat(frames, ignore_index=True)
-    weight = df["w"].to_numpy(np.int64)
-
-    flags = _unpack(df)
-    measures = list(COUNT_NAMES)
-    flags[measures] = flags[measures].to_numpy(np.int64) * weight[:, None]
-    fine = flags.groupby(["day", *DIM_COLUMNS], as_index=False, sort=False)[measures].sum()
-    days, months = _count_cells(fine, measures)
-    _merge(conn, "agg_counts", days + months + _years(months, STORED_NODES, measures), measures)
-
-    closed = df[df["cday"] != NO_DAY]
-    if len(closed):
-        fine = closed.groupby(["cday", *DIM_COLUMNS], as_index=False, sort=False)["w"].sum()
-        fine = fine.rename(columns={"cday": "day", "w": "closed"})
-        _merge(conn, "agg_closed", sum(_count_cells(fine, ["closed"]), []), ["closed"])
-
-    long = _long_hist(df)
-    if len(long):
-        days, months = _hist_cells(long)
-        _merge(conn, "agg_hist", days + months + _years(months, YEAR_HIST_NODES, ["n"], HIST_KEY), ["n"])
+    counts, hist, closed = _cells(pd.concat(frames, ignore_index=True), years=True)
+    _merge(conn, "agg_counts", counts, list(COUNT_NAMES))
+    _merge(conn, "agg_closed", _closed_cells([closed]), ["closed"])
+    _merge(conn, "agg_hist", hist, ["n"])
     return time.perf_counter() - started
 
 

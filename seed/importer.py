@@ -14,7 +14,6 @@ import datetime as dt
 import io
 import sys
 import time
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator
@@ -26,7 +25,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from queries import summary as summaries
 from queries.config import ConfigError, resolve_admin_database
-from queries.db import check_connection, describe_failure
+from queries.db import Pipeline, check_connection, describe_failure
 from queries.migrate import upgrade
 from queries.schema import CLOSED_STATUSES, OPEN_STATUSES, SOURCES
 from queries.workcal import default_calendar
@@ -703,42 +702,30 @@ def _stage(conn: Connection, batches: Iterator[Batch], m: Mapping, res: Resolver
     """Validate every chunk and write its valid rows to import_stage: (header, rejects, rows read).
 
     On PostgreSQL a chunk's COPY runs in a second thread while the next chunk is read and
-    checked here (psycopg2 leaves the GIL while the server works): the server's core ingests
-    while this one validates. One COPY at a time, and none while this thread uses the
-    connection."""
+    checked here (queries.db.Pipeline): the server's core ingests while this one validates. One
+    COPY at a time."""
     seen: dict[str, int] = {}
     rejects: list[Reject] = []
     header: list[str] = []
     read = 0
-    pg = conn.dialect.name == "postgresql"
     loading = None
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        try:
-            for i, batch in enumerate(batches, start=1):
-                header = batch.header
-                absent = [(f, c) for f, c in m.columns.items() if c not in header]
-                if absent:  # the file's own header beside them: a wrong mapping or delimiter shows at once
-                    shown = ", ".join(f"«{h}»" for h in header[:12]) + (", …" if len(header) > 12 else "")
-                    raise MappingError(f"the input has no column(s) {', '.join(f'{f} ← {c!r}' for f, c in absent)}; "
-                                       f"its header: {', '.join(map(repr, header))}", "input_columns",
-                                       columns=", ".join(f"«{c}»" for _, c in absent), header=shown)
-                stage, bad = validate(batch, m, res, seen, cal)
-                rejects += batch.rejects + bad
-                read += len(batch) + len(batch.rejects)
-                if loading is not None:
-                    loading.result()
-                    loading = None
-                if pg:
-                    loading = pool.submit(_load_stage, conn, stage)
-                else:
-                    _load_stage(conn, stage)
-                if fail_after_chunks is not None and i >= fail_after_chunks:
-                    raise ImportError_("import interrupted on purpose (test hook)", "input_interrupted")
-            if loading is not None:
+    with Pipeline(threaded=conn.dialect.name == "postgresql") as pipe:
+        for i, batch in enumerate(batches, start=1):
+            header = batch.header
+            absent = [(f, c) for f, c in m.columns.items() if c not in header]
+            if absent:  # the file's own header beside them: a wrong mapping or delimiter shows at once
+                shown = ", ".join(f"«{h}»" for h in header[:12]) + (", …" if len(header) > 12 else "")
+                raise MappingError(f"the input has no column(s) {', '.join(f'{f} ← {c!r}' for f, c in absent)}; "
+                                   f"its header: {', '.join(map(repr, header))}", "input_columns",
+                                   columns=", ".join(f"«{c}»" for _, c in absent), header=shown)
+            stage, bad = validate(batch, m, res, seen, cal)
+            rejects += batch.rejects + bad
+            read += len(batch) + len(batch.rejects)
+            if loading is not None:  # one chunk in flight at a time
                 loading.result()
-        finally:
-            if loading is not None:  # a failure here: the COPY in flight ends before the rollback
-                loading.exception()
+            loading = pipe.submit(_load_stage, conn, stage)
+            if fail_after_chunks is not None and i >= fail_after_chunks:
+                raise ImportError_("import interrupted on purpose (test hook)", "input_interrupted")
     return header, rejects, read
 
 
