@@ -10,7 +10,7 @@ from queries import summary
 from queries.dialect import dialect_of
 from queries.kpis import OPEN
 from queries.filters import Filters, where
-from queries.pii import mask_pii
+from queries.pii import for_viewer
 from queries.run import run
 from queries.schema import SOURCES
 from queries.viewer import Viewer, in_codes, scope
@@ -59,18 +59,6 @@ def _search(d, query: str | None, params: dict, guard: str) -> str:
         return " and (a.id = :q_id or a.external_id = :q_ext)"
     params["q_ext"] = q
     return f" and ({d.text_match('a.text', q, params, guard)} or a.external_id = :q_ext)"
-
-
-def _masked(df: pd.DataFrame, viewer: Viewer) -> pd.DataFrame:
-    """Without author keys and source links, texts and notes masked, for roles that may not see them."""
-    if viewer.masks_personal_data:
-        for col in ("author_ref", "source_url"):
-            if col in df.columns:
-                df[col] = None
-        for col in ("text", "note"):
-            if col in df.columns:
-                df[col] = [mask_pii(v) if isinstance(v, str) else v for v in df[col]]
-    return df
 
 
 def case_list(conn: Connection, filters: Filters, viewer: Viewer, now: dt.datetime, query: str | None = None,
@@ -210,7 +198,7 @@ limit :limit offset :offset""", params)
     for col in ("received_at", "response_due_at", "first_response_at", "closed_at"):
         df[col] = pd.to_datetime(df[col], utc=True)
     df["overdue"] = df["overdue"].astype(bool)
-    return _masked(df, viewer), total
+    return for_viewer(df, viewer), total
 
 
 def case_card(conn: Connection, viewer: Viewer, appeal_id: int) -> pd.Series | None:
@@ -230,7 +218,7 @@ where a.id = :id and {cond}""", params)
     if df.empty:
         return None
     df = df.drop(columns=["text_tsv"], errors="ignore")  # PostgreSQL's search vector of `text`
-    row = _masked(df, viewer).iloc[0].copy()
+    row = for_viewer(df, viewer).iloc[0].copy()
     for col in ("received_at", "response_due_at", "first_response_at", "closed_at", "escalated_at"):
         row[col] = pd.to_datetime(row[col], utc=True) if row[col] is not None else None
     return row
@@ -246,4 +234,4 @@ from appeal_events e join appeals a on a.id = e.appeal_id
   left join organizations o on o.id = e.organization_id
 where e.appeal_id = :id and {cond} order by e.at, e.id""", params)
     df["at"] = pd.to_datetime(df["at"], utc=True)
-    return _masked(df, viewer)
+    return for_viewer(df, viewer)

@@ -10,6 +10,7 @@ from sqlalchemy.engine import Connection
 from queries import summary
 from queries.dialect import dialect_of
 from queries.filters import Filters, where
+from queries.pii import for_viewer
 from queries.run import run
 from queries.viewer import Viewer
 
@@ -63,7 +64,7 @@ limit :limit""", params)
     for col in ("received_at", "response_due_at"):
         df[col] = pd.to_datetime(df[col], utc=True)
     df["overdue_hours"] = pd.to_numeric(df["overdue_hours"])
-    return df
+    return for_viewer(df, viewer)
 
 
 def escalation_flow(conn: Connection, filters: Filters, viewer: Viewer) -> pd.DataFrame:
