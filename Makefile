@@ -3,6 +3,9 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 PY := $(VENV)/bin/python
 PORT ?= 8501
+# where the app listens: this machine only by default (the demo users' password is `demo`);
+# ADDRESS=0.0.0.0 exposes it (docs/security.md)
+ADDRESS ?= 127.0.0.1
 
 .PHONY: run test bench seed clean
 
@@ -17,7 +20,7 @@ $(VENV)/.dev: $(VENV)/.base
 
 run: $(VENV)/.base
 	$(PY) -m seed.bootstrap
-	$(VENV)/bin/streamlit run dashboard/app.py --server.port $(PORT)
+	$(VENV)/bin/streamlit run dashboard/app.py --server.port $(PORT) --server.address $(ADDRESS)
 
 test: $(VENV)/.dev
 	$(PY) -m pytest

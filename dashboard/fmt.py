@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import re
 
 from dashboard.i18n import get_lang, t
 from queries.dialect import LOCAL_OFFSET
@@ -86,3 +87,13 @@ def count(n: int, word: str) -> str:
         one, many = EN_PLURALS[word]
         return f"{number(n)} {one if n == 1 else many}"
     return f"{number(n)} {plural_ru(n, RU_PLURALS[word])}"
+
+
+_MARKDOWN = re.compile(r"([\\`*_{}\[\]()#+\-.!|>~<$:&=\"'])")
+
+
+def plain(value) -> str:
+    """A user-supplied string (an appeal's text, a URL parameter, a file's header) for a place
+    that renders markdown: every markdown character escaped, so it shows as written and can make
+    no heading, link or image (a remote image would load when the card opens)."""
+    return _MARKDOWN.sub(r"\\\1", str(value)).replace("\n", "  \n")

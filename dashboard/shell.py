@@ -47,7 +47,8 @@ def _pages() -> dict:
 
 def database_error(exc: Exception) -> None:
     reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-    st.error(t("db.unavailable", reason=f"{mask_url(data.database_url())} — {reason}"), icon=":material/cloud_off:")
+    st.error(t("db.unavailable", reason=fmt.plain(f"{mask_url(data.database_url())} — {reason}")),
+             icon=":material/cloud_off:")
     if st.button(t("db.retry")):
         st.cache_data.clear()
         st.rerun()
@@ -140,10 +141,10 @@ def account_box(ctx_viewer, territories, after_filters: bool = True) -> None:
     with st.sidebar:
         if after_filters:  # else the navigation's divider is right above
             st.divider()
-        st.caption(t("auth.signed_in", name=ctx_viewer.username, role=t(f"role.{ctx_viewer.role}")))
+        st.caption(t("auth.signed_in", name=fmt.plain(ctx_viewer.username), role=t(f"role.{ctx_viewer.role}")))
         if ctx_viewer.role == "head":
             names = ", ".join(territories.set_index("code").loc[list(ctx_viewer.territories), "name_ru"])
-            st.caption(t("auth.scope.head", names=names))
+            st.caption(t("auth.scope.head", names=fmt.plain(names)))
         elif ctx_viewer.role == "executor":
             st.caption(t("auth.scope.executor"))
         elif ctx_viewer.role == "press":
@@ -193,7 +194,7 @@ def main() -> None:
     account_box(viewer, lists[0], after_filters=filtered)
     language_switch(lang, params)
     for param, value in notices:
-        st.warning(t("filters.invalid", param=param, value=value), icon=":material/link_off:")
+        st.warning(t("filters.invalid", param=fmt.plain(param), value=fmt.plain(value)), icon=":material/link_off:")
     st.session_state["ctx"] = Context(url, filters, lang, now, *lists, pages, viewer)
     try:
         current.run()

@@ -11,6 +11,7 @@ from dashboard import fmt
 from dashboard.context import Context
 from dashboard.i18n import get_lang, t
 from dashboard.urlstate import to_params
+from queries.cells import guard_frame, guard_sheet
 from queries.filters import Filters
 from queries.metrics import METRICS, Metric, delta
 
@@ -73,8 +74,10 @@ def filters_description(ctx: Context, filters: Filters | None = None) -> list[tu
 
 
 def to_csv(df: pd.DataFrame) -> bytes:
-    """Semicolon-separated UTF-8 with BOM: what Excel in a Russian locale opens correctly."""
-    return df.to_csv(index=False, sep=";", decimal="," if get_lang() == "ru" else ".").encode("utf-8-sig")
+    """Semicolon-separated UTF-8 with BOM: what Excel in a Russian locale opens correctly. CRLF line
+    ends (RFC 4180), so that a text holding a carriage return is quoted rather than splitting its row."""
+    return guard_frame(df).to_csv(index=False, sep=";", decimal="," if get_lang() == "ru" else ".",
+                                  lineterminator="\r\n").encode("utf-8-sig")
 
 
 def to_xlsx(df: pd.DataFrame, title: str, ctx: Context) -> bytes:
@@ -85,6 +88,7 @@ def to_xlsx(df: pd.DataFrame, title: str, ctx: Context) -> bytes:
         pd.DataFrame(header).to_excel(xl, index=False, header=False, sheet_name="data")
         df.to_excel(xl, index=False, sheet_name="data", startrow=len(header) + 1)
         sheet = xl.sheets["data"]
+        guard_sheet(sheet)
         for i, col in enumerate(df.columns, start=1):
             width = max([len(str(col))] + [len(str(v)) for v in df[col].head(200)]) + 2
             sheet.column_dimensions[sheet.cell(row=1, column=i).column_letter].width = min(width, 60)

@@ -48,13 +48,13 @@ def show_card(appeal_id: int) -> None:
     ]
     left, right = st.columns([3, 2])
     with left:
-        st.markdown(f"> {card['text']}")
+        st.markdown(f"> {fmt.plain(card['text'])}" if isinstance(card["text"], str) else "> —")
         if isinstance(card["source_url"], str) and card["source_url"]:
             st.link_button(t("cases.source_link"), card["source_url"], icon=":material/open_in_new:")
         st.subheader(t("cases.timeline"))
         for ev in events.itertuples():
-            who = f" — {ev.organization}" if isinstance(ev.organization, str) else ""
-            note = f"  \n_{ev.note}_" if isinstance(ev.note, str) else ""
+            who = f" — {fmt.plain(ev.organization)}" if isinstance(ev.organization, str) else ""
+            note = f"  \n_{fmt.plain(ev.note)}_" if isinstance(ev.note, str) else ""
             st.markdown(f"**{fmt.local(ev.at)}** · {t(f'event.{ev.kind}')}{who}{note}")
     with right:
         st.dataframe(pd.DataFrame(fields, columns=[t("col.name"), ""]), hide_index=True,
@@ -64,9 +64,9 @@ def show_card(appeal_id: int) -> None:
 raw_id = st.query_params.get("id")
 if raw_id is not None:
     if raw_id.isdecimal():
-        show_card(int(raw_id))
+        show_card(int(raw_id))  # (an id past the database's range is "not found", as any other)
         st.stop()
-    st.warning(t("filters.invalid", param="id", value=raw_id))
+    st.warning(t("filters.invalid", param="id", value=fmt.plain(raw_id)))
 
 page_header(ctx, "cases")
 c1, c2 = st.columns([3, 2])

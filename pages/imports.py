@@ -52,7 +52,7 @@ if check or load:
                                     progress=lambda f, label: bar.progress(min(max(f, 0.0), 1.0), text=t("import.running")))
         except importing.Refused as exc:
             bar.empty()
-            st.error(f"{exc} {t('import.nothing_written')}", icon=":material/error:")
+            st.error(f"{fmt.plain(exc)} {t('import.nothing_written')}", icon=":material/error:")
             auth.record("import_refused", upload.name, {"dry_run": bool(check), "reason": str(exc)})
         else:
             bar.empty()

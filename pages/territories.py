@@ -22,7 +22,7 @@ name = ctx.name_col()
 if len(f.territories) == 1:
     code = f.territories[0]
     terr_name = ctx.territory_name(code)
-    st.header(t("territories.profile", name=terr_name))
+    st.header(t("territories.profile", name=fmt.plain(terr_name)))
     mine = data.kpi(ctx.url, ctx.viewer, f, ctx.now).iloc[0]
     region = data.kpi(ctx.url, ctx.viewer, f.narrowed(territories=()), ctx.now).iloc[0]
     st.caption(t("territories.profile.vs_region"))

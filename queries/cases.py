@@ -24,6 +24,7 @@ SORTS = {
     "reach": "coalesce(a.reach, -1) desc, a.received_at desc, a.id desc",
 }
 PAGE_SIZE = 50
+MAX_ID = 2**63 - 1  # a bigint: a larger id in a link exists nowhere (and would not bind)
 COUNT_CAP = 100_000  # past this the list says "more than 100 000" instead of counting every row
 TEXT_COUNT_CAP = 1_000  # a text search counts its matches up to here ("more than 1 000")
 DENSE_COHORT = 2_000  # SQLite: from this many cases, the reach and deadline sorts walk their index
@@ -204,6 +205,8 @@ limit :limit offset :offset""", params)
 def case_card(conn: Connection, viewer: Viewer, appeal_id: int) -> pd.Series | None:
     """Every column of one appeal, with the names of its territory, topic and executors (None when
     it does not exist or lies outside the viewer's scope)."""
+    if not 0 < int(appeal_id) <= MAX_ID:
+        return None
     cond, params = scope(viewer, "cases")
     params["id"] = int(appeal_id)
     df = run(conn, f"""
@@ -227,6 +230,8 @@ where a.id = :id and {cond}""", params)
 def case_events(conn: Connection, viewer: Viewer, appeal_id: int) -> pd.DataFrame:
     """The appeal's timeline, in order: id, at, kind, organization, note (empty outside the scope)."""
     cond, params = scope(viewer, "cases")
+    if not 0 < int(appeal_id) <= MAX_ID:
+        appeal_id, cond = 0, "1=0"
     params["id"] = int(appeal_id)
     df = run(conn, f"""
 select e.id, e.at, e.kind, o.name_ru as organization, e.note

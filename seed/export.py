@@ -9,6 +9,7 @@ import sys
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
+from queries.cells import guard
 from queries.config import ConfigError, resolve_admin_database
 from queries.db import check_connection
 
@@ -50,7 +51,7 @@ def export_csv(conn: Connection, out) -> int:
     n = 0
     result = conn.execution_options(stream_results=True).execute(text(SQL))
     for row in result:
-        writer.writerow([_iso(v) if c in TIMES else ("" if v is None else v) for c, v in zip(COLUMNS, row)])
+        writer.writerow([_iso(v) if c in TIMES else ("" if v is None else guard(v)) for c, v in zip(COLUMNS, row)])
         n += 1
     return n
 

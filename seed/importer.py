@@ -24,6 +24,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import Connection, Engine
 
 from queries import summary as summaries
+from queries.cells import UNGUARD, guard
 from queries.config import ConfigError, resolve_admin_database
 from queries.db import Pipeline, check_connection, describe_failure
 from queries.migrate import upgrade
@@ -410,7 +411,8 @@ def validate(batch: Batch, m: Mapping, res: Resolver, seen: dict[str, int], cal)
     col = {}
     for f in FIELDS:  # Arrow-backed text: stripping and comparing run in C
         if f in m.columns:
-            values = batch.columns[index[m.columns[f]]]
+            # a spreadsheet guard's apostrophe (queries.cells) taken off: our exports load back unchanged
+            values = batch.columns[index[m.columns[f]]].str.replace(UNGUARD, "", regex=True)
             col[f] = values if f == "text" else values.str.strip()
         else:
             col[f] = pd.Series([m.constants.get(f, "")] * n, dtype="str")
@@ -694,7 +696,7 @@ def write_rejects(path: Path, header: list[str], rejects: list[Reject]) -> None:
             ru, en = r.texts()
             raw = [f.encode("utf-8", "surrogateescape").decode("cp1251", "replace") if _undecodable([f]) else f
                    for f in r.raw]
-            w.writerow([r.line, r.column, ru, en, *raw])
+            w.writerow([r.line, r.column, ru, en, *(guard(v) for v in raw)])
 
 
 def _stage(conn: Connection, batches: Iterator[Batch], m: Mapping, res: Resolver, cal,

