@@ -20,7 +20,7 @@ $(VENV)/.dev: $(VENV)/.base
 
 run: $(VENV)/.base
 	$(PY) -m seed.bootstrap
-	$(VENV)/bin/streamlit run dashboard/app.py --server.port $(PORT) --server.address $(ADDRESS)
+	$(VENV)/bin/streamlit run dashboard/server.py --server.port $(PORT) --server.address $(ADDRESS)
 
 test: $(VENV)/.dev
 	$(PY) -m pytest

@@ -2,7 +2,7 @@
 
 python -m bench.server --db URL [--sessions 20] [--rounds 3] [--think 5-15] [--as-of ISO]
 
-Starts `streamlit run dashboard/app.py` on the database (XSRF off, headless; a user `bench` is
+Starts `streamlit run dashboard/server.py` on the database (XSRF off, headless; a user `bench` is
 added to the database's users), then runs N sessions at once. Each session signs in through
 the sign-in form, then visits every data page in turn with its own random filters (the same
 distribution as bench.pages), waiting a random think time between visits, as a person reading
@@ -71,7 +71,7 @@ def start_server(url: str, as_of: str | None) -> tuple[subprocess.Popen, str]:
     env = dict(os.environ, DATABASE_URL=url)
     if as_of:
         env["PULSE_AS_OF"] = as_of
-    proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", str(ROOT / "dashboard" / "app.py"),
+    proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", str(ROOT / "dashboard" / "server.py"),
                              "--server.port", str(port), "--server.headless", "true",
                              "--server.address", "127.0.0.1", "--server.enableXsrfProtection", "false",
                              "--browser.gatherUsageStats", "false"],

@@ -1,20 +1,24 @@
 """Sign-in: OIDC through st.login when [auth] is configured, else the local user store.
 
-The viewer lives in the server-side session; the client cannot set it.
+The viewer lives in the server-side session; the client cannot set it. A local sign-in also
+starts a database session (queries.sessions) whose token the browser keeps in an HttpOnly
+cookie, so that a reload, a bookmark or a new tab stays signed in; every run checks the session
+and the user's current status and role.
 """
 from __future__ import annotations
 
-import time
+import json
+import os
 
 import streamlit as st
 
 from dashboard import data
 from dashboard.i18n import t
-from queries import audit, users
+from queries import audit, sessions, users
 from queries.viewer import Viewer
 
 SESSION_KEY = "viewer"
-MAX_FAILURES = 5
+SESSION_ROW = "pulse_session"
 
 
 def oidc_configured() -> bool:
@@ -62,28 +66,93 @@ def record(action: str, target: str | None = None, details: dict | None = None) 
         _audit(viewer.username, viewer.role, action, target, details)
 
 
+def client_address() -> str | None:
+    """The browser's address: the proxy's X-Forwarded-For when PULSE_TRUSTED_PROXY=1 (behind nginx),
+    else the connection's."""
+    try:
+        if os.environ.get("PULSE_TRUSTED_PROXY") == "1":
+            forwarded = st.context.headers.get("X-Forwarded-For")
+            if isinstance(forwarded, str) and forwarded:
+                return forwarded.split(",")[0].strip()[:100]
+        address = st.context.ip_address
+    except Exception:  # no request behind this run (a test harness)
+        return None
+    return address if isinstance(address, str) else None
+
+
+def _hand_over(ticket: str) -> None:
+    """Let the browser exchange the sign-in's ticket for the HttpOnly session cookie (gate.py):
+    a same-origin POST from the page; the token itself never reaches JavaScript."""
+    path = gate_path("session")
+    st.html(f"""<script>
+fetch({json.dumps(path)}, {{method: "POST", credentials: "same-origin",
+  headers: {{"Content-Type": "application/x-www-form-urlencoded"}}, body: "ticket=" + {json.dumps(ticket)}}});
+</script>""", unsafe_allow_javascript=True)
+
+
+def _forget_cookie() -> None:
+    st.html(f"""<script>fetch({json.dumps(gate_path("signout"))}, {{method: "POST", credentials: "same-origin"}});</script>""",
+            unsafe_allow_javascript=True)
+
+
+def gate_path(name: str) -> str:
+    """The URL path of one of the gate's endpoints, under the server's base path."""
+    from streamlit import config
+    base = (config.get_option("server.baseUrlPath") or "").strip("/")
+    return f"/{base}/pulse/{name}" if base else f"/pulse/{name}"
+
+
 def _login_form() -> None:
     st.title(t("app.title"))
     st.caption(t("app.subtitle"))
-    failures = st.session_state.get("login_failures", 0)
+    notice = st.session_state.pop("_signed_out_reason", None)
+    if notice:
+        st.info(t(notice))
+    if st.session_state.pop("_forget_cookie", False):
+        _forget_cookie()
     with st.form("login"):
         name = st.text_input(t("auth.username"), key="login_user")
         password = st.text_input(t("auth.password"), type="password", key="login_password")
         submitted = st.form_submit_button(t("auth.sign_in"))
-    if submitted:
-        if failures >= MAX_FAILURES:
-            time.sleep(2)  # slow down guessing within a session
-        with data.engine().connect() as conn:
-            viewer = users.authenticate(conn, name.strip(), password)
+    if not submitted:
+        return
+    name = name.strip()[:100]
+    client = client_address()
+    with data.engine().begin() as conn:
+        refused = sessions.locked(conn, name, client)
+        # a locked name costs the same hashing as a wrong password: no timing tells them apart
+        viewer = users.spend(password) if refused else users.authenticate(conn, name, password)
         if viewer is None:
-            st.session_state["login_failures"] = failures + 1
-            _audit(name.strip()[:100] or "?", "-", "login_failed")
-            st.error(t("auth.failed"))
+            sessions.failed(conn, name or "?", client)
+            audit.record(conn, name or "?", "-", "login_failed", None, {"client": client, "throttled": refused})
         else:
-            st.session_state[SESSION_KEY] = viewer
-            st.session_state["login_failures"] = 0
-            _audit(viewer.username, viewer.role, "login")
-            st.rerun()
+            sessions.succeeded(conn, name)
+            session, ticket = sessions.start(conn, viewer.username, client)
+            audit.record(conn, viewer.username, viewer.role, "login", None, {"client": client})
+    if viewer is None:
+        st.error(t("auth.throttled" if refused else "auth.failed"))
+        return
+    st.session_state[SESSION_KEY] = viewer
+    st.session_state[SESSION_ROW] = session
+    st.session_state["_hand_over"] = ticket
+    st.rerun()
+
+
+def _signed_out(reason: str) -> None:
+    for key in (SESSION_KEY, SESSION_ROW, "_audited_cases"):
+        st.session_state.pop(key, None)
+    st.session_state["_signed_out_reason"] = reason
+    st.session_state["_forget_cookie"] = True
+
+
+def _checked(viewer: Viewer) -> Viewer | None:
+    """The viewer as the database says it is now: the session live, the user enabled, the role and
+    scope current (one indexed read per run)."""
+    with data.engine().begin() as conn:
+        session = st.session_state.get(SESSION_ROW)
+        if isinstance(session, sessions.Session):
+            return sessions.current(conn, session)
+        return sessions.user_now(conn, viewer.username)
 
 
 def require_viewer() -> Viewer:
@@ -102,13 +171,48 @@ def require_viewer() -> Viewer:
         return viewer
     viewer = st.session_state.get(SESSION_KEY)
     if isinstance(viewer, Viewer):
-        return viewer
+        now = _checked(viewer)
+        if now is None:
+            _signed_out("auth.ended")
+            record_as(viewer, "session_refused")
+        else:
+            if now != viewer:
+                st.session_state[SESSION_KEY] = now
+            ticket = st.session_state.pop("_hand_over", None)
+            if ticket:
+                _hand_over(ticket)
+            return now
+    else:
+        token = _cookie()
+        if token:
+            with data.engine().begin() as conn:
+                found = sessions.resume(conn, token)
+            if found is not None:
+                st.session_state[SESSION_ROW], st.session_state[SESSION_KEY] = found
+                return found[1]
     _login_form()
     st.stop()
 
 
+def _cookie() -> str | None:
+    try:
+        token = st.context.cookies.get(sessions.COOKIE)
+    except Exception:  # no request behind this run
+        return None
+    return token if isinstance(token, str) else None
+
+
+def record_as(viewer: Viewer, action: str, target: str | None = None, details: dict | None = None) -> None:
+    _audit(viewer.username, viewer.role, action, target, details)
+
+
 def sign_out() -> None:
-    viewer = st.session_state.pop(SESSION_KEY, None)
+    viewer = st.session_state.get(SESSION_KEY)
+    session = st.session_state.get(SESSION_ROW)
+    if isinstance(session, sessions.Session):
+        with data.engine().begin() as conn:
+            sessions.revoke(conn, session.id)
+    _signed_out("auth.signed_out")
     if viewer is not None:
         _audit(viewer.username, viewer.role, "logout")
     if oidc_configured():

@@ -28,6 +28,12 @@ M: dict[str, tuple[str, str]] = {
     "auth.sign_in_oidc": ("Войти через единую учётную запись", "Sign in with the single sign-on"),
     "auth.sign_out": ("Выйти", "Sign out"),
     "auth.failed": ("Неверное имя пользователя или пароль.", "Wrong user name or password."),
+    "auth.throttled": ("Слишком много неудачных попыток входа. Попробуйте снова через 15 минут.",
+                       "Too many failed sign-ins. Try again in 15 minutes."),
+    "auth.ended": ("Сеанс завершён: учётная запись отключена, изменена или срок входа истёк. Войдите снова.",
+                   "Your session has ended: the account was disabled or changed, or the sign-in expired. "
+                   "Please sign in again."),
+    "auth.signed_out": ("Вы вышли из дашборда.", "You have signed out."),
     "auth.no_role": ("Для вашей учётной записи не назначена роль в дашборде. Обратитесь к администратору.",
                      "Your account has no role in the dashboard. Ask the administrator."),
     "auth.signed_in": ("{name} · {role}", "{name} · {role}"),

@@ -187,6 +187,33 @@ audit_log = Table(
 )
 Index("ix_audit_log_at", audit_log.c.at)
 
+# A signed-in browser: a random token in an HttpOnly cookie, stored here only as its SHA-256, so
+# that a copy of the database signs nobody in. A ticket (also hashed, single use, short-lived) is
+# how the page hands the sign-in over to the cookie endpoint (dashboard/gate.py).
+user_sessions = Table(
+    "user_sessions", metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("username", Text, nullable=False),
+    Column("ticket_hash", Text, nullable=True, unique=True),
+    Column("token_hash", Text, nullable=True, unique=True),
+    Column("created_at", UtcTimestamp, nullable=False),
+    Column("last_seen_at", UtcTimestamp, nullable=False),
+    Column("expires_at", UtcTimestamp, nullable=False),
+    Column("revoked_at", UtcTimestamp, nullable=True),
+    Column("client", Text, nullable=True),
+)
+Index("ix_user_sessions_username", user_sessions.c.username)
+# Failed sign-ins, counted per name and per client address across browser sessions (throttling).
+sign_in_failures = Table(
+    "sign_in_failures", metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("at", UtcTimestamp, nullable=False),
+    Column("username", Text, nullable=False),
+    Column("client", Text, nullable=True),
+)
+Index("ix_sign_in_failures_username_at", sign_in_failures.c.username, sign_in_failures.c.at)
+Index("ix_sign_in_failures_client_at", sign_in_failures.c.client, sign_in_failures.c.at)
+
 
 # Unanswered appeals by deadline: the now-dependent part of the on-time and overdue counts. On
 # PostgreSQL it carries what the cohort's conditions and groups read (migration 0013): index-only.

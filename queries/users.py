@@ -71,6 +71,12 @@ def viewer_for(conn: Connection, row) -> Viewer:
     return Viewer(row.username, row.role, (row.territory_code,) if row.territory_code else (), executors)
 
 
+def spend(password: str) -> None:
+    """The time of a password check, and no viewer (a throttled sign-in looks like a wrong one)."""
+    _hasher.hash(password)
+    return None
+
+
 def authenticate(conn: Connection, username: str, password: str) -> Viewer | None:
     """The viewer for a correct name and password of an enabled user, else None."""
     row = conn.execute(select(schema.users).where(schema.users.c.username == username)).first()
@@ -84,6 +90,13 @@ def authenticate(conn: Connection, username: str, password: str) -> Viewer | Non
     if row.disabled:
         return None
     return viewer_for(conn, row)
+
+
+def revoke_sessions(conn: Connection, username: str) -> int:
+    """End every sign-in of a user (disabling, a new password)."""
+    s = schema.user_sessions
+    return conn.execute(update(s).where(s.c.username == username, s.c.revoked_at.is_(None))
+                        .values(revoked_at=dt.datetime.now(dt.timezone.utc).replace(microsecond=0))).rowcount or 0
 
 
 def ensure_demo_users(conn: Connection) -> int:
@@ -129,6 +142,8 @@ def main(argv=None) -> int:
                                  .values(disabled=args.cmd == "disable")).rowcount
                 if not n:
                     raise UserError(f"no user {args.username!r}")
+                if args.cmd == "disable":  # open tabs notice on their next click; cookies stop working now
+                    revoke_sessions(conn, args.username)
                 return 0
             password = getpass.getpass("Password: ") if sys.stdin.isatty() else sys.stdin.readline().rstrip("\n")
             if args.cmd == "passwd":
@@ -136,6 +151,7 @@ def main(argv=None) -> int:
                                  .values(password_hash=hash_password(password))).rowcount
                 if not n or not password:
                     raise UserError(f"no user {args.username!r}, or an empty password")
+                revoke_sessions(conn, args.username)
                 return 0
             add_user(conn, args.username, password, args.role, args.territory, args.executor, args.name)
             print(f"user {args.username} ({args.role}) added", file=sys.stderr)

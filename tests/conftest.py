@@ -155,7 +155,11 @@ def reader_role(engine):
         c.execute(text(f"create role {role} login password 'reader'"))
         for grant in (f"grant connect on database {dbname} to {role}", f"grant usage on schema public to {role}",
                       f"grant select on all tables in schema public to {role}",
-                      f"grant insert on audit_log to {role}", f"grant usage on sequence audit_log_id_seq to {role}"):
+                      f"grant insert on audit_log to {role}", f"grant usage on sequence audit_log_id_seq to {role}",
+                      f"grant insert, update on user_sessions to {role}",
+                      f"grant usage on sequence user_sessions_id_seq to {role}",
+                      f"grant insert, delete on sign_in_failures to {role}",
+                      f"grant usage on sequence sign_in_failures_id_seq to {role}"):
             c.execute(text(grant))
     reader_url = url.replace("postgres@", f"{role}:reader@", 1)
     assert reader_url != url, "the test database's URL names no postgres user to replace"

@@ -20,9 +20,32 @@ LOCAL = dt.timedelta(hours=7)
 ANALYST = Viewer("test-analyst", "analyst")
 
 
+def ensure_user(url: str, viewer: Viewer) -> None:
+    """The viewer as an enabled user of the database (every run checks the user's current status
+    and role there), with the viewer's role and scope."""
+    from queries.db import make_engine
+    from queries.migrate import is_current, upgrade
+    from queries.users import add_user
+    engine = make_engine(url)
+    if not is_current(engine):
+        upgrade(engine)
+    with engine.begin() as c:
+        executor = None
+        if viewer.executors:
+            executor = c.execute(text("select code from organizations where id = :i"),
+                                 {"i": viewer.executors[0]}).scalar_one()
+        territory = viewer.territories[0] if viewer.territories else None
+        c.execute(text("delete from users where username = :u"), {"u": viewer.username})
+        add_user(c, viewer.username, "test-password", viewer.role, territory, executor)
+    engine.dispose()
+
+
 def run_page(url: str, as_of: dt.datetime, page: str | None = None, viewer: Viewer | None = ANALYST,
-             **params) -> AppTest:
-    """Run the app as `viewer` (signed in: the server-side session holds the viewer), on `page`."""
+             owner_url: str | None = None, **params) -> AppTest:
+    """Run the app as `viewer` (signed in: the server-side session holds the viewer), on `page`.
+    `owner_url`: where the user is written, when `url` is the app's read-only role."""
+    if viewer is not None:
+        ensure_user(owner_url or url, viewer)
     os.environ["DATABASE_URL"] = url
     os.environ["PULSE_AS_OF"] = as_of.astimezone(dt.timezone.utc).isoformat()
     at = AppTest.from_file(APP, default_timeout=180)
