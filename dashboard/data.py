@@ -120,6 +120,11 @@ def case_page(url: str, viewer: Viewer, filters: Filters, at: dt.datetime, query
     return _read(cases.case_list, filters, viewer, at, query, sort, page, after=after)
 
 
+def appeal_exists(url: str, appeal_id: int) -> bool:
+    """Whether an appeal exists at all (the audit tells a refused case from a missing one)."""
+    return _read(cases.exists, appeal_id)
+
+
 @st.cache_data(ttl=60, max_entries=256, show_spinner=False)
 def case(url: str, viewer: Viewer, appeal_id: int) -> tuple[pd.Series | None, pd.DataFrame]:
     card = _read(cases.case_card, viewer, appeal_id)

@@ -62,8 +62,8 @@ M: dict[str, tuple[str, str]] = {
         "the same file again changes nothing. A file loads whole or not at all; rows with errors are not loaded "
         "and are listed with the reason. \"Check\" writes nothing."),
     "import.file": ("Файл выгрузки (CSV или XLSX)", "Export file (CSV or XLSX)"),
-    "import.file.help": ("До 500 МБ. Файлы больше загружаются командой python -m seed.importer, которая читает их по частям.",
-                         "Up to 500 MB. Larger files load with python -m seed.importer, which reads them in chunks."),
+    "import.file.help": ("До 100 МБ. Файлы больше загружаются командой python -m seed.importer, которая читает их по частям.",
+                         "Up to 100 MB. Larger files load with python -m seed.importer, which reads them in chunks."),
     "import.mapping": ("Соответствие полей", "Field mapping"),
     "import.mapping.cur_export": ("Выгрузка Пульса ЦУР (собственный формат)", "CUR Pulse export (our own format)"),
     "import.mapping.example_incident": ("Пример: выгрузка системы инцидентов (русские заголовки, «;»)",
@@ -108,7 +108,27 @@ M: dict[str, tuple[str, str]] = {
         "для чтения, задайте подключение владельца ADMIN_DATABASE_URL (README, «Database roles»).",
         "The import did not run and the database is unchanged: {reason}. If the app connects with a read-only "
         "role, set the owner's connection ADMIN_DATABASE_URL (README, 'Database roles')."),
+    "import.error.input_csv": ("Файл не читается как текст CSV: его первая строка не разбирается.",
+                               "The file is not CSV text: its first line cannot be read."),
+    "import.error.input_csv_binary": ("Это книга Excel, а не CSV: выберите соответствие с форматом xlsx или auto.",
+                                      "This is an Excel workbook, not CSV: choose a mapping with format xlsx or auto."),
     "import.error.input_xlsx": ("Файл не читается как книга Excel (XLSX).", "The file is not an Excel workbook (XLSX)."),
+    "import.error.input_xlsx_size": ("Книга Excel распаковывается в {size} МБ, а допустимо не больше {limit} МБ. "
+                                     "Большие выгрузки загружайте как CSV через командную строку.",
+                                     "The workbook unpacks to {size} MB; at most {limit} MB is accepted. Load large "
+                                     "exports as CSV from the command line."),
+    "import.error.input_xlsx_ratio": ("Книга Excel сжата в {ratio} раз (допустимо не больше {limit}): это не похоже "
+                                      "на выгрузку обращений, файл не обработан.",
+                                      "The workbook is compressed {ratio} times (at most {limit}): it does not look "
+                                      "like an export of appeals and was not processed."),
+    "import.error.input_xlsx_strings": ("Тексты книги Excel занимают {size} МБ, а допустимо не больше {limit} МБ. "
+                                        "Загрузите её как CSV через командную строку.",
+                                        "The workbook's texts take {size} MB; at most {limit} MB is accepted. Load "
+                                        "it as CSV from the command line."),
+    "import.error.input_xlsx_dimension": ("Лист книги Excel объявляет {rows} строк на {columns} столбцов (допустимо "
+                                          "не больше {max_columns} столбцов и {max_cells} ячеек): файл не обработан.",
+                                          "A sheet of the workbook declares {rows} rows by {columns} columns (at most "
+                                          "{max_columns} columns and {max_cells} cells): the file was not processed."),
     "import.error.input_sheet": ("В книге нет листа «{sheet}»; листы: {sheets}.",
                                  "The workbook has no sheet '{sheet}'; its sheets: {sheets}."),
     "import.error.input_columns": (

@@ -72,7 +72,10 @@ def explain(exc: InputError) -> str:
 def sheet_names(content: bytes) -> list[str]:
     """The sheets of an uploaded workbook ([] when it is not one: the import then says so)."""
     import openpyxl
+
+    from seed.workbook import check_workbook
     try:
+        check_workbook(io.BytesIO(content))
         wb = openpyxl.load_workbook(io.BytesIO(content), read_only=True)
     except Exception:  # any unreadable upload; run() explains it when asked to import
         return []

@@ -95,32 +95,35 @@ def to_xlsx(df: pd.DataFrame, title: str, ctx: Context) -> bytes:
     return buf.getvalue()
 
 
-def _audit_export(file_name: str, ctx: Context) -> None:
+def _audit_export(file_name: str, ctx: Context, details: dict | None = None) -> None:
     from dashboard import auth
-    auth.record("export", file_name, {"filters": to_params(ctx.filters, ctx.lang)})
+    auth.record("export", file_name, {"filters": to_params(ctx.filters, ctx.lang), **(details or {})})
 
 
-def exports(df: pd.DataFrame, name: str, title: str, ctx: Context, key: str) -> None:
-    """CSV and XLSX downloads; each download is written to the audit log."""
+def exports(df: pd.DataFrame, name: str, title: str, ctx: Context, key: str, details: dict | None = None) -> None:
+    """CSV and XLSX downloads; each download is written to the audit log (with `details`, e.g. a
+    search's term, beside the filters)."""
+    details = {**(details or {}), "rows": len(df)}
     # a row of buttons as wide as their labels, wrapping when the table's column is narrow
     # (fixed column shares cut the labels to «С…» beside another table)
     row = st.container(horizontal=True, wrap=True, gap="small")
     row.download_button(t("export.csv"), to_csv(df), f"{name}.csv", "text/csv", key=f"{key}_csv", icon=":material/download:",
-                       on_click=_audit_export, args=(f"{name}.csv", ctx))
+                       on_click=_audit_export, args=(f"{name}.csv", ctx, details))
     # the workbook is built only when asked for (openpyxl took a few percent of every page run)
     row.download_button(t("export.xlsx"), lambda: to_xlsx(df, title, ctx), f"{name}.xlsx",
                        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", key=f"{key}_xlsx",
-                       icon=":material/download:", on_click=_audit_export, args=(f"{name}.xlsx", ctx))
+                       icon=":material/download:", on_click=_audit_export, args=(f"{name}.xlsx", ctx, details))
 
 
 def table(df: pd.DataFrame, export: pd.DataFrame | None, name: str, title: str, ctx: Context, key: str,
-          select: bool = True, height: int | str = "auto", column_config: dict | None = None) -> int | None:
+          select: bool = True, height: int | str = "auto", column_config: dict | None = None,
+          details: dict | None = None) -> int | None:
     """A table (selectable row → its position) with CSV and XLSX downloads of `export` (or df)."""
     state = st.dataframe(df, hide_index=True, key=key, on_select="rerun" if select else "ignore",
                          selection_mode="single-row", height=height, column_config=column_config)
     if _has_low_data_mark(df):
         st.caption(t("low_data.note"))
-    exports(export if export is not None else df, name, title, ctx, key)
+    exports(export if export is not None else df, name, title, ctx, key, details)
     rows = tuple(state.selection.rows) if select and state else ()
     return rows[0] if _new_selection(key, rows) else None
 

@@ -17,13 +17,17 @@ f = ctx.filters
 def show_card(appeal_id: int) -> None:
     card, events = data.case(ctx.url, ctx.viewer, appeal_id)
     st.page_link(ctx.pages["cases"], label=t("cases.back"), query_params=to_params(f, ctx.lang))
-    if card is None:  # absent, or outside the viewer's scope: the same answer
-        st.warning(t("cases.not_found", id=appeal_id))
-        return
     seen = st.session_state.setdefault("_audited_cases", set())
-    if appeal_id not in seen:
+    first_time = (ctx.viewer.username, appeal_id) not in seen  # per user: a tab may change hands
+    seen.add((ctx.viewer.username, appeal_id))
+    if card is None:  # absent, or outside the viewer's scope: the same answer, audited apart
+        st.warning(t("cases.not_found", id=appeal_id))
+        if first_time:
+            auth.record("open_case_refused" if data.appeal_exists(ctx.url, appeal_id) else "open_case_missing",
+                        str(appeal_id))
+        return
+    if first_time:
         auth.record("open_case", str(appeal_id))
-        seen.add(appeal_id)
     st.title(t("cases.card", id=int(card["id"])))
     st.caption(t("asof", when=fmt.local(ctx.now)))
     status = t(f"status.{card['status']}")
@@ -82,6 +86,9 @@ cursors = st.session_state["case_cursors"]
 page = len(cursors) + 1
 after = cursors[-1] if cursors and sort in KEYSET else None
 rows, total = data.case_page(ctx.url, ctx.viewer, f, ctx.now, query or "", sort, page, after)
+if query and query.strip() and st.session_state.get("_audited_search") != (ctx.viewer.username, query, f):
+    st.session_state["_audited_search"] = (ctx.viewer.username, query, f)
+    auth.record("search", query.strip()[:200], {"filters": to_params(f, ctx.lang), "found": int(total)})
 pages = max(1, math.ceil(total / PAGE_SIZE))
 cap = count_cap(query, ctx.viewer)
 shown_total = t("cases.more_than", n=fmt.number(cap)) if total > cap else fmt.number(total)
@@ -98,7 +105,8 @@ shown = pd.DataFrame({
     t("col.status"): [("⚠ " if o else "") + t(f"status.{s}") for s, o in zip(rows["status"], rows["overdue"])],
     t("col.text"): rows["text"],
 })
-row = ui.table(shown, shown, "cases", t("cases.title"), ctx, "cases_table", height=600)
+row = ui.table(shown, shown, "cases", t("cases.title"), ctx, "cases_table", height=600,
+               details={"search": query.strip()} if query and query.strip() else None)
 b1, b2, _ = st.columns([1, 1, 4])
 if b1.button(t("cases.first"), disabled=page == 1, key="case_first"):
     st.session_state["case_cursors"] = []

@@ -202,6 +202,13 @@ limit :limit offset :offset""", params)
     return for_viewer(df, viewer), total
 
 
+def exists(conn: Connection, appeal_id: int) -> bool:
+    """Whether an appeal with this id exists, in any scope (for the audit log only)."""
+    if not 0 < int(appeal_id) <= MAX_ID:
+        return False
+    return not run(conn, "select 1 as x from appeals where id = :id", {"id": int(appeal_id)}).empty
+
+
 def case_card(conn: Connection, viewer: Viewer, appeal_id: int) -> pd.Series | None:
     """Every column of one appeal, with the names of its territory, topic and executors (None when
     it does not exist or lies outside the viewer's scope)."""

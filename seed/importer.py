@@ -33,6 +33,7 @@ from queries.workcal import default_calendar
 from seed.load import text_progress
 from seed.mapping import DATE_FIELDS, FIELDS, InputError, Mapping, MappingError, load_mapping
 from seed.reference import build_reference, load_reference, read_reference
+from seed.workbook import MAX_COLUMNS, check_workbook
 from seed.writer import copy_postgres, create_indexes, drop_fact_indexes, insert_sqlite
 
 CHUNK = 50_000
@@ -160,9 +161,14 @@ def _header(path: Path, m: Mapping) -> tuple[str, str, list[str], int]:
     encoding = detect_encoding(path, m.encoding)
     with open(path, "rb") as fh:
         first = fh.readline()
+    if first.startswith((b"PK\x03\x04", b"\xd0\xcf\x11\xe0")):  # a zip (XLSX) or an old Office file
+        raise ImportError_(f"{path} is a workbook, not CSV: use a mapping with format xlsx or auto", "input_csv_binary")
     text_line = first.decode(encoding, errors="surrogateescape").lstrip("\ufeff")
     delimiter = m.delimiter if m.delimiter != "auto" else max([";", ",", "\t"], key=text_line.count)
-    header = [h.strip() for h in next(csv.reader([text_line], delimiter=delimiter))] if text_line.strip() else []
+    try:
+        header = [h.strip() for h in next(csv.reader([text_line], delimiter=delimiter))] if text_line.strip() else []
+    except csv.Error:
+        raise ImportError_(f"{path} is not a CSV text file: its first line cannot be read", "input_csv") from None
     return encoding, delimiter, header, len(first)
 
 
@@ -294,6 +300,7 @@ def read_xlsx(path: Path, m: Mapping, sheet: str | None) -> Iterator[Batch]:
 
     import openpyxl
     from openpyxl.utils.exceptions import InvalidFileException
+    width = check_workbook(path) or MAX_COLUMNS  # sizes first: a bomb is refused before parsing
     try:
         wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError):
@@ -303,7 +310,7 @@ def read_xlsx(path: Path, m: Mapping, sheet: str | None) -> Iterator[Batch]:
         raise ImportError_(f"{path} has no sheet {name!r} (sheets: {', '.join(wb.sheetnames)})", "input_sheet",
                            sheet=name, sheets=", ".join(wb.sheetnames))
     ws = wb[name] if name else wb.worksheets[0]
-    it = ws.iter_rows(values_only=True)
+    it = ws.iter_rows(values_only=True, max_col=width)
     header = [str(h).strip() if h is not None else "" for h in next(it, [])]
     rows: list[tuple[int, list[str]]] = []
     for line_no, values in enumerate(it, start=2):

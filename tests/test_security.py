@@ -4,6 +4,7 @@ import contextlib
 import csv
 import datetime as dt
 import io
+import re
 
 import openpyxl
 import pandas as pd
@@ -116,3 +117,81 @@ def test_case_ids_out_of_range_are_not_found(small_db, raw):
     at = run_page(url, SMALL_AS_OF, "pages/cases.py", id=raw, **PARAMS)
     assert not at.exception
     assert any("не найдено" in w.value for w in at.warning)
+
+
+# ---- workbooks that are not what they say ------------------------------------------------------
+
+def _workbook(tmp_path, name="ok.xlsx"):
+    wb = openpyxl.Workbook()
+    wb.active.append(["Номер", "Текст"])
+    wb.active.append(["1", "яма"])
+    path = tmp_path / name
+    wb.save(path)
+    return path
+
+
+def _rewritten(src, dst, replace: dict[str, bytes]):
+    import zipfile
+    with zipfile.ZipFile(src) as a, zipfile.ZipFile(dst, "w", zipfile.ZIP_DEFLATED) as b:
+        names = a.namelist()
+        for n in names:
+            b.writestr(n, replace.get(n, a.read(n)))
+        for n, body in replace.items():
+            if n not in names:
+                b.writestr(n, body)
+    return dst
+
+
+@pytest.mark.parametrize("bomb", ["shared_string", "dimension", "not_a_zip"])
+def test_workbook_bombs_are_refused_before_parsing(tmp_path, bomb):
+    import time
+
+    from seed.mapping import InputError
+    from seed.workbook import check_workbook
+    ok = _workbook(tmp_path)
+    assert check_workbook(ok) == 2
+    if bomb == "shared_string":  # one 300 MB text compresses to a few hundred KB
+        body = b'<?xml version="1.0"?><sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">' \
+               b"<si><t>" + b"a" * (300 * 2**20) + b"</t></si></sst>"
+        path = _rewritten(ok, tmp_path / "bomb.xlsx", {"xl/sharedStrings.xml": body})
+        key = "input_xlsx_size" if len(body) > 512 * 2**20 else "input_xlsx_ratio"
+    elif bomb == "dimension":
+        sheet = (b'<?xml version="1.0"?><worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+                 b'<dimension ref="A1:XFD2000000"/><sheetData><row r="1"><c r="A1" t="inlineStr"><is><t>x</t></is>'
+                 b"</c></row></sheetData></worksheet>")
+        path = _rewritten(ok, tmp_path / "wide.xlsx", {"xl/worksheets/sheet1.xml": sheet})
+        key = "input_xlsx_dimension"
+    else:
+        path = tmp_path / "fake.xlsx"
+        path.write_bytes("Номер;Текст\n1;яма\n".encode())
+        key = "input_xlsx"
+    assert path.stat().st_size < 2 * 2**20
+    started = time.monotonic()
+    with pytest.raises(InputError) as refused:
+        check_workbook(path)
+    assert refused.value.key == key and time.monotonic() - started < 5  # nothing was expanded
+    from dashboard.i18n import set_lang, t
+    set_lang("ru")
+    message = t(f"import.error.{key}", **refused.value.params)
+    assert message and not re.search(r"[A-Za-z]{3,}", message.replace("Excel", "").replace("XLSX", "").replace("CSV", ""))
+
+
+def test_importer_refuses_a_bomb_with_nothing_written(small_sqlite, tmp_path):
+    from pathlib import Path
+
+    from queries.db import make_engine
+    from seed.importer import run_import
+    from seed.mapping import InputError, load_mapping
+    ok = _workbook(tmp_path)
+    sheet = (b'<?xml version="1.0"?><worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+             b'<dimension ref="A1:XFD2000000"/><sheetData/></worksheet>')
+    bomb = _rewritten(ok, tmp_path / "wide.xlsx", {"xl/worksheets/sheet1.xml": sheet})
+    engine = make_engine(f"sqlite:///{tmp_path / 'target.sqlite'}")
+    mapping = load_mapping(Path(__file__).resolve().parent.parent / "seed" / "mappings" / "cur_export.toml")
+    with pytest.raises(InputError) as refused:  # the project's own mapping says CSV: said so, no traceback
+        run_import(engine, bomb, mapping, dry_run=True)
+    assert refused.value.key == "input_csv_binary"
+    import dataclasses
+    with pytest.raises(InputError) as refused:
+        run_import(engine, bomb, dataclasses.replace(mapping, format="auto"), dry_run=True)
+    assert refused.value.key == "input_xlsx_dimension"
