@@ -89,6 +89,8 @@ def count(n: int, word: str) -> str:
     return f"{number(n)} {plural_ru(n, RU_PLURALS[word])}"
 
 
+WJ = "\u2060"
+_AUTOLINK = re.compile(r"(?i)(?:\\:(?=//)|www(?=\\\.)|[\w\\.]+(?=@))")
 _MARKDOWN = re.compile(r"([\\`*_{}\[\]()#+\-.!|>~<$:&=\"'])")
 
 
@@ -96,4 +98,7 @@ def plain(value) -> str:
     """A user-supplied string (an appeal's text, a URL parameter, a file's header) for a place
     that renders markdown: every markdown character escaped, so it shows as written and can make
     no heading, link or image (a remote image would load when the card opens)."""
-    return _MARKDOWN.sub(r"\\\1", str(value)).replace("\n", "  \n")
+    escaped = _MARKDOWN.sub(r"\\\1", str(value)).replace("\n", "  \n")
+    # GFM links bare addresses even when escaped: a word joiner (invisible) after the scheme, in
+    # "www." and before "@" leaves nothing that reads as a URL or an e-mail address
+    return _AUTOLINK.sub(lambda m: m.group(0) + WJ, escaped)

@@ -15,6 +15,7 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
 import pytest
+from sqlalchemy import text
 
 from .conftest import REQUIRE_POSTGRES, SMALL_AS_OF
 
@@ -28,6 +29,9 @@ PAGES = ["", "topics", "territories", "executors", "speed", "cases", "methodolog
 QUERY = "from=2021-02-01&to=2021-03-31"
 
 pytestmark = pytest.mark.browser
+# an appeal's text as an attacker would write it: a heading, a tracking pixel, a link
+MARKDOWN = ("# Заголовок-ловушка\n![пиксель](http://127.0.0.1:9/pixel.png) [Войдите снова](https://evil.example) "
+            "<img src='http://127.0.0.1:9/raw.png'> конец")
 
 
 def _require_chromium():
@@ -54,12 +58,14 @@ def server(small_sqlite, tmp_path_factory):
     upgrade(engine)
     with engine.begin() as conn:
         add_user(conn, "tester", "secret-pass", "analyst")
+        add_user(conn, "reporter", "secret-pass", "press")
+        conn.execute(text("update appeals set text = :t where id = (select min(id) from appeals)"), {"t": MARKDOWN})
     engine.dispose()
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     env = dict(os.environ, DATABASE_URL=f"sqlite:///{copy}", PULSE_AS_OF=SMALL_AS_OF.isoformat())
-    proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", str(ROOT / "dashboard" / "app.py"), "--server.port", str(port),
+    proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", str(ROOT / "dashboard" / "server.py"), "--server.port", str(port),
                              "--server.headless", "true", "--server.address", "127.0.0.1"],
                             cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
@@ -99,13 +105,13 @@ def settle(page, timeout_s: float = 90) -> None:
         last = now
 
 
-def open_page(browser, url: str):
+def open_page(browser, url: str, user: str = "tester"):
     """A new tab on `url`, signed in through the sign-in form."""
     page = browser.new_page(viewport={"width": 1500, "height": 1200})
     page.goto(url)
     settle(page)
     if page.get_by_label("Имя пользователя").count():
-        page.get_by_label("Имя пользователя").fill("tester")
+        page.get_by_label("Имя пользователя").fill(user)
         page.get_by_label("Пароль").fill("secret-pass")
         page.get_by_role("button", name="Войти").click()
         settle(page)
@@ -175,4 +181,87 @@ def test_changing_a_filter_writes_the_url(server, browser):
     page.wait_for_url("**source=vk*", timeout=30_000)
     settle(page)
     assert "from=2021-02-01" in page.url
+    page.close()
+
+
+def test_sign_in_survives_a_reload_and_a_new_tab_until_sign_out(server, browser):
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.goto(f"{server}/cases?{QUERY}")
+    settle(page)
+    page.get_by_label("Имя пользователя").fill("tester")
+    page.get_by_label("Пароль").fill("secret-pass")
+    page.get_by_role("button", name="Войти").click()
+    settle(page)
+    cookie = next(c for c in context.cookies() if c["name"] == "pulse_session")
+    assert cookie["httpOnly"] and cookie["sameSite"] == "Lax"
+    assert page.evaluate("document.cookie").find("pulse_session") < 0  # not readable by scripts
+    page.reload()
+    settle(page)
+    assert page.get_by_label("Пароль").count() == 0 and page.get_by_text("Найдено:").count() >= 1
+    tab = context.new_page()
+    tab.goto(f"{server}/territories?{QUERY}")
+    settle(tab)
+    assert tab.get_by_label("Пароль").count() == 0 and tab.locator("h1").count() >= 1
+    tab.get_by_role("button", name="Выйти").click()
+    settle(tab)
+    page.reload()
+    settle(page)
+    assert page.get_by_label("Пароль").count() == 1 and page.get_by_text("Найдено:").count() == 0
+    context.close()
+
+
+def test_markdown_in_texts_and_links_renders_as_plain_text(server, browser):
+    requests = []
+    page = open_page(browser, f"{server}/cases?{QUERY}")
+    page.on("request", lambda r: requests.append(r.url))
+    page.goto(f"{server}/cases?{QUERY}&territory=[Войдите снова](https://evil.example)")
+    settle(page)
+    assert page.get_by_text("не распознан").count() >= 1
+    assert page.locator("a[href*='evil.example']").count() == 0
+    with page.expect_navigation():
+        page.goto(f"{server}/cases?{QUERY}&id=1")
+    settle(page)
+    assert page.get_by_text("Заголовок-ловушка").count() >= 1  # shown, as text
+    assert page.locator("h1:has-text('Заголовок-ловушка'), h2:has-text('Заголовок-ловушка')").count() == 0
+    assert page.locator("a[href*='evil.example']").count() == 0
+    assert page.locator("img[src*='pixel.png'], img[src*='raw.png']").count() == 0
+    assert not [u for u in requests if "pixel.png" in u or "raw.png" in u]
+    page.screenshot(path=str(SHOTS / "card_markdown.png"), full_page=True)
+    page.close()
+
+
+def test_exports_uploads_and_metrics_need_a_live_session(server, browser):
+    context = browser.new_context(viewport={"width": 1440, "height": 1000}, accept_downloads=True)
+    page = context.new_page()
+    page.goto(f"{server}/topics?{QUERY}")
+    settle(page)
+    page.get_by_label("Имя пользователя").fill("tester")
+    page.get_by_label("Пароль").fill("secret-pass")
+    page.get_by_role("button", name="Войти").click()
+    settle(page)
+    with page.expect_download() as info:
+        page.get_by_role("button", name="Скачать CSV").first.click()
+    media = info.value.url
+    assert "/media/" in media
+    assert context.request.get(media).status == 200
+    assert context.request.get(f"{server}/_stcore/metrics").status == 200  # the analyst's
+    stranger = browser.new_context()
+    assert stranger.request.get(media).status == 403
+    assert stranger.request.get(f"{server}/_stcore/metrics").status == 403
+    upload = stranger.request.put(f"{server}/_stcore/upload_file/any-session/any-file",
+                                  multipart={"file": {"name": "big.csv", "mimeType": "text/csv", "buffer": b"x" * 2**20}})
+    assert upload.status == 403
+    stranger.close()
+    page.get_by_role("button", name="Выйти").click()
+    settle(page)
+    assert context.request.get(media).status == 403  # the export died with its session
+    context.close()
+
+
+def test_the_press_cannot_upload(server, browser):
+    page = open_page(browser, f"{server}/?{QUERY}", user="reporter")
+    response = page.context.request.put(f"{server}/_stcore/upload_file/any-session/any-file",
+                                        multipart={"file": {"name": "a.csv", "mimeType": "text/csv", "buffer": b"x"}})
+    assert response.status == 403
     page.close()
