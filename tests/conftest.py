@@ -161,6 +161,8 @@ def reader_role(engine):
                       f"grant insert, delete on sign_in_failures to {role}",
                       f"grant usage on sequence sign_in_failures_id_seq to {role}"):
             c.execute(text(grant))
+    from .pagetools import ANALYST, ensure_user
+    ensure_user(url, ANALYST)  # the pages' default viewer, written by the owner (the reader cannot)
     reader_url = url.replace("postgres@", f"{role}:reader@", 1)
     assert reader_url != url, "the test database's URL names no postgres user to replace"
     try:

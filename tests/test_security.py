@@ -195,3 +195,15 @@ def test_importer_refuses_a_bomb_with_nothing_written(small_sqlite, tmp_path):
     with pytest.raises(InputError) as refused:
         run_import(engine, bomb, dataclasses.replace(mapping, format="auto"), dry_run=True)
     assert refused.value.key == "input_xlsx_dimension"
+
+
+def test_make_run_listens_on_this_machine_only():
+    import subprocess
+    from pathlib import Path
+    root = Path(__file__).resolve().parent.parent
+    plan = subprocess.run(["make", "-n", "-W", ".venv/.base", "run"], cwd=root, capture_output=True, text=True).stdout
+    serve = next(line for line in plan.splitlines() if "streamlit run" in line)
+    assert "dashboard/server.py" in serve and "--server.address 127.0.0.1" in serve
+    plan = subprocess.run(["make", "-n", "-W", ".venv/.base", "run", "ADDRESS=0.0.0.0"], cwd=root, capture_output=True,
+                          text=True).stdout
+    assert "--server.address 0.0.0.0" in plan
