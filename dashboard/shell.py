@@ -70,6 +70,13 @@ def _sync_widgets(filters: Filters, today: dt.date) -> None:
     ss["f_exec"] = list(filters.executors)
 
 
+def _reset(today: dt.date, lang: str) -> None:
+    filters = Filters(*preset_range("30d", today))
+    _sync_widgets(filters, today)
+    st.session_state["_synced"] = filters
+    st.query_params.from_dict(to_params(filters, lang))
+
+
 def sidebar(ctx_lists, today: dt.date, lang: str, shown: bool = True) -> tuple[Filters, list[tuple[str, str]]]:
     """The global filters: URL → widgets when the URL changed, widgets → URL otherwise.
     `shown=False` (a page they do not apply to): no widgets; the URL's filters are kept for the
@@ -112,12 +119,8 @@ def sidebar(ctx_lists, today: dt.date, lang: str, shown: bool = True) -> tuple[F
             d_from, d_to = parsed.filters.date_from, parsed.filters.date_to
         filters = Filters(d_from, d_to, tuple(ss["f_terr"]), tuple(ss["f_topic"]), tuple(ss["f_source"]),
                           tuple(int(x) for x in ss["f_exec"]))
-        if st.button(t("filters.reset"), icon=":material/filter_alt_off:"):
-            filters = Filters(*preset_range("30d", today))
-            _sync_widgets(filters, today)
-            ss["_synced"] = filters
-            st.query_params.from_dict(to_params(filters, lang))
-            st.rerun()
+        # a callback: it runs before the next run draws the widgets, the only time their state may be set
+        st.button(t("filters.reset"), icon=":material/filter_alt_off:", on_click=_reset, args=(today, lang))
     ss["_synced"] = filters
     params = to_params(filters, lang)
     params.update({k: v for k, v in st.query_params.to_dict().items() if k in PAGE_PARAMS})

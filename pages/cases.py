@@ -14,9 +14,14 @@ ctx = context()
 f = ctx.filters
 
 
+def _close_card() -> None:
+    st.query_params.pop("id", None)
+
+
 def show_card(appeal_id: int) -> None:
     card, events = data.case(ctx.url, ctx.viewer, appeal_id)
-    st.page_link(ctx.pages["cases"], label=t("cases.back"), query_params=to_params(f, ctx.lang))
+    # a button, not a link to this same page: the link kept ?id=, and a changed filter reopened the card
+    st.button(t("cases.back"), key="case_back", on_click=_close_card)
     seen = st.session_state.setdefault("_audited_cases", set())
     first_time = (ctx.viewer.username, appeal_id) not in seen  # per user: a tab may change hands
     seen.add((ctx.viewer.username, appeal_id))

@@ -135,3 +135,27 @@ def test_app_ignores_bad_parameters_visibly(small_sqlite):
     warnings = " ".join(w.value for w in at.warning)
     assert "atlantis" in warnings and "notadate" in warnings
     assert at.session_state["f_terr"] == []
+
+
+@pytest.mark.parametrize("page", [None, "pages/topics.py", "pages/cases.py"])
+def test_reset_filters_clears_every_filter_without_an_error(small_sqlite, page):
+    url = small_sqlite.url.render_as_string(hide_password=False)
+    at = run_page(url, SMALL_AS_OF, page, **{"from": "2021-03-01", "to": "2021-03-07", "territory": "50708000",
+                                             "source": "vk"})
+    next(b for b in at.sidebar.button if b.label == "Сбросить фильтры").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    today = (SMALL_AS_OF + dt.timedelta(hours=7)).date()
+    assert at.query_params == {"from": (today - dt.timedelta(days=29)).isoformat(), "to": today.isoformat()}
+    assert at.session_state["f_terr"] == [] and at.session_state["f_source"] == []
+    assert at.session_state["f_preset"] == "30d"
+    assert any(b.label == "Выйти" for b in at.sidebar.button)  # the shell is whole
+
+
+def test_back_to_the_list_closes_the_card_for_good(small_sqlite):
+    url = small_sqlite.url.render_as_string(hide_password=False)
+    at = run_page(url, SMALL_AS_OF, "pages/cases.py", id="5", **{"from": "2021-03-01", "to": "2021-03-07"})
+    assert any(t.value.startswith("Обращение №") for t in at.title)
+    at.button(key="case_back").click().run()
+    assert "id" not in at.query_params and not any(t.value.startswith("Обращение №") for t in at.title)
+    at.multiselect(key="f_source").set_value(["vk"]).run()  # a changed filter does not reopen it
+    assert "id" not in at.query_params and not any(t.value.startswith("Обращение №") for t in at.title)
