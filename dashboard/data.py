@@ -120,6 +120,13 @@ def case_page(url: str, viewer: Viewer, filters: Filters, at: dt.datetime, query
     return _read(cases.case_list, filters, viewer, at, query, sort, page, after=after)
 
 
+def case_export(url: str, viewer: Viewer, filters: Filters, at: dt.datetime, query: str, sort: str) -> pd.DataFrame:
+    """Every case of the view (up to cases.EXPORT_CAP, in the view's order) with full texts: read
+    when an export is asked for, never cached (it may be large)."""
+    rows, _ = _read(cases.case_list, filters, viewer, at, query, sort, 1, page_size=cases.EXPORT_CAP, full_text=True)
+    return rows
+
+
 def appeal_exists(url: str, appeal_id: int) -> bool:
     """Whether an appeal exists at all (the audit tells a refused case from a missing one)."""
     return _read(cases.exists, appeal_id)

@@ -309,6 +309,11 @@ M: dict[str, tuple[str, str]] = {
     "db.unavailable": ("База данных недоступна: {reason}. Когда соединение восстановится, нажмите «Повторить».",
                        "The database is unavailable: {reason}. Once it is back, press \"Retry\"."),
     "db.retry": ("Повторить", "Retry"),
+    "export.asof_word": ("на", "asof"),
+    "export.capped": ("В выгрузку войдут первые {cap} из {total} обращений в порядке списка. "
+                      "Для полной выгрузки сузьте фильтры или используйте команду python -m seed.export.",
+                      "The export holds the first {cap} of {total} appeals in the list's order. For all of "
+                      "them, narrow the filters or use the command python -m seed.export."),
     "export.csv": ("Скачать CSV", "Download CSV"), "export.xlsx": ("Скачать XLSX", "Download XLSX"),
     "export.filters": ("Фильтры", "Filters"),
     "drill.open_cases": ("Открыть обращения", "Open the cases"),

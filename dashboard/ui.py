@@ -73,17 +73,37 @@ def filters_description(ctx: Context, filters: Filters | None = None) -> list[tu
     ]
 
 
-def to_csv(df: pd.DataFrame) -> bytes:
+def file_stem(name: str, ctx: Context) -> str:
+    """A download's file name without extension: the view, its period and its as-of moment, so that
+    files of different views and days never overwrite each other (cases_2021-02-01_2021-03-31_на_2021-04-15_0700)."""
+    f = ctx.filters
+    asof = fmt.local(ctx.now)  # "15.04.2021 07:00" → 2021-04-15_0700
+    day, clock = asof.split(" ") if " " in asof else (asof, "")
+    stamp = "-".join(reversed(day.split("."))) + ("_" + clock.replace(":", "") if clock else "")
+    return f"{name}_{f.date_from.isoformat()}_{f.date_to.isoformat()}_{t('export.asof_word')}_{stamp}"
+
+
+def header_lines(title: str, ctx: Context) -> list[tuple[str, str]]:
+    """What a file says about itself: its title, the filters (the period first) and the as-of moment."""
+    return [(title, ""), *filters_description(ctx), (t("asof", when=fmt.local(ctx.now)), "")]
+
+
+def to_csv(df: pd.DataFrame, title: str | None = None, ctx: Context | None = None) -> bytes:
     """Semicolon-separated UTF-8 with BOM: what Excel in a Russian locale opens correctly. CRLF line
-    ends (RFC 4180), so that a text holding a carriage return is quoted rather than splitting its row."""
-    return guard_frame(df).to_csv(index=False, sep=";", decimal="," if get_lang() == "ru" else ".",
-                                  lineterminator="\r\n").encode("utf-8-sig")
+    ends (RFC 4180), so that a text holding a carriage return is quoted rather than splitting its row.
+    With a title and a context, a first comment line («# …») states the view, its filters and as-of."""
+    body = guard_frame(df).to_csv(index=False, sep=";", decimal="," if get_lang() == "ru" else ".",
+                                  lineterminator="\r\n")
+    if title is not None and ctx is not None:
+        about = " · ".join(f"{k}: {v}" if v else k for k, v in header_lines(title, ctx))
+        body = "# " + about.replace("\r", " ").replace("\n", " ") + "\r\n" + body
+    return body.encode("utf-8-sig")
 
 
 def to_xlsx(df: pd.DataFrame, title: str, ctx: Context) -> bytes:
     """The table under a header block: title, the filters, the as-of moment."""
     buf = io.BytesIO()
-    header = [(title, ""), *filters_description(ctx), (t("asof", when=fmt.local(ctx.now)), "")]
+    header = header_lines(title, ctx)
     with pd.ExcelWriter(buf, engine="openpyxl") as xl:
         pd.DataFrame(header).to_excel(xl, index=False, header=False, sheet_name="data")
         df.to_excel(xl, index=False, sheet_name="data", startrow=len(header) + 1)
@@ -100,30 +120,35 @@ def _audit_export(file_name: str, ctx: Context, details: dict | None = None) -> 
     auth.record("export", file_name, {"filters": to_params(ctx.filters, ctx.lang), **(details or {})})
 
 
-def exports(df: pd.DataFrame, name: str, title: str, ctx: Context, key: str, details: dict | None = None) -> None:
-    """CSV and XLSX downloads; each download is written to the audit log (with `details`, e.g. a
-    search's term, beside the filters)."""
-    details = {**(details or {}), "rows": len(df)}
+def exports(df, name: str, title: str, ctx: Context, key: str, details: dict | None = None,
+            rows: int | None = None) -> None:
+    """CSV and XLSX downloads of `df` (a frame, or a function building it when a button is pressed:
+    a full export is read only when asked for); each download is written to the audit log (with
+    `details`, e.g. a search's term, beside the filters and the row count)."""
+    build = df if callable(df) else (lambda: df)
+    details = {**(details or {}), "rows": rows if rows is not None or callable(df) else len(df)}
+    stem = file_stem(name, ctx)
     # a row of buttons as wide as their labels, wrapping when the table's column is narrow
     # (fixed column shares cut the labels to «С…» beside another table)
     row = st.container(horizontal=True, wrap=True, gap="small")
-    row.download_button(t("export.csv"), to_csv(df), f"{name}.csv", "text/csv", key=f"{key}_csv", icon=":material/download:",
-                       on_click=_audit_export, args=(f"{name}.csv", ctx, details))
-    # the workbook is built only when asked for (openpyxl took a few percent of every page run)
-    row.download_button(t("export.xlsx"), lambda: to_xlsx(df, title, ctx), f"{name}.xlsx",
-                       "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", key=f"{key}_xlsx",
-                       icon=":material/download:", on_click=_audit_export, args=(f"{name}.xlsx", ctx, details))
+    row.download_button(t("export.csv"), lambda: to_csv(build(), title, ctx), f"{stem}.csv", "text/csv",
+                        key=f"{key}_csv", icon=":material/download:",
+                        on_click=_audit_export, args=(f"{stem}.csv", ctx, details))
+    row.download_button(t("export.xlsx"), lambda: to_xlsx(build(), title, ctx), f"{stem}.xlsx",
+                        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", key=f"{key}_xlsx",
+                        icon=":material/download:", on_click=_audit_export, args=(f"{stem}.xlsx", ctx, details))
 
 
-def table(df: pd.DataFrame, export: pd.DataFrame | None, name: str, title: str, ctx: Context, key: str,
+def table(df: pd.DataFrame, export, name: str, title: str, ctx: Context, key: str,
           select: bool = True, height: int | str = "auto", column_config: dict | None = None,
-          details: dict | None = None) -> int | None:
-    """A table (selectable row → its position) with CSV and XLSX downloads of `export` (or df)."""
+          details: dict | None = None, export_rows: int | None = None) -> int | None:
+    """A table (selectable row → its position) with CSV and XLSX downloads of `export` (a frame or
+    a function building one; df when None)."""
     state = st.dataframe(df, hide_index=True, key=key, on_select="rerun" if select else "ignore",
                          selection_mode="single-row", height=height, column_config=column_config)
     if _has_low_data_mark(df):
         st.caption(t("low_data.note"))
-    exports(export if export is not None else df, name, title, ctx, key, details)
+    exports(export if export is not None else df, name, title, ctx, key, details, export_rows)
     rows = tuple(state.selection.rows) if select and state else ()
     return rows[0] if _new_selection(key, rows) else None
 

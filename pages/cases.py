@@ -8,7 +8,7 @@ from dashboard import auth, data, fmt, ui
 from dashboard.i18n import t
 from dashboard.shell import context, page_header
 from dashboard.urlstate import to_params
-from queries.cases import KEYSET, PAGE_SIZE, SORTS, count_cap
+from queries.cases import EXPORT_CAP, KEYSET, PAGE_SIZE, SORTS, count_cap
 
 ctx = context()
 f = ctx.filters
@@ -102,16 +102,36 @@ st.caption(f"{t('cases.found', n=shown_total)} · {t('cases.page')} {page} / "
 if total == 0:
     st.info(t("empty.period"))
     st.stop()
-shown = pd.DataFrame({
-    t("col.id"): rows["id"],
-    t("col.received_at"): [fmt.local(x) for x in rows["received_at"]],
-    t("col.territory"): rows["territory"], t("col.topic"): rows["topic"], t("col.executor"): rows["executor"],
-    t("col.source"): [t(f"source.{s}") for s in rows["source"]],
-    t("col.status"): [("⚠ " if o else "") + t(f"status.{s}") for s, o in zip(rows["status"], rows["overdue"])],
-    t("col.text"): rows["text"],
-})
-row = ui.table(shown, shown, "cases", t("cases.title"), ctx, "cases_table", height=600,
-               details={"search": query.strip()} if query and query.strip() else None)
+def listed(df: pd.DataFrame) -> pd.DataFrame:
+    return pd.DataFrame({
+        t("col.id"): df["id"],
+        t("col.received_at"): [fmt.local(x) for x in df["received_at"]],
+        t("col.territory"): df["territory"], t("col.topic"): df["topic"], t("col.executor"): df["executor"],
+        t("col.source"): [t(f"source.{s}") for s in df["source"]],
+        t("col.status"): [("⚠ " if o else "") + t(f"status.{s}") for s, o in zip(df["status"], df["overdue"])],
+        t("col.text"): df["text"],
+    })
+
+
+def exported() -> pd.DataFrame:
+    """Every case the filters and the search select (not the page shown), with their deadlines."""
+    df = data.case_export(ctx.url, ctx.viewer, f, ctx.now, query or "", sort)
+    out = listed(df)
+    out.insert(6, t("col.due"), [fmt.local(x) for x in df["response_due_at"]])
+    out.insert(7, t("card.first_response"), [fmt.local(x) for x in df["first_response_at"]])
+    out.insert(8, t("card.closed"), [fmt.local(x) for x in df["closed_at"]])
+    return out
+
+
+shown = listed(rows)
+exact_total = total <= cap
+if exact_total and total > EXPORT_CAP:
+    st.caption(t("export.capped", cap=fmt.number(EXPORT_CAP), total=fmt.number(total)))
+elif not exact_total:
+    st.caption(t("export.capped", cap=fmt.number(EXPORT_CAP), total=t("cases.more_than", n=fmt.number(cap))))
+row = ui.table(shown, exported, "cases", t("cases.title"), ctx, "cases_table", height=600,
+               details={"search": query.strip()} if query and query.strip() else None,
+               export_rows=min(total, EXPORT_CAP) if exact_total else None)
 b1, b2, _ = st.columns([1, 1, 4])
 if b1.button(t("cases.first"), disabled=page == 1, key="case_first"):
     st.session_state["case_cursors"] = []

@@ -24,6 +24,7 @@ SORTS = {
     "reach": "coalesce(a.reach, -1) desc, a.received_at desc, a.id desc",
 }
 PAGE_SIZE = 50
+EXPORT_CAP = 200_000  # rows in an export from the app; the command line (seed.export) has no cap
 MAX_ID = 2**63 - 1  # a bigint: a larger id in a link exists nowhere (and would not bind)
 COUNT_CAP = 100_000  # past this the list says "more than 100 000" instead of counting every row
 TEXT_COUNT_CAP = 1_000  # a text search counts its matches up to here ("more than 1 000")
@@ -64,7 +65,7 @@ def _search(d, query: str | None, params: dict, guard: str) -> str:
 
 def case_list(conn: Connection, filters: Filters, viewer: Viewer, now: dt.datetime, query: str | None = None,
               sort: str = "newest", page: int = 1, page_size: int = PAGE_SIZE,
-              after: tuple[str, int] | None = None) -> tuple[pd.DataFrame, int]:
+              after: tuple[str, int] | None = None, full_text: bool = False) -> tuple[pd.DataFrame, int]:
     """One page of cases (one row per appeal) and the total count (capped at count_cap(query, viewer) + 1).
 
     `after` = (received_at ISO UTC, id) of the last row shown: keyset pagination for the
@@ -124,7 +125,7 @@ def case_list(conn: Connection, filters: Filters, viewer: Viewer, now: dt.dateti
 select a.id, a.external_id, a.received_at, m.name_ru as territory, t.name_ru as topic,
        o.name_ru as executor, a.source, a.status, a.response_due_at, a.first_response_at, a.closed_at,
        case when {UNANSWERED_OPEN} and a.response_due_at < :now then 1 else 0 end as overdue,
-       a.reach, substr(a.text, 1, 300) as text
+       a.reach, {'a.text' if full_text else 'substr(a.text, 1, 300)'} as text
 from appeals a{f' indexed by {index}' if index and dense else ''}
   join municipalities m on m.id = a.municipality_id
   join topics t on t.id = a.topic_id

@@ -207,3 +207,22 @@ def test_make_run_listens_on_this_machine_only():
     plan = subprocess.run(["make", "-n", "-W", ".venv/.base", "run", "ADDRESS=0.0.0.0"], cwd=root, capture_output=True,
                           text=True).stdout
     assert "--server.address 0.0.0.0" in plan
+
+
+def test_case_export_holds_every_row_of_the_view(small_db):
+    """The export is every case the filters select, not the page shown (independent count: pandas)."""
+    from dashboard import data
+    from .pagetools import frame, select
+    url = small_db.url.render_as_string(hide_password=False)
+    period = Filters(dt.date(2021, 2, 1), dt.date(2021, 3, 31), territories=("50701000",))
+    import os
+    os.environ["DATABASE_URL"] = url  # dashboard.data reads the app's database from it
+    rows = data.case_export(url, Viewer("a", "analyst"), period, SMALL_AS_OF, "", "newest")
+    expected = select(frame(small_db), period.date_from, period.date_to, territory="50701000")
+    assert len(expected) > 50 and len(rows) == len(expected)
+    assert set(rows["id"]) == set(expected["id"])
+    assert rows["text"].str.len().max() == expected["text"].str.len().max()  # whole texts, not the list's 300
+    body = to_csv(rows[["id", "text"]], "Обращения", _ctx()).decode("utf-8-sig")
+    first, rest = body.split("\r\n", 1)
+    assert first.startswith("# Обращения · Период: 01.02.2021 — 31.03.2021") and "По состоянию на" in first
+    assert len(list(csv.reader(io.StringIO(rest, newline=""), delimiter=";"))) == len(expected) + 1
