@@ -7,7 +7,7 @@ PORT ?= 8501
 # ADDRESS=0.0.0.0 exposes it (docs/security.md)
 ADDRESS ?= 127.0.0.1
 
-.PHONY: run test bench seed clean
+.PHONY: run test test-fast bench seed clean
 
 $(VENV)/.base: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -24,6 +24,10 @@ run: $(VENV)/.base
 
 test: $(VENV)/.dev
 	$(PY) -m pytest
+
+# the inner loop: no browser, nothing marked slow
+test-fast: $(VENV)/.dev
+	$(PY) -m pytest -m "not browser and not slow"
 
 bench: $(VENV)/.dev
 	$(PY) -m bench

@@ -59,6 +59,8 @@ def server(small_sqlite, tmp_path_factory):
     with engine.begin() as conn:
         add_user(conn, "tester", "secret-pass", "analyst")
         add_user(conn, "reporter", "secret-pass", "press")
+        add_user(conn, "head-user", "secret-pass", "head", territory="50708000")
+        add_user(conn, "exec-user", "secret-pass", "executor", executor="minzdrav")
         conn.execute(text("update appeals set text = :t where id = (select min(id) from appeals)"), {"t": MARKDOWN})
     engine.dispose()
     with socket.socket() as s:
