@@ -47,4 +47,12 @@ def league_frame(df: pd.DataFrame, name_col: str, names: list[str], peer_label, 
         t("metric.score.label"): [fmt.number(v, 1) for v in score] if formatted else score,
         t("metric.rank_change.label"): [("—" if pd.isna(v) else fmt.signed(v, 0)) for v in change] if formatted else change,
     }, index=df.index)
-    return pd.concat([head, body, tail], axis=1)
+    # the score and its change beside the name: the columns a reader of a league comes for, in
+    # view at 1280 px; the peer group and the measures behind the score follow
+    return pd.concat([head.iloc[:, :2], tail, head.iloc[:, 2:], body], axis=1)
+
+
+def pinned(*labels: str) -> dict:
+    """Column settings that keep these columns in view while a wide table scrolls sideways."""
+    import streamlit as st
+    return {label: st.column_config.Column(pinned=True) for label in labels}

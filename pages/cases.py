@@ -103,13 +103,15 @@ if total == 0:
     st.info(t("empty.period"))
     st.stop()
 def listed(df: pd.DataFrame) -> pd.DataFrame:
+    # status and text, what a reader scans the list for, right after the id and the time; the
+    # places and bodies follow (they scroll sideways at 1280 px)
     return pd.DataFrame({
         t("col.id"): df["id"],
         t("col.received_at"): [fmt.local(x) for x in df["received_at"]],
-        t("col.territory"): df["territory"], t("col.topic"): df["topic"], t("col.executor"): df["executor"],
-        t("col.source"): [t(f"source.{s}") for s in df["source"]],
         t("col.status"): [("⚠ " if o else "") + t(f"status.{s}") for s, o in zip(df["status"], df["overdue"])],
         t("col.text"): df["text"],
+        t("col.territory"): df["territory"], t("col.topic"): df["topic"], t("col.executor"): df["executor"],
+        t("col.source"): [t(f"source.{s}") for s in df["source"]],
     })
 
 
@@ -117,9 +119,9 @@ def exported() -> pd.DataFrame:
     """Every case the filters and the search select (not the page shown), with their deadlines."""
     df = data.case_export(ctx.url, ctx.viewer, f, ctx.now, query or "", sort)
     out = listed(df)
-    out.insert(6, t("col.due"), [fmt.local(x) for x in df["response_due_at"]])
-    out.insert(7, t("card.first_response"), [fmt.local(x) for x in df["first_response_at"]])
-    out.insert(8, t("card.closed"), [fmt.local(x) for x in df["closed_at"]])
+    out.insert(2, t("col.due"), [fmt.local(x) for x in df["response_due_at"]])
+    out.insert(3, t("card.first_response"), [fmt.local(x) for x in df["first_response_at"]])
+    out.insert(4, t("card.closed"), [fmt.local(x) for x in df["closed_at"]])
     return out
 
 
@@ -129,7 +131,10 @@ if exact_total and total > EXPORT_CAP:
     st.caption(t("export.capped", cap=fmt.number(EXPORT_CAP), total=fmt.number(total)))
 elif not exact_total:
     st.caption(t("export.capped", cap=fmt.number(EXPORT_CAP), total=t("cases.more_than", n=fmt.number(cap))))
-row = ui.table(shown, exported, "cases", t("cases.title"), ctx, "cases_table", height=600,
+CASE_COLUMNS = {t("col.id"): st.column_config.Column(width=70, pinned=True),
+                t("col.received_at"): st.column_config.Column(width=125),
+                t("col.status"): st.column_config.Column(width=140), t("col.text"): st.column_config.Column(width=360)}
+row = ui.table(shown, exported, "cases", t("cases.title"), ctx, "cases_table", height=600, column_config=CASE_COLUMNS,
                details={"search": query.strip()} if query and query.strip() else None,
                export_rows=min(total, EXPORT_CAP) if exact_total else None)
 b1, b2, _ = st.columns([1, 1, 4])

@@ -7,7 +7,7 @@ from dashboard import data, fmt, ui
 from dashboard.drill import drill
 from dashboard.i18n import t
 from dashboard.shell import context, page_header
-from dashboard.tables import league_frame
+from dashboard.tables import league_frame, pinned
 
 ctx = context()
 page_header(ctx, "executors")
@@ -23,7 +23,8 @@ st.subheader(t("executors.league"), help=t("executors.league.help"))
 st.caption(t("metric.score.help") + " " + t("drill.hint"))
 shown = league_frame(league, "display_name", COLUMNS, lambda p: t(f"peer.{p}"), formatted=True)
 export = league_frame(league, "display_name", COLUMNS, lambda p: t(f"peer.{p}"), formatted=False)
-row = ui.table(shown, export, "executors_league", t("executors.league"), ctx, "exec_league", height=560)
+row = ui.table(shown, export, "executors_league", t("executors.league"), ctx, "exec_league", height=560,
+               column_config=pinned(t("metric.rank.label"), t("col.name")))
 if row is not None:
     ui.go_to(ctx, drill(f, "executor", int(league.iloc[row]["id"])), page="cases")
 

@@ -57,8 +57,9 @@ else:
     c1, c2 = st.columns([2, 3])
     with c1:
         st.markdown(f"**{t('speed.overdue.by_executor')}**")
-        shown = pd.DataFrame({t("col.executor"): [ctx.executor_name(int(i)) for i in by_exec["executor_id"]],
-                              t("col.count"): by_exec["n"], t("col.overdue_hours"): by_exec["oldest"].round(1)})
+        # the counts first: a long executor's name pushed them out of the narrow column
+        shown = pd.DataFrame({t("col.count"): by_exec["n"], t("col.overdue_hours"): by_exec["oldest"].round(1),
+                              t("col.executor"): [ctx.executor_name(int(i)) for i in by_exec["executor_id"]]})
         row = ui.table(shown, None, "overdue_by_executor", t("speed.overdue.by_executor"), ctx, "od_exec")
         if row is not None:
             ui.go_to(ctx, drill(f, "executor", int(by_exec.iloc[row]["executor_id"])))

@@ -8,7 +8,7 @@ from dashboard import data, fmt, ui
 from dashboard.drill import drill, grain_for
 from dashboard.i18n import t
 from dashboard.shell import context, page_header
-from dashboard.tables import kpi_columns, league_frame
+from dashboard.tables import kpi_columns, league_frame, pinned
 from dashboard.urlstate import to_params
 from queries.league import funnel_limits
 from queries.metrics import LEAGUE_COLUMNS, SMALL_N
@@ -82,7 +82,8 @@ st.caption(t("metric.score.help") + " " + t("drill.hint"))
 league["display_name"] = league[name]
 shown = league_frame(league, "display_name", LEAGUE_COLUMNS, lambda p: t(f"peer.{p}"), formatted=True)
 export = league_frame(league, "display_name", LEAGUE_COLUMNS, lambda p: t(f"peer.{p}"), formatted=False)
-row = ui.table(shown, export, "territories_league", t("territories.league"), ctx, "league", height=560)
+row = ui.table(shown, export, "territories_league", t("territories.league"), ctx, "league", height=560,
+               column_config=pinned(t("metric.rank.label"), t("col.name")))
 if row is not None:
     ui.go_to(ctx, drill(f, "territory", league.iloc[row]["code"]))
 
