@@ -287,6 +287,10 @@ M: dict[str, tuple[str, str]] = {
     "overview.top_topics": ("Главные темы", "Top topics"),
     "overview.sources": ("Источники", "Sources"),
     "overview.movers": ("Что изменилось сильнее всего", "Top movers"),
+    "overview.movers.order": ("По убыванию изменения числа обращений (в обе стороны) к предыдущему периоду; «В срок» — "
+                              "изменение доли ответов в срок в процентных пунктах.",
+                              "By the change in the number of appeals against the previous period, largest either way; "
+                              "\"On time\" is the change of the on-time share in percentage points."),
     "overview.movers.territories": ("Территории", "Territories"),
     "overview.movers.topics": ("Темы", "Topics"),
     "overview.movers.help": ("Изменение числа обращений и доли ответов в срок к предыдущему периоду; не меньше 30 обращений в одном из периодов.",

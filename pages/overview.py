@@ -7,6 +7,7 @@ from dashboard import data, fmt, ui
 from dashboard.drill import bucket_days, drill, grain_for
 from dashboard.i18n import t
 from dashboard.shell import context, page_header
+from dashboard.tables import pinned
 from queries.metrics import OVERVIEW_CARDS, SMALL_N
 
 ctx = context()
@@ -80,7 +81,8 @@ if points:
     ui.go_to(ctx, drill(f, "topic", points[0]["customdata"]))
 
 
-def movers(group: str, names) -> pd.DataFrame:
+def movers(group: str, names) -> tuple[pd.DataFrame, pd.DataFrame, list]:
+    """The groups whose number of appeals changed most against the previous period: shown, exported, keys."""
     now_df = data.kpi(ctx.url, ctx.viewer, f, ctx.now, group, percentiles=False).set_index("key")
     was_df = data.kpi(ctx.url, ctx.viewer, f.previous(), ctx.now, group, percentiles=False).set_index("key")
     df = now_df[["received", "on_time_share", "on_time_share_n"]].merge(
@@ -90,18 +92,27 @@ def movers(group: str, names) -> pd.DataFrame:
     df["change_pct"] = (df["received"] - df["received_prev"]) / df["received_prev"].where(df["received_prev"] > 0) * 100
     ok = (df["on_time_share_n"] >= SMALL_N) & (df["on_time_share_n_prev"] >= SMALL_N)
     df["on_time_change"] = ((df["on_time_share"] - df["on_time_share_prev"]) * 100).where(ok)
-    df["magnitude"] = df["change_pct"].abs().fillna(0) + df["on_time_change"].abs().fillna(0)
-    df = df.sort_values("magnitude", ascending=False).head(8).reset_index()
-    return pd.DataFrame({
+    # ordered by a column the reader sees: the change in the number of appeals, largest either way
+    df["change"] = df["received"] - df["received_prev"]
+    df = df.reindex(df["change"].abs().sort_values(ascending=False).index).head(8).reset_index()
+    pp = f"\u00a0{t('unit.pp')}"
+    shown = pd.DataFrame({
         t("col.name"): [names(k) for k in df["key"]],
-        t("metric.received.label"): df["received"].astype(int),
-        t("col.previous"): df["received_prev"].astype(int),
-        t("col.change_pct"): df["change_pct"].round(1),
-        t("col.on_time_change"): df["on_time_change"].round(1),
-    }), df["key"].tolist()
+        t("metric.received.label"): [fmt.number(v) for v in df["received"]],
+        t("col.change"): [fmt.signed(v, 0) for v in df["change"]],
+        t("col.change_pct"): [fmt.signed(v, 1, "\u00a0%") for v in df["change_pct"]],
+        t("col.on_time_change"): [fmt.signed(v, 1, pp) for v in df["on_time_change"]],
+    })
+    export = pd.DataFrame({
+        t("col.name"): shown[t("col.name")], t("metric.received.label"): df["received"].astype(int),
+        t("col.previous"): df["received_prev"].astype(int), t("col.change"): df["change"].astype(int),
+        t("col.change_pct"): df["change_pct"].round(1), t("col.on_time_change"): df["on_time_change"].round(1),
+    })
+    return shown, export, df["key"].tolist()
 
 
 st.subheader(t("overview.movers"), help=t("overview.movers.help"))
+st.caption(t("overview.movers.order"))
 MOVERS = [  # (kpi group, drill dimension, reference list, name of a key, title, widget key)
     ("municipality", "territory", ctx.territories, ctx.territory_name, "overview.movers.territories", "mv_terr"),
     ("topic", "topic", ctx.topics, ctx.topic_name, "overview.movers.topics", "mv_topic"),
@@ -109,7 +120,8 @@ MOVERS = [  # (kpi group, drill dimension, reference list, name of a key, title,
 for column, (group, dimension, ref, name_of, title, key) in zip(st.columns(2), MOVERS):
     with column:
         st.markdown(f"**{t(title)}**")
-        table, keys = movers(group, lambda k: name_of(int(k)))
-        row = ui.table(table, None, f"movers_{dimension}", t("overview.movers"), ctx, key)
+        table, export, keys = movers(group, lambda k: name_of(int(k)))
+        row = ui.table(table, export, f"movers_{dimension}", t("overview.movers"), ctx, key,
+                       column_config=pinned(t("col.name")))
         if row is not None:
             ui.go_to(ctx, drill(f, dimension, ref.set_index("id").loc[int(keys[row]), "code"]))

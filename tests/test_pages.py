@@ -2,6 +2,7 @@
 shown equal an independent pandas calculation, for a wide and a narrow filter combination."""
 import datetime as dt
 import json
+import re
 
 import numpy as np
 import pandas as pd
@@ -267,3 +268,27 @@ def test_cases_keyset_pages_follow_on(db, appeals):
     assert any("Страница 2" in x.value for x in at.caption)
     at.button(key="case_first").click().run()
     assert at.dataframe[0].value["№"].tolist() == first
+
+
+def test_what_changed_most_is_formatted_and_ordered_by_a_visible_column(small_db):
+    """«Что изменилось сильнее всего»: Russian number style, signs, ordered by the change in the number
+    of appeals (independent count: pandas over the appeals of both periods)."""
+    url = small_db.url.render_as_string(hide_password=False)
+    at = run_page(url, SMALL_AS_OF, **{"from": "2021-02-01", "to": "2021-03-31"})
+    tables = [d.value for d in at.dataframe if "Изменение, %" in d.value.columns]
+    assert len(tables) == 2
+    shown = tables[0]
+    df = frame(small_db)
+    now = select(df, dt.date(2021, 2, 1), dt.date(2021, 3, 31)).groupby("municipality_id").size()
+    was = select(df, dt.date(2020, 12, 4), dt.date(2021, 1, 31)).groupby("municipality_id").size()
+    both = pd.concat([now.rename("now"), was.rename("was")], axis=1).fillna(0)
+    both = both[(both["now"] >= 30) | (both["was"] >= 30)]
+    change = (both["now"] - both["was"]).astype(int)
+    expected = change.reindex(change.abs().sort_values(ascending=False).index).head(len(shown))
+    got = [number(v) for v in shown["Изменение"]]
+    assert got == list(expected.values)
+    assert [abs(v) for v in got] == sorted((abs(v) for v in got), reverse=True)
+    for value in shown.astype(str).values.ravel():
+        assert value not in ("None", "nan") and not re.search(r"\d\.\d", value), value
+    assert all(v[0] in "+−±" for v in shown["Изменение"])
+    assert any("По убыванию изменения" in c.value for c in at.caption)
