@@ -592,7 +592,7 @@ def _fill_all(conn: Connection, d: Dialect, months: list[dt.date]) -> None:
     _write(conn, "agg_closed", _closed_cells(closed_fine), CLOSED_TABLE_COLUMNS)
 
 
-def _build_all(conn: Connection, d: Dialect, years: list[int]) -> None:
+def _build_all(conn: Connection, d: Dialect, years: list[int], progress=None) -> None:
     """Every cell, into empty tables (_new_tables): the appeals read a calendar year at a time,
     its year cells summed from its month cells here, every appeal's closing counted from the same
     read. On PostgreSQL the reads, COPYs and each table's indexing and swap (_swap_in) run beside
@@ -619,6 +619,8 @@ def _build_all(conn: Connection, d: Dialect, years: list[int]) -> None:
                        pipe.submit(_write, conn, into["agg_hist"], [hist], HIST_TABLE_COLUMNS)]
             del counts, hist  # only the queued writes hold them now
             closed_fine.append(closed)
+            if progress:
+                progress((i + 1) / len(ranges), f"summaries {years[i]}")
         pipe.submit(_swap_in, conn, d, "agg_counts", into["agg_counts"])
         pipe.submit(_swap_in, conn, d, "agg_hist", into["agg_hist"])
         pipe.submit(_write, conn, into["agg_closed"], _closed_cells(closed_fine), CLOSED_TABLE_COLUMNS)
@@ -721,12 +723,13 @@ def _swap_in(conn: Connection, d: Dialect, name: str, new: str) -> None:
         index.create(conn)
 
 
-def build(conn: Connection) -> float:
-    """Rebuild every summary from the appeals, in the caller's transaction. Returns seconds."""
-    return refresh(conn, None)
+def build(conn: Connection, progress=None) -> float:
+    """Rebuild every summary from the appeals, in the caller's transaction. Returns seconds.
+    `progress(fraction, label)` hears of each calendar year done."""
+    return refresh(conn, None, progress)
 
 
-def refresh(conn: Connection, days: Iterable[dt.date] | None) -> float:
+def refresh(conn: Connection, days: Iterable[dt.date] | None, progress=None) -> float:
     """Recompute the cells of the months holding these local days (None: everything).
 
     `days` must hold the local days of received_at and of closed_at, before and after the
@@ -741,7 +744,7 @@ def refresh(conn: Connection, days: Iterable[dt.date] | None) -> float:
             first = dt.date.fromisoformat(str(lo)[:10]) - dt.timedelta(days=1)
             last = dt.date.fromisoformat(str(hi)[:10]) + dt.timedelta(days=1)
             years = list(range(first.year, last.year + 1))
-        _build_all(conn, d, years)
+        _build_all(conn, d, years, progress)
     else:
         days = sorted(set(days))
         if not days:

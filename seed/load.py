@@ -41,13 +41,14 @@ def text_progress(stream=None, width: int = 30) -> Progress:
     """A one-line progress bar on a terminal (plain lines when not a terminal)."""
     stream = stream or sys.stderr
     tty = stream.isatty()
-    last = [-1]
+    last = [-1, ""]
 
     def report(fraction: float, label: str) -> None:
         pct = int(fraction * 100)
-        if not tty and pct // 10 == last[0] // 10 and fraction < 1:
+        stage = label.split(" ")[0]  # a new stage is always said, whatever the per cent
+        if not tty and pct // 10 == last[0] // 10 and stage == last[1] and fraction < 1:
             return
-        last[0] = pct
+        last[0], last[1] = pct, stage
         filled = int(width * fraction)
         line = f"[{'#' * filled}{'.' * (width - filled)}] {pct:3d}% {label}"
         stream.write(("\r" + line) if tty else (line + "\n"))
@@ -99,9 +100,9 @@ def seed_database(engine: Engine, scenario: Scenario, *, replace: bool = False,
             n_appeals += len(chunk.appeals)
             n_events += len(chunk.events)
             if progress:
-                progress(0.9 * i / len(months), chunk.month.strftime("%Y-%m"))
+                progress(0.75 * i / len(months), f"appeals {chunk.month.strftime('%Y-%m')}")
         if progress:
-            progress(0.92, "indexes")
+            progress(0.76, "indexes")
         create_indexes(conn, indexes)
         reset_sequences(conn)
         info = {
@@ -113,8 +114,10 @@ def seed_database(engine: Engine, scenario: Scenario, *, replace: bool = False,
         conn.execute(insert(schema.dataset_info), [{"key": k, "value": v} for k, v in info.items()])
         if summaries:
             if progress:
-                progress(0.95, "summaries")
-            summary_tables.build(conn)
+                progress(0.82, "summaries")
+            summary_tables.build(conn, (lambda f, label: progress(0.82 + 0.14 * f, label)) if progress else None)
+        if progress:
+            progress(0.97, "committing and analysing")
     if engine.dialect.name == "postgresql":
         with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as c:
             # vacuum too: it marks the new pages all-visible, so index-only reads (the escalation

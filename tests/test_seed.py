@@ -11,7 +11,7 @@ from queries.db import make_engine
 from seed.generator import Scenario
 from seed.load import SeedError, seed_database
 
-from .conftest import SMALL_AS_OF
+from .conftest import SMALL_AS_OF, SMALL_SCENARIO
 
 TINY = dict(as_of=dt.datetime(2021, 1, 10, tzinfo=dt.timezone.utc), scale=0.3)
 
@@ -133,3 +133,26 @@ def test_cli_seeds_and_reports(tmp_path):
         last = c.execute(text("select max(received_at) from appeals")).scalar_one()
     assert n > 0 and f"{n:,}" in out.stderr
     assert last < "2020-12-31T17:00:00"  # nothing after the end of the local day 2020-12-31
+
+
+def test_seeding_says_each_stage_and_moves_forward(tmp_path):
+    """The first start's progress names every stage (appeals by month, indexes, summaries by year,
+    the commit) and never goes back: minutes of index and summary building are not silent."""
+    import io
+
+    from seed.load import text_progress
+    heard: list[tuple[float, str]] = []
+    engine = make_engine(f"sqlite:///{tmp_path / 's.sqlite'}")
+    seed_database(engine, SMALL_SCENARIO, progress=lambda f, label: heard.append((f, label)))
+    stages = list(dict.fromkeys(label.split(" ")[0] for _, label in heard))
+    assert stages == ["appeals", "indexes", "summaries", "committing", "done"]
+    assert any(label.startswith("summaries 20") for _, label in heard)
+    fractions = [f for f, _ in heard]
+    assert fractions == sorted(fractions) and fractions[-1] == 1.0
+    out = io.StringIO()
+    report = text_progress(out)
+    for f, label in heard:
+        report(f, label)
+    printed = out.getvalue()
+    for stage in ("indexes", "summaries", "committing", "done"):
+        assert f"% {stage}" in printed
