@@ -168,6 +168,26 @@ M: dict[str, tuple[str, str]] = {
     "audit.title": ("Журнал доступа", "Audit log"),
     "audit.at": ("Когда", "When"), "audit.user": ("Пользователь", "User"), "audit.role": ("Роль", "Role"),
     "audit.action": ("Действие", "Action"), "audit.target": ("Объект", "Target"), "audit.details": ("Подробности", "Details"),
+    "audit.yes": ("да", "yes"), "audit.no": ("нет", "no"),
+    "audit.do.login": ("вход", "signed in"), "audit.do.login_failed": ("неудачный вход", "failed sign-in"),
+    "audit.do.logout": ("выход", "signed out"), "audit.do.session_refused": ("сеанс прекращён", "session ended"),
+    "audit.do.open_case": ("открыта карточка", "opened a case"),
+    "audit.do.open_case_refused": ("карточка вне доступа", "case outside the scope"),
+    "audit.do.open_case_missing": ("карточка не существует", "case that does not exist"),
+    "audit.do.search": ("поиск", "search"), "audit.do.export": ("выгрузка", "export"),
+    "audit.do.download": ("скачан файл", "file downloaded"), "audit.do.import": ("загрузка данных", "import"),
+    "audit.do.import_check": ("проверка загрузки", "import check"),
+    "audit.do.import_refused": ("загрузка отклонена", "import refused"),
+    "audit.key.filters": ("фильтры", "filters"), "audit.key.from": ("с", "from"), "audit.key.to": ("по", "to"),
+    "audit.key.territory": ("территория", "territory"), "audit.key.topic": ("тема", "topic"),
+    "audit.key.source": ("источник", "source"), "audit.key.executor": ("исполнитель", "executor"),
+    "audit.key.lang": ("язык", "language"), "audit.key.rows": ("строк", "rows"),
+    "audit.key.search": ("поиск", "search"), "audit.key.found": ("найдено", "found"),
+    "audit.key.client": ("адрес", "address"), "audit.key.throttled": ("заблокирован", "throttled"),
+    "audit.key.dry_run": ("проверка", "dry run"), "audit.key.reason": ("причина", "reason"),
+    "audit.key.mapping": ("соответствие", "mapping"), "audit.key.read": ("прочитано", "read"),
+    "audit.key.inserted": ("добавлено", "inserted"), "audit.key.updated": ("обновлено", "updated"),
+    "audit.key.unchanged": ("без изменений", "unchanged"), "audit.key.rejected": ("отклонено", "rejected"),
     # filters
     "filters.header": ("Фильтры", "Filters"),
     "filters.period": ("Период", "Period"),
@@ -429,3 +449,8 @@ def t(key: str, **kwargs) -> str:
         raise KeyError(f"message {key!r} is missing from the catalog") from None
     text = en if _lang.get() == "en" else ru
     return text.format(**kwargs) if kwargs else text
+
+
+def has(key: str) -> bool:
+    """Whether the catalog has `key` (for words stored as codes, e.g. the audit log's actions)."""
+    return key in M

@@ -101,16 +101,17 @@ def sidebar(ctx_lists, today: dt.date, lang: str, shown: bool = True) -> tuple[F
         if preset != "custom":
             ss["f_dates"] = preset_range(preset, today)
         dates = st.date_input(t("filters.dates"), key="f_dates", min_value=dt.date(2000, 1, 1),
-                              max_value=dt.date(2100, 1, 1), format="DD.MM.YYYY",
+                              max_value=dt.date(2100, 1, 1), format="DD.MM.YYYY" if lang == "ru" else "YYYY-MM-DD",
                               disabled=preset != "custom")
+        # select_all=False: Streamlit's bulk option is labelled in English only
         st.multiselect(t("filters.territory"), list(terr_names), key="f_terr", format_func=terr_names.get,
-                       placeholder=t("filters.all"))
+                       placeholder=t("filters.all"), select_all=False)
         st.multiselect(t("filters.topic"), list(topic_names), key="f_topic", format_func=topic_names.get,
-                       placeholder=t("filters.all"))
+                       placeholder=t("filters.all"), select_all=False)
         st.multiselect(t("filters.source"), list(SOURCES), key="f_source", format_func=lambda s: t(f"source.{s}"),
-                       placeholder=t("filters.all"))
+                       placeholder=t("filters.all"), select_all=False)
         st.multiselect(t("filters.executor"), sorted(exec_names, key=exec_names.get), key="f_exec",
-                       format_func=exec_names.get, placeholder=t("filters.all"))
+                       format_func=exec_names.get, placeholder=t("filters.all"), select_all=False)
         if isinstance(dates, (tuple, list)) and len(dates) == 2:
             d_from, d_to = dates
         elif isinstance(dates, (tuple, list)) and len(dates) == 1:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import io
+import re
 
 import pandas as pd
 import plotly.graph_objects as go
@@ -15,7 +16,8 @@ from queries.cells import guard_frame, guard_sheet
 from queries.filters import Filters
 from queries.metrics import METRICS, Metric, delta
 
-PLOTLY_CONFIG = {"displaylogo": False, "locale": "ru", "toImageButtonOptions": {"format": "png", "scale": 2}}
+# no Plotly toolbar: its buttons are labelled in English only, and on a phone it covered the legends
+PLOTLY_CONFIG = {"displaylogo": False, "displayModeBar": False, "locale": "ru"}
 
 
 def format_metric(name: str, value) -> str:
@@ -171,11 +173,45 @@ def _new_selection(key: str, selection: tuple) -> bool:
     return True
 
 
+def _axis_kind(values: list) -> str | None:
+    """'date', 'number' or None (text, or nothing): what the traces put on an axis."""
+    import datetime as _dt
+
+    import numpy as np
+    for v in values:
+        if v is None or len(v) == 0:
+            continue
+        first = v[0]
+        if isinstance(first, (_dt.date, pd.Timestamp, np.datetime64)):
+            return "date"
+        if isinstance(first, str):
+            return "date" if re.fullmatch(r"\d{4}-\d{2}-\d{2}(?:[T ].*)?", first) else None
+        if isinstance(first, (int, float, np.integer, np.floating)):
+            return "number"
+    return None
+
+
+def _log_axis(fig: go.Figure, axis: str) -> bool:
+    layout_axis = fig.layout.xaxis if axis == "x" else fig.layout.yaxis
+    return layout_axis.type == "log"
+
+
 def chart(fig: go.Figure, key: str, select: bool = True, height: int = 360):
     """A Plotly chart in the app's style; returns the selected points (list of dicts) or []."""
     sep = ", " if get_lang() == "ru" else ".,"
-    fig.update_xaxes(separatethousands=True)
-    fig.update_yaxes(separatethousands=True)
+    # explicit formats: Plotly's own are English ("5k", "Nov 8 2026"), and its locale files are not
+    # loaded by Streamlit. Numbers in full with the language's separators, dates as numbers.
+    numbers = dict(separatethousands=True, tickformat=",~r", hoverformat=",~r", exponentformat="none")
+    dates = dict(tickformat="%d.%m.%Y" if get_lang() == "ru" else "%Y-%m-%d",
+                 hoverformat="%d.%m.%Y" if get_lang() == "ru" else "%Y-%m-%d")
+    for axis, values in (("x", [getattr(tr, "x", None) for tr in fig.data]),
+                         ("y", [getattr(tr, "y", None) for tr in fig.data])):
+        kind = _axis_kind(values)
+        update = fig.update_xaxes if axis == "x" else fig.update_yaxes
+        if kind == "date":
+            update(**dates)
+        elif kind == "number" and not _log_axis(fig, axis):
+            update(**numbers)
     fig.update_layout(separators=sep, height=height, margin=dict(l=10, r=10, t=30, b=10),
                       legend=dict(orientation="h", yanchor="bottom", y=1.0, x=0))
     config = dict(PLOTLY_CONFIG, locale=get_lang())

@@ -95,7 +95,7 @@ pts = league[league["on_time_share_n"] > 0]
 if p is not None and len(pts):
     lim = funnel_limits(p, int(pts["on_time_share_n"].max()))
     fig = go.Figure()
-    for lo, hi, dash, label in (("lo95", "hi95", "dash", "95 %"), ("lo998", "hi998", "dot", "99,8 %")):
+    for lo, hi, dash, label in (("lo95", "hi95", "dash", "95\u00a0%"), ("lo998", "hi998", "dot", f"{fmt.number(99.8, 1)}\u00a0%")):
         fig.add_scatter(x=lim["n"], y=lim[lo] * 100, mode="lines", line=dict(color="#888", dash=dash), name=label)
         fig.add_scatter(x=lim["n"], y=lim[hi] * 100, mode="lines", line=dict(color="#888", dash=dash), showlegend=False)
     fig.add_hline(y=p * 100, line_color="#1f5fa8", annotation_text=t("territories.funnel.region"))

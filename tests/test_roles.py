@@ -230,7 +230,7 @@ def test_sign_in_form_and_audit_log(small_sqlite, tmp_path):
     assert log[log["action"] == "open_case"].iloc[0].tolist() == ["reporter", "press", "open_case", str(case_id)]
     # the analyst sees the log; the press does not
     at = run_page(url, SMALL_AS_OF, "pages/audit.py", viewer=Viewer("boss", "analyst"))
-    assert "open_case" in set(at.dataframe[0].value["Действие"])
+    assert "открыта карточка" in set(at.dataframe[0].value["Действие"])  # the action in words, not its code
     at = run_page(url, SMALL_AS_OF, "pages/audit.py", viewer=Viewer("reporter", "press"))
     assert not at.dataframe and any("недоступна" in e.value for e in at.error)
 
