@@ -39,6 +39,7 @@ else:
     nodes = list(dict.fromkeys(list(top["from_label"]) + list(top["to_label"])))
     fig = go.Figure(go.Sankey(
         node=dict(label=nodes, pad=12, thickness=14, color="#5b8fd1"),
+        textfont=dict(color="#111", size=12),  # dark labels: Plotly's default grey was faint over the flows
         link=dict(source=[nodes.index(x) for x in top["from_label"]], target=[nodes.index(x) for x in top["to_label"]],
                   value=top["escalations"], color="rgba(224,123,0,0.35)")))
     ui.chart(fig, "sankey", select=False, height=max(360, 18 * len(nodes)))

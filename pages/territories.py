@@ -1,5 +1,6 @@
 """Территории: the league table (peer groups, score, rank, rank change), funnel plot, per-capita
 rates; a row opens the territory's profile."""
+import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
@@ -99,21 +100,39 @@ if p is not None and len(pts):
         fig.add_scatter(x=lim["n"], y=lim[lo] * 100, mode="lines", line=dict(color="#888", dash=dash), name=label)
         fig.add_scatter(x=lim["n"], y=lim[hi] * 100, mode="lines", line=dict(color="#888", dash=dash), showlegend=False)
     fig.add_hline(y=p * 100, line_color="#1f5fa8", annotation_text=t("territories.funnel.region"))
-    fig.add_scatter(x=pts["on_time_share_n"], y=pts["on_time_share"] * 100, mode="markers", text=pts[name],
-                    customdata=pts["code"], marker=dict(size=9, color="#e07b00"), name=t("col.territory"),
-                    hovertemplate="%{text}<br>n=%{x}<br>%{y:.1f} %<extra></extra>")
-    fig.update_xaxes(type="log", title=t("metric.on_time_share.label") + ": n")
+    # names on the points that lie outside the 95 % limits, and on the viewer's own territory
+    band = funnel_limits(p, int(pts["on_time_share_n"].max()))
+    lo_at = np.interp(pts["on_time_share_n"], band["n"], band["lo95"])
+    hi_at = np.interp(pts["on_time_share_n"], band["n"], band["hi95"])
+    named = (pts["on_time_share"] < lo_at) | (pts["on_time_share"] > hi_at) | pts["code"].isin(ctx.viewer.territories)
+    fig.add_scatter(x=pts["on_time_share_n"], y=pts["on_time_share"] * 100, mode="markers+text",
+                    text=[n if k else "" for n, k in zip(pts[name], named)], textposition="top center",
+                    textfont=dict(size=10), customdata=list(zip(pts["code"], pts[name])),
+                    marker=dict(size=9, color=["#c0392b" if c in ctx.viewer.territories else "#e07b00"
+                                               for c in pts["code"]]),
+                    name=t("col.territory"),
+                    hovertemplate="%{customdata[1]}<br>n = %{x:,}<br>%{y:.1f}\u00a0%<extra></extra>")
+    ticks = [v for v in (10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10_000, 20_000, 50_000, 100_000)
+             if v <= 2 * int(pts["on_time_share_n"].max())]
+    fig.update_xaxes(type="log", title=t("metric.on_time_share.label") + ": n",
+                     tickvals=ticks, ticktext=[fmt.number(v) for v in ticks])
     fig.update_yaxes(title=t("metric.on_time_share.label") + ", %")
     points = ui.chart(fig, "funnel", height=420)
     if points and "customdata" in points[0]:
-        ui.go_to(ctx, drill(f, "territory", points[0]["customdata"]))
+        chosen = points[0]["customdata"]
+        ui.go_to(ctx, drill(f, "territory", chosen[0] if isinstance(chosen, (list, tuple)) else chosen))
 
 # ---- per capita ----------------------------------------------------------------------------
 st.subheader(t("territories.per_capita"), help=t("metric.per_10k.help"))
-pc = league[league["received"] > 0].sort_values("per_10k", ascending=False)
-fig = go.Figure(go.Bar(x=pc[name], y=pc["per_10k"], customdata=pc["code"], marker_color="#5b8fd1",
-                       text=[fmt.number(v, 1) for v in pc["per_10k"]]))
-points = ui.chart(fig, "per_capita", height=420)
+# horizontal bars, largest on top: 45 names read across, not as rotated labels; the viewer's own
+# territory (a head's) in another colour
+pc = league[league["received"] > 0].sort_values("per_10k", ascending=True)
+own = set(ctx.viewer.territories)
+fig = go.Figure(go.Bar(y=pc[name], x=pc["per_10k"], orientation="h", customdata=pc["code"],
+                       marker_color=["#e07b00" if c in own else "#5b8fd1" for c in pc["code"]],
+                       text=[fmt.number(v, 1) for v in pc["per_10k"]], textposition="outside", cliponaxis=False))
+fig.update_yaxes(categoryorder="array", categoryarray=list(pc[name]))
+points = ui.chart(fig, "per_capita", height=max(420, 18 * len(pc) + 60))
 if points:
     ui.go_to(ctx, drill(f, "territory", points[0]["customdata"]))
 if (league["received"] < SMALL_N).any():

@@ -4,7 +4,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from dashboard import data, fmt, ui
-from dashboard.drill import drill, grain_for
+from dashboard.drill import bucket_days, bucket_range, drill, grain_for
 from dashboard.i18n import t
 from dashboard.shell import context, page_header
 from dashboard.tables import kpi_columns
@@ -48,7 +48,9 @@ fig = go.Figure(go.Treemap(
                 + _pct(by_topic["on_time"], by_topic["on_time_base"]),
                 colorscale="RdYlGn", cmin=60, cmax=100, showscale=True,
                 colorbar=dict(title=t("metric.on_time_share.label") + ", %")),
-    hovertemplate="%{label}<br>%{value}<extra></extra>"))
+    texttemplate="%{label}<br>%{value:,}", textinfo="label+value",
+    hovertemplate="%{label}<br>" + t("metric.received.label") + ": %{value:,}<br>"
+                  + t("metric.on_time_share.label") + ": %{color:.1f}\u00a0%<extra></extra>"))
 points = ui.chart(fig, "treemap", height=460)
 if points:
     p = points[0]
@@ -83,5 +85,15 @@ if len(trend):
         fig.add_scatter(x=part["bucket"], y=part["received"], name=topic_name, mode="lines+markers")
     fig.update_xaxes(tickformat="%d.%m.%Y" if ctx.lang == "ru" else "%Y-%m-%d")
     fig.update_yaxes(title=t("metric.received.label"))
+    # a bucket the period cuts (a week begun before it or not yet over) holds fewer days: shaded and
+    # said, as on the overview, so that its lower count does not read as a drop
+    starts = sorted(set(pd.to_datetime(trend["bucket"]).dt.date))
+    partial = [b for b in starts if bucket_days(f, grain, b)[0] < bucket_days(f, grain, b)[1]]
+    for b in partial:
+        lo, hi = bucket_range(b, grain)
+        fig.add_vrect(x0=pd.Timestamp(lo) - pd.Timedelta(hours=12), x1=pd.Timestamp(hi) + pd.Timedelta(hours=12),
+                      fillcolor="#999", opacity=0.15, line_width=0)
     ui.chart(fig, "topic_trend", select=False)
+    if partial and grain != "day":
+        st.caption(t(f"overview.flow.partial.{grain}"))
     st.caption(f"{fmt.count(int(by_topic['received'].sum()), 'appeal')}")
