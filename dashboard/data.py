@@ -79,6 +79,14 @@ def kpi(url: str, viewer: Viewer, filters: Filters, at: dt.datetime, group: str 
     return _read(kpis.kpi_frame, filters, viewer, at, group, percentiles=percentiles)
 
 
+@st.cache_data(ttl=TTL, max_entries=128, show_spinner=False)
+def kpi_previous(url: str, viewer: Viewer, filters: Filters, at: dt.datetime) -> pd.DataFrame:
+    """The previous period's KPIs like for like: as they stood when that period was as old as
+    `filters`' period is at `at` (kpis.kpi_as_of), for the deltas of the KPI cards."""
+    previous = filters.previous()
+    return _read(kpis.kpi_as_of, previous, viewer, at - (filters.date_from - previous.date_from))
+
+
 @st.cache_data(ttl=TTL, max_entries=256, show_spinner=False)
 def flow(url: str, viewer: Viewer, filters: Filters, grain: str) -> pd.DataFrame:
     return _read(trend.received_closed, filters, viewer, grain)

@@ -427,6 +427,19 @@ M: dict[str, tuple[str, str]] = {
                           "Score (0–100) = mean of on-time, resolved, confirmed and satisfaction shares in %, leaving out any share computed over fewer than 30 appeals ('too little data'). Ranks are given within peer groups and only with at least 30 appeals. Rank change compares with the previous equal-length period."),
     "method.small": ("Доля, посчитанная менее чем по 30 обращениям, показывается серым с пометкой «мало данных» и не участвует в рейтинге.",
                      "A share computed over fewer than 30 appeals is shown grey, marked 'too little data', and takes no rank."),
+    "method.like_for_like": (
+        "**Сравнение с прошлым периодом — в равном возрасте.** Доли решённых, закрытых, подтверждённых, "
+        "удовлетворённость, эскалации, ответы в срок и время ответа и закрытия растут, пока обращения в работе. "
+        "Поэтому прошлый период берётся таким, каким он был в том же возрасте: учитывается только то, что "
+        "случилось с его обращениями к моменту «сейчас», сдвинутому назад на длину периода (по записанным "
+        "временам ответа, закрытия, эскалации и подтверждения жителем). Оценка жителя учитывается, если "
+        "обращение к тому моменту было закрыто: время самой оценки не записывается.",
+        "**Comparison with the previous period, at the same age.** Resolved, closed and confirmed shares, "
+        "satisfaction, escalations, on-time answers and the times to answer and to close grow while appeals are "
+        "being worked on. The previous period is therefore taken as it stood at the same age: only what had "
+        "happened to its appeals by \"now\" shifted back by the period's length counts (from the recorded times "
+        "of answer, closing, escalation and the citizen's confirmation). A citizen's rating counts when the "
+        "appeal had been closed by then: the rating's own time is not recorded."),
     "method.data": ("Данные", "Data"),
     "method.attribution": ("Границы территорий: © участники OpenStreetMap, ODbL.", "Boundaries: © OpenStreetMap contributors, ODbL."),
     "method.working_day": ("рабочий день", "working day"), "method.day_off": ("выходной", "day off"),

@@ -22,6 +22,7 @@ defs = pd.DataFrame({
 })
 st.dataframe(defs, hide_index=True)
 st.caption(t("method.small"))
+st.markdown(t("method.like_for_like"))
 
 st.subheader(t("method.score"))
 st.markdown(t("method.score.text"))

@@ -14,7 +14,7 @@ ctx = context()
 page_header(ctx, "overview")
 f = ctx.filters
 cur = data.kpi(ctx.url, ctx.viewer, f, ctx.now).iloc[0]
-prev = data.kpi(ctx.url, ctx.viewer, f.previous(), ctx.now).iloc[0]
+prev = data.kpi_previous(ctx.url, ctx.viewer, f, ctx.now).iloc[0]  # like for like: at the same age
 if data.totals(ctx.url, ctx.viewer)["appeals"] == 0:
     st.warning(t("empty.database"))
     st.stop()

@@ -27,7 +27,7 @@ if len(f.territories) == 1:
     mine = data.kpi(ctx.url, ctx.viewer, f, ctx.now).iloc[0]
     region = data.kpi(ctx.url, ctx.viewer, f.narrowed(territories=()), ctx.now).iloc[0]
     st.caption(t("territories.profile.vs_region"))
-    ui.kpi_cards(mine, data.kpi(ctx.url, ctx.viewer, f.previous(), ctx.now).iloc[0],
+    ui.kpi_cards(mine, data.kpi_previous(ctx.url, ctx.viewer, f, ctx.now).iloc[0],
                  ["received", "resolved_share", "on_time_share", "first_response_median", "overdue_now", "satisfaction"])
     compare = pd.DataFrame({
         t("col.name"): [t(f"metric.{m}.label") for m in LEAGUE_COLUMNS if m != "per_10k"],

@@ -217,3 +217,64 @@ def with_shares(df: pd.DataFrame) -> pd.DataFrame:
             df[col] = df[col].fillna(0).astype("int64")
     df["on_time_base"] = df["on_time"] + df["late"] + df["no_response_overdue"]
     return derive(df)
+
+
+# ---- like for like ------------------------------------------------------------------------------
+#
+# Resolved, closed, confirmed, rated, escalated and answered appeals grow with time: a period that
+# ended yesterday has had a day to close its appeals, the period before it a month more. The
+# previous period is therefore compared as it stood at the same age: every flag below counts what
+# had happened by `as_of` (the current moment shifted back by the periods' distance), from the
+# times the appeals and their timelines record. A rating has no time of its own: it counts when
+# its appeal had been closed by then (ratings follow the closing). docs/metrics.md states the rule.
+FEEDBACK_AT = ("(select min(x.at) from appeal_events x where x.appeal_id = a.id"
+               " and x.kind in ('citizen_confirmed', 'citizen_disputed'))")
+AS_OF_FLAGS = {
+    "received": "1",
+    "closed": f"case when a.status in {CLOSED} and a.closed_at <= :asof then 1 else 0 end",
+    "resolved": "case when a.status = 'resolved' and a.closed_at <= :asof then 1 else 0 end",
+    "open": f"case when not (a.status in {CLOSED} and a.closed_at <= :asof) then 1 else 0 end",
+    "confirmed": "case when a.status = 'resolved' and a.closed_at <= :asof and a.citizen_feedback = 'confirmed'"
+                 f" and {FEEDBACK_AT} <= :asof then 1 else 0 end",
+    "resolved_with_feedback": "case when a.status = 'resolved' and a.closed_at <= :asof and a.citizen_feedback"
+                              f" is not null and {FEEDBACK_AT} <= :asof then 1 else 0 end",
+    "false_closures": "case when a.status = 'resolved' and a.closed_at <= :asof and (a.citizen_feedback = 'disputed'"
+                      " or a.reopened_count > 0) then 1 else 0 end",
+    "satisfied": "case when a.citizen_rating >= 4 and a.closed_at <= :asof then 1 else 0 end",
+    "rated": "case when a.citizen_rating is not null and a.closed_at <= :asof then 1 else 0 end",
+    "escalated": "case when a.escalated_at <= :asof then 1 else 0 end",
+    "removed": f"case when a.id in (select appeal_id from appeal_events where {MODERATION} and at <= :asof)"
+               " then 1 else 0 end",
+    "on_time": "case when a.first_response_at <= :asof and a.first_response_at <= a.response_due_at then 1 else 0 end",
+    "late": "case when a.first_response_at <= :asof and a.first_response_at > a.response_due_at then 1 else 0 end",
+    "no_response_overdue": "case when (a.first_response_at is null or a.first_response_at > :asof)"
+                           " and a.response_due_at < :asof then 1 else 0 end",
+    "overdue_now": f"case when (a.first_response_at is null or a.first_response_at > :asof) and a.status in {OPEN}"
+                   " and a.response_due_at < :asof then 1 else 0 end",
+}
+
+
+def kpi_as_of(conn: Connection, filters: Filters, viewer: Viewer, as_of: dt.datetime) -> pd.DataFrame:
+    """The cohort's KPIs (one row, as kpi_frame's) as they stood at `as_of`: what had been answered,
+    closed, confirmed and escalated by then. Read from the appeals: the summaries hold final states."""
+    d = dialect_of(conn)
+    cond, params = where(filters, d, viewer)
+    params["asof"] = d.ts_param(as_of)
+    close_days = d.days_between("a.received_at", "a.closed_at")
+    exprs = {name: "count(*)" if flag == "1" else f"sum({flag})" for name, flag in AS_OF_FLAGS.items()}
+    exprs.update({
+        "first_response_median": d.percentile(
+            "case when a.first_response_at <= :asof then a.first_response_work_hours end", 0.5),
+        "first_response_p90": d.percentile(
+            "case when a.first_response_at <= :asof then a.first_response_work_hours end", 0.9),
+        "close_time_median": d.percentile(
+            f"case when a.status in {CLOSED} and a.closed_at <= :asof then {close_days} end", 0.5),
+        "time_before_escalation": d.percentile(
+            "case when a.escalated_at <= :asof then a.escalation_work_hours end", 0.5),
+    })
+    columns = ",\n  ".join(f"{expr} as {name}" for name, expr in exprs.items())
+    df = run(conn, f"select\n  {columns}\nfrom appeals a\nwhere {cond}", params)
+    for col in df.columns:
+        df[col] = pd.to_numeric(df[col], errors="coerce")
+    df["first_response_median_calendar"] = np.nan
+    return with_shares(df)
