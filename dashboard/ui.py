@@ -33,6 +33,7 @@ def format_metric(name: str, value) -> str:
     return fmt.number(value)
 
 
+OWN_ROW = "background-color: #fff1dc; font-weight: 600"  # the viewer's own territory or organization
 NO_DELTA = {"overdue_now"}  # a snapshot of now: the previous cohort's "overdue now" is not comparable
 
 
@@ -45,8 +46,12 @@ def _delta_text(m: Metric, d: float | None) -> str | None:
 
 
 def kpi_cards(cur: pd.Series, prev: pd.Series, names: list[str]) -> None:
-    """A row of st.metric cards: value, delta against the comparison period, the definition as help."""
-    cols = st.columns(len(names))
+    """Rows of st.metric cards: value, delta against the comparison period, the definition as help.
+    At most four to a row, rows balanced (six: three and three): five or six cards in one row cut
+    values to «71,…» at 1280 px."""
+    per_row = -(-len(names) // -(-len(names) // 4))  # ceil(n / ceil(n / 4))
+    cols = [c for start in range(0, len(names), per_row)
+            for c in st.columns(per_row)[:len(names[start:start + per_row])]]
     for col, name in zip(cols, names):
         m = METRICS[name]
         low = bool(cur.get(f"{name}_low", False)) if m.is_share else False
@@ -143,10 +148,15 @@ def exports(df, name: str, title: str, ctx: Context, key: str, details: dict | N
 
 def table(df: pd.DataFrame, export, name: str, title: str, ctx: Context, key: str,
           select: bool = True, height: int | str = "auto", column_config: dict | None = None,
-          details: dict | None = None, export_rows: int | None = None) -> int | None:
+          details: dict | None = None, export_rows: int | None = None,
+          highlight: list[int] | None = None) -> int | None:
     """A table (selectable row → its position) with CSV and XLSX downloads of `export` (a frame or
-    a function building one; df when None)."""
-    state = st.dataframe(df, hide_index=True, key=key, on_select="rerun" if select else "ignore",
+    a function building one; df when None). `highlight`: positions of the viewer's own rows."""
+    body = df
+    if highlight:
+        marked = set(highlight)
+        body = df.style.apply(lambda r: [OWN_ROW if r.name in marked else ""] * len(r), axis=1)
+    state = st.dataframe(body, hide_index=True, key=key, on_select="rerun" if select else "ignore",
                          selection_mode="single-row", height=height, column_config=column_config)
     if _has_low_data_mark(df):
         st.caption(t("low_data.note"))
