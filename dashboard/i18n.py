@@ -366,6 +366,14 @@ M: dict[str, tuple[str, str]] = {
     "territories.profile.executors": ("Исполнители", "Executors"),
     "territories.profile.overdue": ("Просроченные обращения", "Overdue cases"),
     "peer.urban_okrug": ("Городские округа", "Urban okrugs"),
+    "peer.of.urban_okrug": ("городских округов", "urban okrugs"),
+    "peer.of.municipal": ("муниципальных районов и округов", "municipal districts and okrugs"),
+    "peer.of.city_district": ("районов Новосибирска", "Novosibirsk city districts"),
+    "territories.rank.group": ("{rank}-е место из {n} {group}", "Rank {rank} of {n} {group}"),
+    "territories.rank.none": ("Без места в рейтинге: мало данных", "No rank: too little data"),
+    "territories.rank.per_10k": ("{rank}-е из {n} в области по обращениям на 10 тыс. жителей",
+                                 "{rank} of {n} in the region by appeals per 10,000 residents"),
+    "territories.profile.peers": ("Среднее по группе", "Peer group average"),
     "peer.municipal": ("Муниципальные районы и округа", "Municipal districts and okrugs"),
     "peer.city_district": ("Районы Новосибирска", "Novosibirsk city districts"),
     "peer.ministry": ("Министерства и ведомства", "Ministries and agencies"),
@@ -388,6 +396,10 @@ M: dict[str, tuple[str, str]] = {
     "speed.bin": ("Рабочих часов", "Working hours"),
     # cases
     "cases.title": ("Обращения", "Cases"),
+    "cases.not_in_scope": ("Обращения территории «{names}» недоступны для вашей роли: список показывает только "
+                           "вашу территорию. Сводные показатели по ней есть на страницах «Обзор» и «Территории».",
+                           "The cases of {names} are not available to your role: the list shows your territory only. "
+                           "Its summary figures are on the Overview and Territories pages."),
     "cases.search": ("Поиск по тексту или номеру", "Search by text or ID"),
     "cases.sort": ("Сортировка", "Sort"),
     "cases.sort.newest": ("Сначала новые", "Newest first"), "cases.sort.oldest": ("Сначала старые", "Oldest first"),

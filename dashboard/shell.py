@@ -189,6 +189,9 @@ def main() -> None:
     except DB_ERRORS as exc:
         database_error(exc)
         return
+    if viewer.role == "head" and not st.query_params.to_dict():
+        # a head's home: a fresh visit opens on their own territory (the reset shows the region)
+        st.query_params["territory"] = ",".join(viewer.territories)
     nav = st.sidebar.container()
     key = next((k for k, page in pages.items() if page.url_path == current.url_path), "overview")
     filtered = key not in UNFILTERED

@@ -24,7 +24,8 @@ st.caption(t("metric.score.help") + " " + t("drill.hint"))
 shown = league_frame(league, "display_name", COLUMNS, lambda p: t(f"peer.{p}"), formatted=True)
 export = league_frame(league, "display_name", COLUMNS, lambda p: t(f"peer.{p}"), formatted=False)
 row = ui.table(shown, export, "executors_league", t("executors.league"), ctx, "exec_league", height=560,
-               column_config=pinned(t("metric.rank.label"), t("col.name")))
+               column_config=pinned(t("metric.rank.label"), t("col.name")),
+               highlight=[i for i, x in enumerate(league["id"]) if int(x) in ctx.viewer.executors])
 if row is not None:
     ui.go_to(ctx, drill(f, "executor", int(league.iloc[row]["id"])), page="cases")
 

@@ -29,10 +29,35 @@ if len(f.territories) == 1:
     st.caption(t("territories.profile.vs_region"))
     ui.kpi_cards(mine, data.kpi_previous(ctx.url, ctx.viewer, f, ctx.now).iloc[0],
                  ["received", "resolved_share", "on_time_share", "first_response_median", "overdue_now", "satisfaction"])
+    # where it stands: its rank in its peer group and its per-capita rank in the region
+    standing = data.territory_league(ctx.url, ctx.viewer, f, ctx.now)
+    own = standing[standing["code"] == code]
+    peers = standing[standing["peer_group"] == own["peer_group"].iloc[0]] if len(own) else standing.iloc[:0]
+    if len(own):
+        row_ = own.iloc[0]
+        ranked = peers[peers["rank"].notna()]
+        lines = []
+        if pd.notna(row_["rank"]):
+            lines.append(t("territories.rank.group", rank=int(row_["rank"]), n=len(ranked),
+                           group=t(f"peer.of.{row_['peer_group']}")))
+        else:
+            lines.append(t("territories.rank.none"))
+        # among the region's territories (a city once, not with its districts); a district among districts
+        district = row_["peer_group"] == "city_district"
+        per = standing[standing["per_10k"].notna() & (standing["received"] > 0)
+                       & ((standing["peer_group"] == "city_district") == district)]
+        if pd.notna(row_["per_10k"]) and len(per):
+            place = int((per["per_10k"] > row_["per_10k"]).sum()) + 1
+            lines.append(t("territories.rank.per_10k", rank=place, n=len(per)))
+        st.markdown(" · ".join(f"**{x}**" for x in lines))
+    shown_metrics = [m for m in LEAGUE_COLUMNS if m != "per_10k"]
     compare = pd.DataFrame({
-        t("col.name"): [t(f"metric.{m}.label") for m in LEAGUE_COLUMNS if m != "per_10k"],
-        terr_name: [ui.format_metric(m, mine[m]) for m in LEAGUE_COLUMNS if m != "per_10k"],
-        t("territories.profile.region"): [ui.format_metric(m, region[m]) for m in LEAGUE_COLUMNS if m != "per_10k"],
+        t("col.name"): [t(f"metric.{m}.label") for m in shown_metrics],
+        terr_name: [ui.format_metric(m, mine[m]) for m in shown_metrics],
+        # the peer group's average: the mean over its territories (each counts once, as in the league)
+        t("territories.profile.peers"): [ui.format_metric(m, pd.to_numeric(peers[m]).mean()) if len(peers) else "—"
+                                         for m in shown_metrics],
+        t("territories.profile.region"): [ui.format_metric(m, region[m]) for m in shown_metrics],
     })
     ui.table(compare, None, f"profile_{code}", t("territories.profile.vs_region"), ctx, "profile_compare", select=False)
     c1, c2 = st.columns(2)
@@ -84,7 +109,8 @@ league["display_name"] = league[name]
 shown = league_frame(league, "display_name", LEAGUE_COLUMNS, lambda p: t(f"peer.{p}"), formatted=True)
 export = league_frame(league, "display_name", LEAGUE_COLUMNS, lambda p: t(f"peer.{p}"), formatted=False)
 row = ui.table(shown, export, "territories_league", t("territories.league"), ctx, "league", height=560,
-               column_config=pinned(t("metric.rank.label"), t("col.name")))
+               column_config=pinned(t("metric.rank.label"), t("col.name")),
+               highlight=[i for i, c in enumerate(league["code"]) if c in ctx.viewer.territories])
 if row is not None:
     ui.go_to(ctx, drill(f, "territory", league.iloc[row]["code"]))
 
