@@ -108,6 +108,11 @@ def executor_league(url: str, viewer: Viewer, filters: Filters, at: dt.datetime)
 
 
 @st.cache_data(ttl=TTL, max_entries=128, show_spinner=False)
+def peer_average(url: str, viewer: Viewer, filters: Filters, at: dt.datetime) -> pd.DataFrame:
+    return _read(league.peer_average, filters, viewer, at)
+
+
+@st.cache_data(ttl=TTL, max_entries=128, show_spinner=False)
 def histogram(url: str, viewer: Viewer, filters: Filters) -> pd.DataFrame:
     return _read(speed.response_histogram, filters, viewer)
 
@@ -124,14 +129,16 @@ def escalations(url: str, viewer: Viewer, filters: Filters) -> pd.DataFrame:
 
 @st.cache_data(ttl=60, max_entries=256, show_spinner=False)
 def case_page(url: str, viewer: Viewer, filters: Filters, at: dt.datetime, query: str, sort: str, page: int,
-              after: tuple[str, int] | None = None) -> tuple[pd.DataFrame, int]:
-    return _read(cases.case_list, filters, viewer, at, query, sort, page, after=after)
+              after: tuple[str, int] | None = None, escalated_to_me: bool = False) -> tuple[pd.DataFrame, int]:
+    return _read(cases.case_list, filters, viewer, at, query, sort, page, after=after, escalated_to_me=escalated_to_me)
 
 
-def case_export(url: str, viewer: Viewer, filters: Filters, at: dt.datetime, query: str, sort: str) -> pd.DataFrame:
+def case_export(url: str, viewer: Viewer, filters: Filters, at: dt.datetime, query: str, sort: str,
+                escalated_to_me: bool = False) -> pd.DataFrame:
     """Every case of the view (up to cases.EXPORT_CAP, in the view's order) with full texts: read
     when an export is asked for, never cached (it may be large)."""
-    rows, _ = _read(cases.case_list, filters, viewer, at, query, sort, 1, page_size=cases.EXPORT_CAP, full_text=True)
+    rows, _ = _read(cases.case_list, filters, viewer, at, query, sort, 1, page_size=cases.EXPORT_CAP, full_text=True,
+                    escalated_to_me=escalated_to_me)
     return rows
 
 

@@ -366,6 +366,13 @@ M: dict[str, tuple[str, str]] = {
     "territories.profile.executors": ("Исполнители", "Executors"),
     "territories.profile.overdue": ("Просроченные обращения", "Overdue cases"),
     "peer.urban_okrug": ("Городские округа", "Urban okrugs"),
+    "executors.own": ("Ваша организация и организации того же вида", "Your organization and those of its kind"),
+    "executors.own.help": ("Показатели обращений, назначенных вашей организации, рядом со средним по организациям "
+                           "того же вида (больницы — с больницами), у которых за период не меньше 30 обращений.",
+                           "The figures of the appeals assigned to your organization beside the average of the "
+                           "organizations of its kind (clinics with clinics) with at least 30 appeals in the period."),
+    "executors.own.peers": ("Организаций того же вида в сравнении: {n}.", "Organizations of its kind compared: {n}."),
+    "executors.own.average": ("Среднее по организациям того же вида", "Average of its kind"),
     "peer.of.urban_okrug": ("городских округов", "urban okrugs"),
     "peer.of.municipal": ("муниципальных районов и округов", "municipal districts and okrugs"),
     "peer.of.city_district": ("районов Новосибирска", "Novosibirsk city districts"),
@@ -396,6 +403,10 @@ M: dict[str, tuple[str, str]] = {
     "speed.bin": ("Рабочих часов", "Working hours"),
     # cases
     "cases.title": ("Обращения", "Cases"),
+    "cases.escalated_to_us": ("Только эскалированные нам", "Only escalated to us"),
+    "cases.escalated_to_us.help": ("Обращения, которые другие исполнители передали вашей организации.",
+                                   "Appeals other executors escalated to your organization."),
+    "cases.escalated_mark": ("↗ эскалировано нам", "↗ escalated to us"),
     "cases.not_in_scope": ("Обращения территории «{names}» недоступны для вашей роли: список показывает только "
                            "вашу территорию. Сводные показатели по ней есть на страницах «Обзор» и «Территории».",
                            "The cases of {names} are not available to your role: the list shows your territory only. "

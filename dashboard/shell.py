@@ -135,7 +135,8 @@ def navigation_links(pages: dict, params: dict, where, viewer) -> None:
         st.markdown(f"### {t('app.title')}")
         st.caption(t("app.subtitle"))
         for key, page in pages.items():
-            if (key == "audit" and not viewer.sees_audit) or (key == "import" and not viewer.may_import):
+            if ((key == "audit" and not viewer.sees_audit) or (key == "import" and not viewer.may_import)
+                    or (key == "territories" and not viewer.sees_region_leagues)):
                 continue
             st.page_link(page, label=t(f"nav.{key}"), icon=ICONS[key], query_params=params)
         st.divider()

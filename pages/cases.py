@@ -92,15 +92,18 @@ c1, c2 = st.columns([3, 2])
 query = c1.text_input(t("cases.search"), key="case_q", disabled=False,
                       help=t("cases.search.press") if ctx.viewer.masks_personal_data else None)
 sort = c2.selectbox(t("cases.sort"), list(SORTS), key="case_sort", format_func=lambda s: t(f"cases.sort.{s}"))
+escalated_only = False
+if ctx.viewer.role == "executor":
+    escalated_only = st.toggle(t("cases.escalated_to_us"), key="case_esc", help=t("cases.escalated_to_us.help"))
 # keyset pagination: a stack of cursors (the last row of each page shown), reset when the view changes
-view_key = (ctx.filters, query, sort)
+view_key = (ctx.filters, query, sort, escalated_only)
 if st.session_state.get("case_view") != view_key:
     st.session_state["case_view"] = view_key
     st.session_state["case_cursors"] = []
 cursors = st.session_state["case_cursors"]
 page = len(cursors) + 1
 after = cursors[-1] if cursors and sort in KEYSET else None
-rows, total = data.case_page(ctx.url, ctx.viewer, f, ctx.now, query or "", sort, page, after)
+rows, total = data.case_page(ctx.url, ctx.viewer, f, ctx.now, query or "", sort, page, after, escalated_only)
 if query and query.strip() and st.session_state.get("_audited_search") != (ctx.viewer.username, query, f):
     st.session_state["_audited_search"] = (ctx.viewer.username, query, f)
     auth.record("search", query.strip()[:200], {"filters": to_params(f, ctx.lang), "found": int(total)})
@@ -116,13 +119,20 @@ if total == 0:
     if not outside:
         st.info(t("empty.period"))
     st.stop()
+def to_us(df: pd.DataFrame) -> list[bool]:
+    """Which rows are cases escalated to the viewer's organization (an executor's, marked in the list)."""
+    mine = set(ctx.viewer.executors)
+    return [pd.notna(x) and int(x) in mine for x in df["escalated_to_id"]]
+
+
 def listed(df: pd.DataFrame) -> pd.DataFrame:
     # status and text, what a reader scans the list for, right after the id and the time; the
     # places and bodies follow (they scroll sideways at 1280 px)
     return pd.DataFrame({
         t("col.id"): df["id"],
         t("col.received_at"): [fmt.local(x) for x in df["received_at"]],
-        t("col.status"): [("⚠ " if o else "") + t(f"status.{s}") for s, o in zip(df["status"], df["overdue"])],
+        t("col.status"): [("⚠ " if o else "") + t(f"status.{s}") + (f" · {t('cases.escalated_mark')}" if e else "")
+                          for s, o, e in zip(df["status"], df["overdue"], to_us(df))],
         t("col.text"): df["text"],
         t("col.territory"): df["territory"], t("col.topic"): df["topic"], t("col.executor"): df["executor"],
         t("col.source"): [t(f"source.{s}") for s in df["source"]],
@@ -131,7 +141,7 @@ def listed(df: pd.DataFrame) -> pd.DataFrame:
 
 def exported() -> pd.DataFrame:
     """Every case the filters and the search select (not the page shown), with their deadlines."""
-    df = data.case_export(ctx.url, ctx.viewer, f, ctx.now, query or "", sort)
+    df = data.case_export(ctx.url, ctx.viewer, f, ctx.now, query or "", sort, escalated_only)
     out = listed(df)
     out.insert(2, t("col.due"), [fmt.local(x) for x in df["response_due_at"]])
     out.insert(3, t("card.first_response"), [fmt.local(x) for x in df["first_response_at"]])

@@ -15,19 +15,45 @@ f = ctx.filters
 COLUMNS = ["received", "on_time_share", "first_response_median", "resolved_share", "confirmed_share",
            "false_closure_share", "satisfaction", "escalated_share", "overdue_now", "removed"]
 
-league = data.executor_league(ctx.url, ctx.viewer, f, ctx.now)
-if ui.empty_notice(int(league["received"].sum()) if len(league) else 0):
-    st.stop()
-league["display_name"] = [ctx.executor_name(int(i)) for i in league["id"]]
-st.subheader(t("executors.league"), help=t("executors.league.help"))
-st.caption(t("metric.score.help") + " " + t("drill.hint"))
-shown = league_frame(league, "display_name", COLUMNS, lambda p: t(f"peer.{p}"), formatted=True)
-export = league_frame(league, "display_name", COLUMNS, lambda p: t(f"peer.{p}"), formatted=False)
-row = ui.table(shown, export, "executors_league", t("executors.league"), ctx, "exec_league", height=560,
-               column_config=pinned(t("metric.rank.label"), t("col.name")),
-               highlight=[i for i, x in enumerate(league["id"]) if int(x) in ctx.viewer.executors])
-if row is not None:
-    ui.go_to(ctx, drill(f, "executor", int(league.iloc[row]["id"])), page="cases")
+if ctx.viewer.role == "executor":
+    # one organization: its figures beside the average of organizations of its kind, not a league
+    # of the region built from its own cases
+    both = data.peer_average(ctx.url, ctx.viewer, f, ctx.now)
+    st.subheader(t("executors.own"), help=t("executors.own.help"))
+    if both.empty:
+        st.info(t("empty.period"))
+    else:
+        own, peers = both.iloc[0], both.iloc[1]
+        st.caption(t("executors.own.peers", n=fmt.number(int(peers["peers"]))))
+        compare = pd.DataFrame({
+            t("col.name"): [t(f"metric.{m}.label") for m in COLUMNS],
+            ctx.executor_name(ctx.viewer.executors[0]): [ui.format_metric(m, own[m]) for m in COLUMNS],
+            t("executors.own.average"): [ui.format_metric(m, peers[m]) if int(peers["peers"]) else "—"
+                                         for m in COLUMNS],
+        })
+        ui.table(compare, None, "executor_vs_peers", t("executors.own"), ctx, "exec_vs_peers", select=False)
+    league = None
+else:
+    league = data.executor_league(ctx.url, ctx.viewer, f, ctx.now)
+
+
+def show_league(league) -> None:
+    if ui.empty_notice(int(league["received"].sum()) if len(league) else 0):
+        st.stop()
+    league["display_name"] = [ctx.executor_name(int(i)) for i in league["id"]]
+    st.subheader(t("executors.league"), help=t("executors.league.help"))
+    st.caption(t("metric.score.help") + " " + t("drill.hint"))
+    shown = league_frame(league, "display_name", COLUMNS, lambda p: t(f"peer.{p}"), formatted=True)
+    export = league_frame(league, "display_name", COLUMNS, lambda p: t(f"peer.{p}"), formatted=False)
+    row = ui.table(shown, export, "executors_league", t("executors.league"), ctx, "exec_league", height=560,
+                   column_config=pinned(t("metric.rank.label"), t("col.name")),
+                   highlight=[i for i, x in enumerate(league["id"]) if int(x) in ctx.viewer.executors])
+    if row is not None:
+        ui.go_to(ctx, drill(f, "executor", int(league.iloc[row]["id"])), page="cases")
+
+
+if league is not None:
+    show_league(league)
 
 st.subheader(t("executors.escalations"), help=t("metric.time_before_escalation.help"))
 flow = data.escalations(ctx.url, ctx.viewer, f)

@@ -16,6 +16,9 @@ from queries.metrics import LEAGUE_COLUMNS, SMALL_N
 
 ctx = context()
 page_header(ctx, "territories")
+if not ctx.viewer.sees_region_leagues:
+    st.error(t("auth.denied"))
+    st.stop()
 f = ctx.filters
 name = ctx.name_col()
 

@@ -65,14 +65,16 @@ def _search(d, query: str | None, params: dict, guard: str) -> str:
 
 def case_list(conn: Connection, filters: Filters, viewer: Viewer, now: dt.datetime, query: str | None = None,
               sort: str = "newest", page: int = 1, page_size: int = PAGE_SIZE,
-              after: tuple[str, int] | None = None, full_text: bool = False) -> tuple[pd.DataFrame, int]:
+              after: tuple[str, int] | None = None, full_text: bool = False,
+              escalated_to_me: bool = False) -> tuple[pd.DataFrame, int]:
     """One page of cases (one row per appeal) and the total count (capped at count_cap(query, viewer) + 1).
 
     `after` = (received_at ISO UTC, id) of the last row shown: keyset pagination for the
     newest/oldest sorts (any depth costs the same); other sorts page by `page`.
 
     Columns: id, external_id, received_at, territory, topic, executor, source, status,
-    response_due_at, first_response_at, closed_at, overdue (bool), text (first 300 characters).
+    response_due_at, first_response_at, closed_at, overdue (bool), escalated_to_id, text (first 300
+    characters). `escalated_to_me`: an executor's cases that others escalated to it, only.
     """
     d = dialect_of(conn)
     cond, params = where(filters, d, viewer, "cases")
@@ -88,8 +90,11 @@ def case_list(conn: Connection, filters: Filters, viewer: Viewer, now: dt.dateti
         cond += " and a.municipality_id in :c_ids" if ids else " and 1=0"
         if ids:
             params["c_ids"] = ids
+    if escalated_to_me:
+        params["c_esc"] = [int(x) for x in viewer.executors] or [-1]
+        cond += " and a.escalated_to_id in :c_esc"
     cap = count_cap(query, viewer)
-    if not searching and summary.usable(conn, viewer):
+    if not searching and not escalated_to_me and summary.usable(conn, viewer):
         # without a text query the list is a cohort of the summary lattice (a head's by territory)
         total = min(int(summary.counts(conn, filters, viewer, None, "cases")["received"].iloc[0]), cap + 1)
     elif searching:
@@ -125,7 +130,7 @@ def case_list(conn: Connection, filters: Filters, viewer: Viewer, now: dt.dateti
 select a.id, a.external_id, a.received_at, m.name_ru as territory, t.name_ru as topic,
        o.name_ru as executor, a.source, a.status, a.response_due_at, a.first_response_at, a.closed_at,
        case when {UNANSWERED_OPEN} and a.response_due_at < :now then 1 else 0 end as overdue,
-       a.reach, {'a.text' if full_text else 'substr(a.text, 1, 300)'} as text
+       a.reach, a.escalated_to_id, {'a.text' if full_text else 'substr(a.text, 1, 300)'} as text
 from appeals a{f' indexed by {index}' if index and dense else ''}
   join municipalities m on m.id = a.municipality_id
   join topics t on t.id = a.topic_id

@@ -74,7 +74,7 @@ def where(filters: Filters, d: Dialect, viewer: Viewer, purpose: str = "aggregat
     return (" and ".join(conds) or "1=1"), params
 
 
-EXPANDING = ("codes", "f_terr", "f_topic", "f_source", "f_exec", "v_terr", "v_exec", "c_ids", "c_hits",
+EXPANDING = ("codes", "f_terr", "f_topic", "f_source", "f_exec", "v_terr", "v_exec", "c_ids", "c_hits", "c_esc",
              "p_years", "p_months", "p_metrics", "r_days", "r_d", "r_m", "r_y")
 
 

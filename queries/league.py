@@ -99,3 +99,25 @@ def funnel_limits(p: float, n_max: int, points: int = 60) -> pd.DataFrame:
         "n": n, "lo95": np.clip(p - 1.96 * se, 0, 1), "hi95": np.clip(p + 1.96 * se, 0, 1),
         "lo998": np.clip(p - 3.09 * se, 0, 1), "hi998": np.clip(p + 3.09 * se, 0, 1),
     })
+
+
+def peer_average(conn: Connection, filters: Filters, viewer: Viewer, now: dt.datetime) -> pd.DataFrame:
+    """For an executor: its own figures and the average of the organizations of its kind (clinics
+    with clinics), one row each (`who`: own, peers). The peers' figures are read in aggregate and
+    only their mean leaves this function: no other organization's row or case reaches the viewer."""
+    orgs = reference.executors(conn)
+    mine = orgs[orgs["id"].isin(viewer.executors)]
+    if mine.empty:
+        return pd.DataFrame()
+    peer_kind = EXECUTOR_PEERS.get(mine.iloc[0]["kind"])
+    kinds = [k for k, g in EXECUTOR_PEERS.items() if g == peer_kind]
+    everyone = Viewer("peer-average", "analyst")  # aggregates only: see the docstring
+    f = filters.narrowed(executors=())
+    rows = kpi_frame(conn, f, everyone, now, "executor").merge(orgs, left_on="key", right_on="id")
+    peers = rows[rows["kind"].isin(kinds) & ~rows["id"].isin(viewer.executors) & (rows["received"] >= SMALL_N)]
+    own = kpi_frame(conn, f.narrowed(executors=tuple(viewer.executors)), viewer, now)
+    numeric = [c for c in own.columns if c in peers.columns and pd.api.types.is_numeric_dtype(own[c])]
+    average = peers[numeric].mean(numeric_only=True).to_frame().T
+    average["peers"] = len(peers)
+    own = own[numeric].assign(peers=len(peers))
+    return pd.concat([own.assign(who="own"), average.assign(who="peers")], ignore_index=True)

@@ -39,6 +39,12 @@ class Viewer:
         return self.role == "analyst"
 
     @property
+    def sees_region_leagues(self) -> bool:
+        """Region-wide league tables: not for one organization, whose scope would build them from
+        its own cases alone (a league of territories out of one clinic's hundred cases)."""
+        return self.role != "executor"
+
+    @property
     def may_import(self) -> bool:
         """Loading other systems' exports (the import page) is for the minister/analyst role."""
         return self.role == "analyst"

@@ -59,3 +59,48 @@ def test_another_territorys_cases_are_said_to_be_out_of_scope(small_db):
     infos = [shown(i.value) for i in at.info]
     assert any("недоступны для вашей роли" in i and "Новосибирск" in i for i in infos), infos
     assert not any("обращений нет" in i for i in infos)
+
+
+# ---- an executor's home ------------------------------------------------------------------------
+
+def _org(engine, code: str) -> tuple[int, str]:
+    with engine.connect() as c:
+        return tuple(c.execute(text("select id, kind from organizations where code = :c"), {"c": code}).one())
+
+
+def test_an_executor_sees_itself_beside_organizations_of_its_kind(small_db):
+    org, kind = _org(small_db, "minzdrav")
+    exe = Viewer("exec-home", "executor", executors=(org,))
+    at = run_page(_url(small_db), SMALL_AS_OF, "pages/executors.py", viewer=exe,
+                  **{"from": "2021-02-01", "to": "2021-03-31"})
+    assert not any("Место" in d.value.columns for d in at.dataframe)  # no league of the region
+    table = next(d.value for d in at.dataframe if "Среднее по организациям того же вида" in d.value.columns)
+    df = select(frame(small_db), dt.date(2021, 2, 1), dt.date(2021, 3, 31))
+    with small_db.connect() as c:
+        kinds = pd.read_sql(text("select id, kind from organizations"), c).set_index("id")["kind"]
+    from queries.league import EXECUTOR_PEERS
+    same = {k for k, g in EXECUTOR_PEERS.items() if g == EXECUTOR_PEERS[kind]}
+    df["kind"] = df["organization_id"].map(kinds)
+    per_org = df[df["kind"].isin(same) & (df["organization_id"] != org)].groupby("organization_id")
+    sizes = per_org.size()
+    resolved = per_org.apply(lambda g: (g["status"] == "resolved").mean())[sizes >= 30]
+    row = table[table.iloc[:, 0] == "Доля решённых"].iloc[0]
+    assert number(row["Среднее по организациям того же вида"]) == pytest.approx(resolved.mean() * 100, abs=0.051)
+    mine = df[df["organization_id"] == org]
+    assert number(row.iloc[1]) == pytest.approx((mine["status"] == "resolved").mean() * 100, abs=0.051)
+    assert any(f"в сравнении: {len(resolved)}" in c.value for c in at.caption)
+
+
+def test_cases_escalated_to_an_executor_are_marked_and_filterable(small_db):
+    org, _ = _org(small_db, "minzdrav")
+    exe = Viewer("exec-home", "executor", executors=(org,))
+    at = run_page(_url(small_db), SMALL_AS_OF, "pages/cases.py", viewer=exe, **{"from": "2020-11-01", "to": "2021-04-15"})
+    df = select(frame(small_db), dt.date(2020, 11, 1), dt.date(2021, 4, 15))
+    escalated = df[df["escalated_to_id"] == org]
+    assert len(escalated) > 0
+    at.toggle(key="case_esc").set_value(True).run()
+    found = next(c.value for c in at.caption if c.value.startswith("Найдено"))
+    assert number(found.split(":")[1]) == len(escalated)
+    listed = at.dataframe[0].value
+    assert listed["Статус"].str.contains("эскалировано нам").all()
+    assert set(listed["№"]) <= set(escalated["id"])

@@ -173,6 +173,7 @@ def _call_all(engine, viewer: Viewer) -> dict[str, object]:
         terr = pd.read_sql(text("select id, code, parent_id from municipalities"), c)
     factories = {
         "filters": Filters(dt.date(2020, 11, 1), dt.date(2021, 4, 30)), "viewer": viewer, "now": SMALL_AS_OF,
+        "as_of": SMALL_AS_OF,
         "appeal_id": target, "group": None, "grain": "week", "metrics": [1], "measures": ["received"],
         "territories": terr,
     }
