@@ -347,6 +347,8 @@ M: dict[str, tuple[str, str]] = {
     "topics.treemap": ("Категории и темы (размер — число обращений, цвет — доля в срок)",
                        "Categories and topics (size: appeals, colour: on-time share)"),
     "topics.table": ("Показатели по темам", "KPIs by topic"),
+    "topics.level": ("Уровень", "Level"),
+    "topics.level.category": ("Категории", "Categories"), "topics.level.topic": ("Темы", "Topics"),
     "topics.trend": ("Динамика по темам", "Trend by topic"),
     # territories
     "territories.title": ("Территории", "Territories"),

@@ -242,6 +242,14 @@ def go_to(ctx: Context, filters: Filters, page: str | None = None, extra: dict |
     st.rerun()
 
 
+def topic_level(key: str) -> str:
+    """«Категории | Темы»: which level a topic view shows ("category" or "topic"). The published
+    figures are by category (roads, ЖКХ, благоустройство); the topics are their detail."""
+    choice = st.segmented_control(t("topics.level"), ["category", "topic"], key=key, default="category",
+                                  format_func=lambda v: t(f"topics.level.{v}"), label_visibility="collapsed")
+    return choice or "category"
+
+
 def empty_notice(received: int) -> bool:
     if received == 0:
         st.info(t("empty.period"))

@@ -70,7 +70,8 @@ with right:
         ui.go_to(ctx, drill(f, "source", points[0]["customdata"]))
 
 st.subheader(t("overview.top_topics"))
-top = data.kpi(ctx.url, ctx.viewer, f, ctx.now, "topic", percentiles=False).sort_values("received", ascending=False).head(10)
+level = ui.topic_level("ov_topic_level")
+top = data.kpi(ctx.url, ctx.viewer, f, ctx.now, level, percentiles=False).sort_values("received", ascending=False).head(10)
 top["label"] = [ctx.topic_name(int(k)) for k in top["key"]]
 top["code"] = [ctx.topics.set_index("id").loc[int(k), "code"] for k in top["key"]]
 fig = go.Figure(go.Bar(x=top["received"], y=top["label"], orientation="h", customdata=top["code"],

@@ -66,19 +66,27 @@ st.subheader(t("topics.table"))
 st.caption(t("drill.hint"))
 metrics = ["received", "resolved_share", "on_time_share", "first_response_median", "confirmed_share",
            "satisfaction", "escalated_share", "overdue_now"]
-head = pd.DataFrame({t("col.category"): by_topic["category"], t("col.topic"): by_topic["topic"]})
-shown = pd.concat([head, kpi_columns(by_topic, metrics, formatted=True)], axis=1)
-export = pd.concat([head, kpi_columns(by_topic, metrics, formatted=False)], axis=1)
-row = ui.table(shown, export, "topics", t("topics.table"), ctx, "topics_table")
+level = ui.topic_level("topics_level")
+if level == "category":  # the categories' own figures (their topics pooled), as published
+    rows = data.kpi(ctx.url, ctx.viewer, f, ctx.now, "category").sort_values("received", ascending=False)
+    rows = rows.reset_index(drop=True)
+    rows["code"] = [topics.loc[int(k), "code"] for k in rows["key"]]
+    head = pd.DataFrame({t("col.category"): [topics.loc[int(k), name] for k in rows["key"]]})
+else:
+    rows = by_topic
+    head = pd.DataFrame({t("col.category"): by_topic["category"], t("col.topic"): by_topic["topic"]})
+shown = pd.concat([head, kpi_columns(rows, metrics, formatted=True)], axis=1)
+export = pd.concat([head, kpi_columns(rows, metrics, formatted=False)], axis=1)
+row = ui.table(shown, export, "topics" if level == "topic" else "categories", t("topics.table"), ctx, "topics_table")
 if row is not None:
-    ui.go_to(ctx, drill(f, "topic", by_topic.iloc[row]["code"]))
+    ui.go_to(ctx, drill(f, "topic", rows.iloc[row]["code"]))
 
 st.subheader(t("topics.trend"))
 grain = grain_for(f)
-trend = data.kpi_trend(ctx.url, ctx.viewer, f, grain, ctx.now, "topic")
+trend = data.kpi_trend(ctx.url, ctx.viewer, f, grain, ctx.now, level)
 if len(trend):
-    top_ids = by_topic["key"].head(8).astype(int).tolist()
-    trend = trend[trend["key"].astype(int).isin(top_ids)]
+    leaders = (rows if level == "category" else by_topic)["key"].head(8).astype(int).tolist()
+    trend = trend[trend["key"].astype(int).isin(leaders)]
     trend["topic"] = [topics.loc[int(k), name] for k in trend["key"]]
     fig = go.Figure()
     for topic_name, part in trend.groupby("topic", sort=False):

@@ -70,10 +70,17 @@ def test_topics_table(db, appeals, combo):
     c = COMBOS[combo]
     cohort = select(appeals, c["date_from"], c["date_to"], c.get("territory"), c.get("topic"))
     at = run_page(db[1], SMALL_AS_OF, "pages/topics.py", **params(c))
-    table = at.dataframe[0].value
-    shown = dict(zip(table["Тема"], table["Поступило"].map(number)))
     with db[0].connect() as conn:
         names = pd.read_sql("select code, name_ru from topics", conn).set_index("code")["name_ru"]
+    # categories first, as published: each category's topics pooled
+    table = at.dataframe[0].value
+    by_category = cohort.groupby(cohort["parent_t_code"].fillna(cohort["t_code"])).size()
+    assert dict(zip(table["Категория"], table["Поступило"].map(number))) == \
+        {names[k]: v for k, v in by_category.items()}
+    at.session_state["topics_level"] = "topic"  # the «Темы» side of the switch
+    at.run()
+    table = at.dataframe[0].value
+    shown = dict(zip(table["Тема"], table["Поступило"].map(number)))
     expected = cohort.groupby("t_code").size()
     assert {names[k]: v for k, v in expected.items()} == shown
     # on-time share of the biggest topic

@@ -291,7 +291,8 @@ def test_exports_are_audited(small_sqlite, tmp_path):
     at.get("download_button")[0].click().run()
     with engine.connect() as c:
         row = c.execute(text("select username, action, target, details from audit_log where action = 'export'")).first()
-    assert row[0] == "boss" and row[2].startswith("topics_2021-02-01_2021-03-31_на_") and row[2].endswith(".csv") and '"from": "2021-02-01"' in row[3]
+    assert row[0] == "boss" and row[2].startswith("categories_2021-02-01_2021-03-31_на_")
+    assert row[2].endswith(".csv") and '"from": "2021-02-01"' in row[3]
 
 
 def test_bootstrap_seeds_and_creates_demo_users_once(tmp_path, monkeypatch, capsys):
