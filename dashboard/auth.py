@@ -148,11 +148,19 @@ def _signed_out(reason: str) -> None:
 def _checked(viewer: Viewer) -> Viewer | None:
     """The viewer as the database says it is now: the session live, the user enabled, the role and
     scope current (one indexed read per run)."""
-    with data.engine().begin() as conn:
-        session = st.session_state.get(SESSION_ROW)
-        if isinstance(session, sessions.Session):
-            return sessions.current(conn, session)
-        return sessions.user_now(conn, viewer.username)
+    session = st.session_state.get(SESSION_ROW)
+    with data.engine().connect() as conn:
+        if not isinstance(session, sessions.Session):
+            return sessions.user_now(conn, viewer.username)
+        found = sessions.resume_session(conn, session)
+    if found is None:
+        return None
+    now_session, now_viewer = found
+    if now_session.stale:
+        with data.engine().begin() as conn:
+            sessions.touch(conn, now_session)
+    st.session_state[SESSION_ROW] = now_session
+    return now_viewer
 
 
 def require_viewer() -> Viewer:
@@ -185,9 +193,11 @@ def require_viewer() -> Viewer:
     else:
         token = _cookie()
         if token:
-            with data.engine().begin() as conn:
+            with data.engine().connect() as conn:
                 found = sessions.resume(conn, token)
             if found is not None:
+                with data.engine().begin() as conn:
+                    sessions.touch(conn, found[0])
                 st.session_state[SESSION_ROW], st.session_state[SESSION_KEY] = found
                 return found[1]
     _login_form()

@@ -35,7 +35,7 @@ def _engine():
 
 
 def _viewer_of(token: str | None) -> Viewer | None:
-    with _engine().begin() as conn:
+    with _engine().connect() as conn:  # read only: a download never waits for a writer
         return sessions.token_viewer(conn, token)
 
 
@@ -110,7 +110,11 @@ class Gate:
         if not guarded:
             return await self.app(scope, receive, send)
         request = Request(scope)
-        viewer = await run_in_threadpool(_viewer_of, request.cookies.get(sessions.COOKIE))
+        try:
+            viewer = await run_in_threadpool(_viewer_of, request.cookies.get(sessions.COOKIE))
+        except Exception:  # the database is away: refuse, and say it is for now
+            log.exception("session check failed")
+            return await PlainTextResponse("try again", status_code=503)(scope, receive, send)
         refusal = self._refusal(path, request, viewer)
         if refusal is not None:
             return await refusal(scope, receive, send)

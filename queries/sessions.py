@@ -16,7 +16,7 @@ import datetime as dt
 import hashlib
 import os
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy import and_, delete, func, insert, select, update
 from sqlalchemy.engine import Connection
@@ -53,6 +53,19 @@ def digest(secret: str) -> str:
 class Session:
     id: int
     username: str
+    last_seen_at: dt.datetime | None = field(default=None, compare=False)
+
+    @property
+    def stale(self) -> bool:
+        """Whether its activity should be written down again (at most once a TOUCH_EVERY)."""
+        return self.last_seen_at is None or self.last_seen_at + TOUCH_EVERY <= _now()
+
+
+def touch(conn: Connection, session: Session) -> None:
+    """Record activity: the idle limit counts from here. Its own short transaction, apart from the
+    reads: on SQLite a read that turns into a write fails at once when another writer came between."""
+    conn.execute(update(schema.user_sessions).where(schema.user_sessions.c.id == session.id)
+                 .values(last_seen_at=_now()))
 
 
 def start(conn: Connection, username: str, client: str | None = None) -> tuple[Session, str]:
@@ -93,22 +106,25 @@ def _live(conn: Connection, condition) -> tuple[Session, Viewer] | None:
     now = _now()
     if row is None or _utc(row.expires_at) <= now or _utc(row.last_seen_at) + idle_limit() <= now:
         return None
-    if _utc(row.last_seen_at) + TOUCH_EVERY <= now:
-        conn.execute(update(s).where(s.c.id == row.session_id).values(last_seen_at=now))
     try:
-        return Session(int(row.session_id), row.username), viewer_for(conn, row)
+        return Session(int(row.session_id), row.username, _utc(row.last_seen_at)), viewer_for(conn, row)
     except ValueError:  # a role without its scope: nobody to show
         return None
 
 
 def resume(conn: Connection, token: str) -> tuple[Session, Viewer] | None:
-    """The session and the user's current viewer for a cookie's token, if it is still live."""
+    """The session and the user's current viewer for a cookie's token, if it is still live (read only)."""
     return _live(conn, schema.user_sessions.c.token_hash == digest(token))
+
+
+def resume_session(conn: Connection, session: Session) -> tuple[Session, Viewer] | None:
+    """A live session as stored now (its last activity) and its user's current viewer, else None."""
+    return _live(conn, schema.user_sessions.c.id == session.id)
 
 
 def current(conn: Connection, session: Session) -> Viewer | None:
     """The viewer of a live session now (its user's current role and scope), else None."""
-    return None if (found := _live(conn, schema.user_sessions.c.id == session.id)) is None else found[1]
+    return None if (found := resume_session(conn, session)) is None else found[1]
 
 
 def user_now(conn: Connection, username: str) -> Viewer | None:
