@@ -62,6 +62,8 @@ M: dict[str, tuple[str, str]] = {
         "the same file again changes nothing. A file loads whole or not at all; rows with errors are not loaded "
         "and are listed with the reason. \"Check\" writes nothing."),
     "import.file": ("Файл выгрузки (CSV или XLSX)", "Export file (CSV or XLSX)"),
+    "import.dropzone": ("Перетащите файл сюда (CSV или XLSX, до 100 МБ)", "Drop a file here (CSV or XLSX, up to 100 MB)"),
+    "import.browse": ("Выбрать файл", "Choose a file"),
     "import.file.help": ("До 100 МБ. Файлы больше загружаются командой python -m seed.importer, которая читает их по частям.",
                          "Up to 100 MB. Larger files load with python -m seed.importer, which reads them in chunks."),
     "import.mapping": ("Соответствие полей", "Field mapping"),

@@ -2,6 +2,8 @@
 
 A check (a dry run) first shows what would be loaded and what not, and why; loading writes it all
 in one transaction (see seed.importer). Every attempt is written to the audit log."""
+import json
+
 import streamlit as st
 
 from dashboard import auth, fmt, importing
@@ -15,6 +17,16 @@ if not ctx.viewer.may_import:
     st.stop()
 st.caption(t("import.intro"))
 
+# Streamlit draws its file box's texts in English only («Drag and drop file here», «Browse files»,
+# «Limit 100MB per file»): they are hidden and said in the app's language (the limit is in the help)
+st.html(f"""<style>
+[data-testid="stFileUploaderDropzoneInstructions"] span {{ display: none; }}
+[data-testid="stFileUploaderDropzoneInstructions"] > div::before {{
+  content: {json.dumps(t("import.dropzone"), ensure_ascii=False)}; }}
+[data-testid="stFileUploaderDropzone"] button [data-testid="stMarkdownContainer"] p {{ display: none; }}
+[data-testid="stFileUploaderDropzone"] button [data-testid="stMarkdownContainer"]::after {{
+  content: {json.dumps(t("import.browse"), ensure_ascii=False)}; }}
+</style>""")
 upload = st.file_uploader(t("import.file"), type=list(importing.SUFFIXES), key="import_file", help=t("import.file.help"))
 shipped = importing.shipped_mappings()
 OWN = "__own__"

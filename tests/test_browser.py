@@ -267,3 +267,22 @@ def test_the_press_cannot_upload(server, browser):
                                         multipart={"file": {"name": "a.csv", "mimeType": "text/csv", "buffer": b"x"}})
     assert response.status == 403
     page.close()
+
+
+def test_the_file_box_speaks_russian(server, browser):
+    """Streamlit draws its file box in English; the import page says it in Russian instead."""
+    import re
+    page = open_page(browser, f"{server}/import")
+    box = page.locator("[data-testid='stFileUploader']").first
+    box.wait_for(timeout=30_000)
+    shown = box.evaluate("""e => { const out = [];
+        const walk = n => { if (n.nodeType === 3) { const p = n.parentElement;
+            if (p.closest('[data-testid=stIconMaterial]') === null && getComputedStyle(p).display !== 'none')
+                out.push(n.textContent); } else n.childNodes.forEach(walk); };
+        walk(e);
+        e.querySelectorAll('*').forEach(x => { const c = getComputedStyle(x, '::before').content
+            + getComputedStyle(x, '::after').content; if (c && c !== 'nonenone') out.push(c); });
+        return out.join(' '); }""")
+    assert "Перетащите файл сюда" in shown and "Выбрать файл" in shown
+    assert not [w for w in re.findall(r"[A-Za-z]{2,}", shown) if w not in ("CSV", "XLSX", "none", "normal")], shown
+    page.close()
