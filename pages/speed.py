@@ -37,10 +37,20 @@ with right:
     st.subheader(t("speed.on_time_trend"), help=t("metric.on_time_share.help"))
     grain = grain_for(f)
     tr = data.kpi_trend(ctx.url, ctx.viewer, f, grain, ctx.now)
-    tr = tr[tr["on_time_base"] > 0]
-    fig = go.Figure(go.Scatter(x=tr["bucket"], y=tr["on_time"] / tr["on_time_base"] * 100, mode="lines+markers",
+    tr = tr[tr["on_time_base"] > 0].copy()
+    tr["share"] = tr["on_time"] / tr["on_time_base"] * 100
+    # a bucket with answers still due (deadlines ahead) is not yet comparable with the settled ones:
+    # its share counts only what is already answered or overdue, so it is drawn apart, hollow
+    open_ = (tr["received"] - tr["on_time_base"]) > 0
+    fig = go.Figure(go.Scatter(x=tr["bucket"], y=tr["share"].where(~open_), mode="lines+markers",
                                line=dict(color="#1f5fa8"), customdata=tr["on_time_base"],
-                               hovertemplate="%{x}<br>%{y:.1f} % (n=%{customdata})<extra></extra>"))
+                               name=t("speed.trend.settled"),
+                               hovertemplate="%{x}<br>%{y:.1f}\u00a0% (n = %{customdata})<extra></extra>"))
+    if open_.any():
+        fig.add_scatter(x=tr.loc[open_, "bucket"], y=tr.loc[open_, "share"], mode="markers",
+                        marker=dict(symbol="circle-open", size=10, color="#888"), name=t("speed.trend.open"),
+                        customdata=tr.loc[open_, "on_time_base"],
+                        hovertemplate="%{x}<br>%{y:.1f}\u00a0% (n = %{customdata})<extra></extra>")
     fig.update_yaxes(title="%", range=[0, 100])
     fig.update_xaxes(tickformat="%d.%m.%Y" if ctx.lang == "ru" else "%Y-%m-%d")
     points = ui.chart(fig, "on_time_trend")

@@ -73,3 +73,19 @@ def test_the_cards_arrows_compare_like_for_like(small_db):
     card = next(m for m in at.metric if m.label == "Доля решённых")
     assert number(card.delta) == pytest.approx(round((current - want_prev["resolved_share"]) * 100, 1), abs=0.051)
     assert abs(number(card.delta)) < 5  # not the −11 п. п. of a month's less closing
+
+
+def test_the_on_time_trend_marks_buckets_with_deadlines_still_ahead(small_db):
+    """The on-time trend's last points count only what is already answered or overdue: they are
+    drawn apart as not yet comparable (independent: pandas, unanswered appeals with a future deadline)."""
+    import json
+    url = small_db.url.render_as_string(hide_password=False)
+    at = run_page(url, SMALL_AS_OF, "pages/speed.py",
+                  **{"from": CURRENT.date_from.isoformat(), "to": CURRENT.date_to.isoformat()})
+    spec = next(json.loads(c.proto.spec) for c in at.get("plotly_chart")
+                if any(tr.get("name") == "Сроки ответа истекли" for tr in json.loads(c.proto.spec)["data"]))
+    hollow = next(tr for tr in spec["data"] if tr.get("name", "").startswith("Ещё не сравнимо"))
+    df = select(frame(small_db), CURRENT.date_from, CURRENT.date_to)
+    ahead = df[df["first_response_at"].isna() & (df["response_due_at"] >= pd.Timestamp(SMALL_AS_OF))]
+    days = sorted({str(d) for d in ahead["local_date"]})
+    assert sorted(str(x)[:10] for x in hollow["x"]) == days
