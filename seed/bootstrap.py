@@ -31,7 +31,8 @@ def main() -> int:
             upgrade(engine)
         count = appeal_count(engine)
         if count == 0 and target.is_default:
-            print("First start: generating the demo data of ЦУР НСО and its summary tables (about two minutes)…", file=sys.stderr)
+            print("First start: generating the demo data of ЦУР НСО and its summary tables (2-3 minutes on a "
+                  "2-core machine; each stage is shown)…", file=sys.stderr)
             result = seed_database(engine, Scenario(), progress=text_progress())
             print(f"Demo data ready: {result.appeals:,} appeals in {result.seconds:.0f} s.", file=sys.stderr)
         elif count == 0:
