@@ -25,7 +25,36 @@ NEVER = np.iinfo(np.int64).max // 4
 UTC = dt.timezone.utc
 EVENT_ORDER = ["received", "assigned", "reassigned", "comment_removed", "author_blocked", "response",
                "interim_response", "closed", "citizen_confirmed", "citizen_disputed", "escalated", "reopened"]
-GENERATOR_VERSION = "2"  # 2: «Прочее» under 10 % from 2023 (the long tail spread over the categories)
+GENERATOR_VERSION = "2"  # 2: «Прочее» under 10 % from 2023; each month's topic totals exact for any seed
+
+
+def _largest_remainder(expected: np.ndarray) -> np.ndarray:
+    """Whole counts summing to round(expected.sum()), each within one of its expected value."""
+    total = int(round(expected.sum()))
+    base = np.floor(expected).astype(np.int64)
+    rest = total - int(base.sum())
+    if rest > 0:
+        base[np.argsort(-(expected - base), kind="stable")[:rest]] += 1
+    return base
+
+
+def _exact_totals(rng: np.random.Generator, t_idx: np.ndarray, expected: np.ndarray) -> np.ndarray:
+    """The month's topics with each topic's count set to its expected count (largest remainder):
+    the published totals (roads, vaccination, landscaping in the first months) then hold by
+    construction for any seed, not by luck of the draw. Only the surplus of over-drawn topics is
+    moved, to the under-drawn ones, so each appeal keeps its day's topic mix otherwise."""
+    target = _largest_remainder(expected)
+    counts = np.bincount(t_idx, minlength=len(expected))
+    surplus = counts - target
+    if not surplus.any():
+        return t_idx
+    movers = np.concatenate([rng.choice(np.flatnonzero(t_idx == k), int(surplus[k]), replace=False)
+                             for k in np.flatnonzero(surplus > 0)])
+    fill = np.repeat(np.arange(len(expected)), np.maximum(-surplus, 0))
+    rng.shuffle(fill)
+    out = t_idx.copy()
+    out[movers] = fill
+    return out
 
 
 @dataclass(frozen=True)
@@ -275,6 +304,7 @@ class Generator:
         probs = sc.topic_probabilities(days, self.leaf_codes)
         cum = np.cumsum(probs, axis=1)
         t_idx = (rng.random(n)[:, None] > cum[day_idx]).sum(axis=1).clip(0, len(self.leaf_codes) - 1)
+        t_idx = _exact_totals(rng, t_idx, n * probs[day_idx].mean(axis=0))
         # executor
         use_sec = rng.random(n) < self.route_p[t_idx, m_idx]
         org = np.where(use_sec, self.route_secondary[t_idx, m_idx], self.route_primary[t_idx, m_idx])
@@ -298,7 +328,7 @@ class Generator:
         closed1 = np.maximum(fr + 600, received + (cdays * DAY_S).astype(np.int64))
         # outcome at the first closing
         ords = received // DAY_S
-        p_res = np.interp(ords, [18600, 18760, 19100, 19400], [0.855, 0.85, 0.70, 0.66]) + P.quality[org]
+        p_res = np.interp(ords, [18600, 18760, 19100, 19400], [0.875, 0.865, 0.70, 0.66]) + P.quality[org]
         u = rng.random(n)
         status1 = np.where(u < p_res, "resolved", np.where(u < p_res + (1 - p_res) * 0.75, "explained", "declined")).astype(object)
         long_case = (closed1 - fr) > 2 * DAY_S

@@ -58,7 +58,7 @@ COVID_MIX_ANCHORS = [
 # Non-COVID category weights in NONCOVID order, before seasonality: the first winter is all snow
 # [A], September 2021 per [S1], from 2023 the long tail that [S7]'s five named topics leave.
 NONCOVID_ANCHORS = [
-    (dt.date(2021, 1, 1), [48, 10, 22, 3, 3, 5, 2, 3, 1, .5, 1, 1, .5, 3]),
+    (dt.date(2021, 1, 1), [65, 10, 26.5, 3, 3, 5, 2, 3, 1, .5, 1, 1, .5, 3]),
     (dt.date(2021, 9, 1), [33, 17, 14, 6, 5, 7, 6, 5, 2, 2, 2, 2, 2, 3]),
     # «Прочее» at 6: the long tail is spread over the real categories (waste, education, social…),
     # as the centre's reports show them, keeping roads', ЖКХ's, landscaping's, transport's and
