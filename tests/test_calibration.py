@@ -27,14 +27,13 @@ SEP21 = local_window("2021-09-01", "2021-09-30")
 H1_24 = local_window("2024-01-01", "2024-06-30")
 
 
-@pytest.fixture(scope="module", params=["default", 42, 7])
+@pytest.fixture(scope="module", params=["default", pytest.param(42, marks=pytest.mark.slow),
+                                        pytest.param(7, marks=pytest.mark.slow)])
 def db(request, tmp_path_factory):
     """The calibration holds for any seed, not the default alone: three of them (the other two marked
     slow, as each builds three and a half years of appeals)."""
     if request.param == "default":
         return request.getfixturevalue("default_sqlite")
-    if "not slow" in (request.config.getoption("-m") or ""):
-        pytest.skip("a second seed's calibration is slow (make test runs it)")
     from seed.generator import Scenario
 
     from .conftest import CALIBRATION_AS_OF, _seeded
