@@ -119,7 +119,9 @@ def histogram(url: str, viewer: Viewer, filters: Filters) -> pd.DataFrame:
 
 @st.cache_data(ttl=60, max_entries=128, show_spinner=False)
 def overdue(url: str, viewer: Viewer, filters: Filters, at: dt.datetime) -> pd.DataFrame:
-    return _read(speed.overdue_now, filters, viewer, at)
+    """Every overdue appeal of the view, oldest deadline first (up to cases.EXPORT_CAP): the tables
+    show the first thousand, the counts by executor and the exports hold them all."""
+    return _read(speed.overdue_now, filters, viewer, at, limit=cases.EXPORT_CAP)
 
 
 @st.cache_data(ttl=TTL, max_entries=128, show_spinner=False)

@@ -348,6 +348,8 @@ M: dict[str, tuple[str, str]] = {
     "topics.title": ("Темы", "Topics"),
     "topics.treemap": ("Категории и темы (размер — число обращений, цвет — доля в срок)",
                        "Categories and topics (size: appeals, colour: on-time share)"),
+    "speed.overdue.first": ("Показаны {shown} старейших из {total}; выгрузка и счёт по исполнителям — по всем.",
+                            "The {shown} oldest of {total} are shown; the export and the counts by executor hold all."),
     "speed.trend.settled": ("Сроки ответа истекли", "Deadlines passed"),
     "speed.trend.open": ("Ещё не сравнимо: часть сроков не истекла", "Not yet comparable: some deadlines ahead"),
     "topics.table": ("Показатели по темам", "KPIs by topic"),

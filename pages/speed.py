@@ -57,6 +57,7 @@ with right:
     if points:
         ui.go_to(ctx, drill(f, grain, points[0]["x"]))
 
+SHOWN = 1000  # rows in the on-screen list; the counts and the export hold every overdue appeal
 st.subheader(t("speed.overdue"), help=t("metric.overdue_now.help"))
 od = data.overdue(ctx.url, ctx.viewer, f, ctx.now)
 if od.empty:
@@ -74,11 +75,15 @@ else:
         if row is not None:
             ui.go_to(ctx, drill(f, "executor", int(by_exec.iloc[row]["executor_id"])))
     with c2:
-        shown = pd.DataFrame({
-            t("col.id"): od["id"], t("col.due"): [fmt.local(x) for x in od["response_due_at"]],
-            t("col.overdue_hours"): od["overdue_hours"].round(1), t("col.executor"): od["executor"],
-            t("col.territory"): od["territory"], t("col.topic"): od["topic"],
-        })
-        row = ui.table(shown, None, "overdue_now", t("speed.overdue"), ctx, "od_list")
+        def listed(rows: pd.DataFrame) -> pd.DataFrame:
+            return pd.DataFrame({
+                t("col.id"): rows["id"], t("col.due"): [fmt.local(x) for x in rows["response_due_at"]],
+                t("col.overdue_hours"): rows["overdue_hours"].round(1), t("col.executor"): rows["executor"],
+                t("col.territory"): rows["territory"], t("col.topic"): rows["topic"],
+            })
+        if len(od) > SHOWN:
+            st.caption(t("speed.overdue.first", shown=fmt.number(SHOWN), total=fmt.number(len(od))))
+        row = ui.table(listed(od.head(SHOWN)), lambda: listed(od), "overdue_now", t("speed.overdue"), ctx, "od_list",
+                       export_rows=len(od))
         if row is not None:
             st.switch_page(ctx.pages["cases"], query_params={**to_params(f, ctx.lang), "id": str(int(od.iloc[row]["id"]))})

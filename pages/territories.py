@@ -89,13 +89,15 @@ if len(f.territories) == 1:
         ui.go_to(ctx, drill(f, "executor", int(ex.iloc[row]["key"])), page="executors")
     st.subheader(t("territories.profile.overdue"))
     od = data.overdue(ctx.url, ctx.viewer, f, ctx.now)
-    od_shown = pd.DataFrame({
-        t("col.id"): od["id"], t("col.received_at"): [fmt.local(x) for x in od["received_at"]],
-        t("col.due"): [fmt.local(x) for x in od["response_due_at"]],
-        t("col.overdue_hours"): od["overdue_hours"].round(1), t("col.executor"): od["executor"],
-        t("col.topic"): od["topic"], t("col.text"): od["text"],
-    })
-    row = ui.table(od_shown, None, f"overdue_{code}", t("territories.profile.overdue"), ctx, "profile_overdue")
+    def od_listed(rows: pd.DataFrame) -> pd.DataFrame:
+        return pd.DataFrame({
+            t("col.id"): rows["id"], t("col.received_at"): [fmt.local(x) for x in rows["received_at"]],
+            t("col.due"): [fmt.local(x) for x in rows["response_due_at"]],
+            t("col.overdue_hours"): rows["overdue_hours"].round(1), t("col.executor"): rows["executor"],
+            t("col.topic"): rows["topic"], t("col.text"): rows["text"],
+        })
+    row = ui.table(od_listed(od.head(1000)), lambda: od_listed(od), f"overdue_{code}", t("territories.profile.overdue"),
+                   ctx, "profile_overdue", export_rows=len(od))
     if row is not None:
         st.switch_page(ctx.pages["cases"], query_params={**to_params(f, ctx.lang), "id": str(int(od.iloc[row]["id"]))})
     st.page_link(ctx.pages["cases"], label=t("drill.open_cases"), icon=":material/list_alt:",

@@ -191,7 +191,26 @@ def _call_all(engine, viewer: Viewer) -> dict[str, object]:
     return results
 
 
+PLANTED = "Меня зовут Ирина Петрова, двор дома 105 по ул. Центральной не чистят. Мой телефон 8-913-123-45-67."
+
+
 def test_press_gets_no_personal_data_from_any_query_function(small_db):
+    # an overdue appeal with a name, an address and a phone, as the attacker of the issue found one
+    with small_db.begin() as c:
+        overdue_id, old = c.execute(text(
+            "select id, text from appeals where first_response_at is null and status in ('new', 'assigned', "
+            "'in_progress') and response_due_at < :now order by response_due_at limit 1"),
+            {"now": SMALL_AS_OF.replace(tzinfo=None).isoformat() if small_db.dialect.name == "sqlite"
+             else SMALL_AS_OF}).one()
+        c.execute(text("update appeals set text = :t where id = :i"), {"t": PLANTED, "i": overdue_id})
+    try:
+        _check_press_and_analyst(small_db)
+    finally:
+        with small_db.begin() as c:
+            c.execute(text("update appeals set text = :t where id = :i"), {"t": old, "i": overdue_id})
+
+
+def _check_press_and_analyst(small_db):
     press = _call_all(small_db, Viewer("p", "press"))
     assert {"queries.speed.overdue_now", "queries.cases.case_list", "queries.cases.case_card"} <= set(press)
     leaks = {name: [v[:80] for _, v in _strings(res) if SEEDED_PII.search(v)] for name, res in press.items()}
