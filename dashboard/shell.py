@@ -176,6 +176,9 @@ def main() -> None:
     lang = _lang_from_url()
     set_lang(lang)
     st.set_page_config(page_title=t("app.title"), page_icon=":material/monitoring:", layout="wide")
+    # a KPI card's label wraps instead of being cut («Время первой реа…» at 1280 px)
+    st.html("<style>[data-testid='stMetricLabel'] p, [data-testid='stMetricLabel'] div "
+            "{ white-space: normal !important; overflow: visible !important; text-overflow: clip !important; }</style>")
     pages = _pages()
     current = st.navigation(list(pages.values()), position="hidden")
     now = data.now()
