@@ -56,8 +56,10 @@ def _search(d, query: str | None, params: dict, guard: str) -> str:
     q = query.strip()
     digits = q.lstrip("№#").strip()
     if digits.isdecimal():
-        params["q_id"] = int(digits)
         params["q_ext"] = q
+        if int(digits) > MAX_ID:  # no appeal has such an id (and it would not bind): its number only
+            return " and a.external_id = :q_ext"
+        params["q_id"] = int(digits)
         return " and (a.id = :q_id or a.external_id = :q_ext)"
     params["q_ext"] = q
     return f" and ({d.text_match('a.text', q, params, guard)} or a.external_id = :q_ext)"

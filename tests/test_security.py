@@ -226,3 +226,13 @@ def test_case_export_holds_every_row_of_the_view(small_db):
     first, rest = body.split("\r\n", 1)
     assert first.startswith("# Обращения · Период: 01.02.2021 — 31.03.2021") and "По состоянию на" in first
     assert len(list(csv.reader(io.StringIO(rest, newline=""), delimiter=";"))) == len(expected) + 1
+
+
+@pytest.mark.parametrize("query", ["9223372036854775808", "№99999999999999999999999"])
+def test_searching_for_a_number_past_any_id_finds_nothing_quietly(small_db, query):
+    """Found by the fuzz test of test_faults: an all-digit search past bigint did not bind."""
+    from queries.cases import case_list
+    with small_db.connect() as c:
+        for role in (Viewer("a", "analyst"), Viewer("p", "press")):
+            rows, total = case_list(c, Filters(dt.date(2021, 2, 1), dt.date(2021, 3, 31)), role, SMALL_AS_OF, query)
+            assert total == 0 and rows.empty
