@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import threading
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -119,7 +120,9 @@ class Gate:
         if refusal is not None:
             return await refusal(scope, receive, send)
         if path.startswith("/media/") and request.method == "GET":
-            await run_in_threadpool(_audit, viewer, "download", path.rsplit("/", 1)[-1])
+            # written beside the download, not before it: a file never waits for the audit's write
+            # lock (on SQLite the page's own audit row of the same click may hold it)
+            threading.Thread(target=_audit, args=(viewer, "download", path.rsplit("/", 1)[-1]), daemon=True).start()
         return await self.app(scope, receive, send)
 
     @staticmethod

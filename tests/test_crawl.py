@@ -54,8 +54,16 @@ def _no_exception(page, where: str) -> None:
     assert page.get_by_role("button", name="Выйти").count() == 1, f"the shell is gone after {where}"
 
 
-def _nav_paths(page) -> list[str]:
+PAGES_OF = {"analyst": 9, "press": 7, "head": 7, "executor": 6}  # the navigation each role gets
+
+
+def _nav_paths(page, role: str) -> list[str]:
     links = page.locator("[data-testid='stSidebar'] [data-testid='stPageLink'] a")
+    for _ in range(40):  # the sidebar may still be drawing its links
+        if links.count() >= PAGES_OF[role]:
+            break
+        page.wait_for_timeout(250)
+    assert links.count() == PAGES_OF[role], f"{role}: {links.count()} pages in the navigation"
     return [urlparse(links.nth(i).get_attribute("href")).path.rstrip("/").rsplit("/", 1)[-1]
             for i in range(links.count())]
 
@@ -116,7 +124,7 @@ def test_crawl_every_page_and_control_as_each_role(server, browser, user):
     OUT.mkdir(parents=True, exist_ok=True)
     base = server
     context, page = _signed_in(browser, base, user, 1440)
-    paths = _nav_paths(page)
+    paths = _nav_paths(page, ROLES[user])
     assert paths, "no navigation"
     # the shared sidebar: each filter's first option, then the reset, once per role
     for name in ("Территория", "Тема", "Источник", "Исполнитель"):
