@@ -338,10 +338,17 @@ def test_a_cohort_without_appeals_gives_empty_figures_on_both_paths(small_db, gr
     with small_db.connect() as conn:
         via = kpis.kpi_frame(conn, f, ANALYST, SMALL_AS_OF, group)
         plain = kpis.kpi_frame(conn, f, ANALYST, SMALL_AS_OF, group, raw=True)
-    assert len(via) == len(plain)
-    if group is None:
-        assert via["received"].iloc[0] == plain["received"].iloc[0] == 0
-        assert pd.isna(via["first_response_median"].iloc[0]) and pd.isna(plain["first_response_median"].iloc[0])
+        # a cohort with appeals, for the columns a page expects of either frame
+        full = kpis.kpi_frame(conn, f.narrowed(date_from=dt.date(2021, 1, 1), date_to=dt.date(2021, 2, 15)),
+                              ANALYST, SMALL_AS_OF, group)
+    assert full["received"].sum() > 0
+    for frame in (via, plain):
+        assert list(frame.columns) == list(full.columns)
+        if group is None:  # one row of zero counts and empty figures
+            assert len(frame) == 1 and frame["received"].iloc[0] == 0 and frame["overdue_now"].iloc[0] == 0
+            assert pd.isna(frame["first_response_median"].iloc[0]) and pd.isna(frame["on_time_share"].iloc[0])
+        else:  # no group at all: a group of zeros would stand in a league as a territory with no appeals
+            assert frame.empty
 
 
 def test_case_list_pages_and_counts_equal_pandas(small_db):
