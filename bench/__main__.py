@@ -26,9 +26,10 @@ import pandas as pd
 from sqlalchemy import create_engine, text
 
 from bench import importer, pages, seed, server
-from queries import summary
+from queries import summaries
 from queries.config import normalise_url
 from queries.db import make_engine
+from queries.dialect import dialect_of
 from queries.migrate import upgrade
 from seed.generator import Scenario
 from seed.load import appeal_count, seed_database
@@ -44,11 +45,11 @@ def ensure_database(url: str, scale: float) -> None:
         print(f"building {url} (scale {scale:g}) …", file=sys.stderr)
         seed_database(engine, Scenario(as_of=AS_OF, scale=scale))
     with engine.connect() as conn:
-        ready = summary.is_ready(conn)
+        ready = summaries.is_ready(conn)
     if not ready:
         with engine.begin() as conn:
-            summary.build(conn)
-        summary.analyze(engine)
+            summaries.build(conn)
+        summaries.analyze(engine)
     engine.dispose()
 
 
@@ -67,7 +68,7 @@ def refresh_after_a_day(url: str) -> dict:
     day's months (the refresh command). Timed; both rolled back."""
     engine = make_engine(url)
     with engine.connect() as conn:
-        d = summary.dialect_of(conn)
+        d = dialect_of(conn)
         last = conn.execute(text(f"select max({d.local_date('received_at')}) from appeals")).scalar()
         last = dt.date.fromisoformat(str(last)[:10])
         top = conn.execute(text("select max(id) from appeals")).scalar()
@@ -90,12 +91,12 @@ where {d.local_date('received_at')} = :day"""), {"day": last if d.pg else last.i
         with conn.begin() as trans:
             added, inserted = add_day()
             started = time.perf_counter()
-            summary.apply_delta(conn, pd.DataFrame(), summary.appeal_rows(conn, "a.id > :top", {"top": top}))
+            summaries.apply_delta(conn, pd.DataFrame(), summaries.appeal_rows(conn, "a.id > :top", {"top": top}))
             delta = time.perf_counter() - started
             trans.rollback()
         with conn.begin() as trans:
             add_day()
-            seconds = summary.refresh(conn, [new_day, new_day + dt.timedelta(days=1)])
+            seconds = summaries.refresh(conn, [new_day, new_day + dt.timedelta(days=1)])
             trans.rollback()
     engine.dispose()
     return {"appeals_added": added, "insert_s": round(inserted, 2), "delta_s": round(delta, 2),

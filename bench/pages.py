@@ -31,7 +31,7 @@ from pathlib import Path
 from sqlalchemy import text
 
 from dashboard.drill import grain_for
-from queries import cases, kpis, league, speed, summary, trend
+from queries import cases, kpis, league, speed, summaries, trend
 from queries.db import make_engine
 from queries.filters import CENTRE_START, Filters
 from queries.viewer import Viewer
@@ -146,7 +146,7 @@ def measure(url: str, combos: int, seed: int, baseline_combos: int = 8) -> list[
     # the baseline after all of them: its scans of the whole appeals table (a minute each at 10 M)
     # evicted the summary tables from memory, and the combinations timed after one read from disk
     for f, sort, word in drawn[:baseline_combos]:
-        with engine.connect() as conn, summary.disabled():
+        with engine.connect() as conn, summaries.disabled():
             for page, fn in page_queries(conn, f, now, sort, word).items():
                 baseline.setdefault(page, []).append(timed(fn, conn))
     engine.dispose()

@@ -142,9 +142,9 @@ M: dict[str, tuple[str, str]] = {
     "import.error.input_interrupted": ("Загрузка прервана.", "The import was interrupted."),
     "import.error.input_summaries": (
         "Сводные таблицы не совпадают с обращениями в базе (их меняли в обход загрузки). Ничего не записано: "
-        "пересоберите их командой python -m queries.summary build и загрузите файл снова.",
+        "пересоберите их командой python -m queries.summaries build и загрузите файл снова.",
         "The summary tables do not match the appeals in the database (they were changed around the import). "
-        "Nothing was written: rebuild them with python -m queries.summary build and import the file again."),
+        "Nothing was written: rebuild them with python -m queries.summaries build and import the file again."),
     "import.error.mapping_not_found": ("Файл соответствия {path} не найден.", "Mapping file {path} not found."),
     "import.error.mapping_toml": ("Файл соответствия — не TOML: ошибка в строке {line}.",
                                  "The mapping file is not valid TOML: an error on line {line}."),

@@ -8,6 +8,7 @@ from dashboard.drill import drill, grain_for
 from dashboard.i18n import t
 from dashboard.shell import context, page_header
 from dashboard.urlstate import to_params
+from queries.metrics import share
 from queries.speed import MAX_BIN
 
 ctx = context()
@@ -38,7 +39,7 @@ with right:
     grain = grain_for(f)
     tr = data.kpi_trend(ctx.url, ctx.viewer, f, grain, ctx.now)
     tr = tr[tr["on_time_base"] > 0].copy()
-    tr["share"] = tr["on_time"] / tr["on_time_base"] * 100
+    tr["share"] = share(tr["on_time"], tr["on_time_base"]) * 100
     # a bucket with answers still due (deadlines ahead) is not yet comparable with the settled ones:
     # its share counts only what is already answered or overdue, so it is drawn apart, hollow
     open_ = (tr["received"] - tr["on_time_base"]) > 0

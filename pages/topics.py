@@ -1,4 +1,5 @@
 """Темы: categories → topics with each topic's KPIs and its trend; a click narrows to the topic."""
+import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
@@ -8,6 +9,7 @@ from dashboard.drill import bucket_days, bucket_range, drill, grain_for
 from dashboard.i18n import t
 from dashboard.shell import context, page_header
 from dashboard.tables import kpi_columns
+from queries.metrics import share
 
 ctx = context()
 page_header(ctx, "topics")
@@ -33,7 +35,7 @@ cats = by_topic.groupby("category_code", sort=False).agg(
 
 
 def _pct(on_time, base):
-    return [round(float(o) / float(b) * 100, 1) if b > 0 else None for o, b in zip(on_time, base)]
+    return [None if pd.isna(v) else round(v * 100, 1) for v in np.atleast_1d(share(on_time, base))]
 
 
 root = t("filters.all")

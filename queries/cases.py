@@ -6,16 +6,15 @@ import datetime as dt
 import pandas as pd
 from sqlalchemy.engine import Connection
 
-from queries import summary
+from queries import summaries
 from queries.dialect import dialect_of
-from queries.kpis import OPEN
+from queries.measures import OPEN, UNANSWERED_OPEN
 from queries.filters import Filters, where
 from queries.pii import for_viewer
 from queries.run import run
 from queries.schema import SOURCES
 from queries.viewer import Viewer, in_codes, scope
 
-UNANSWERED_OPEN = f"a.first_response_at is null and a.status in {OPEN}"
 SORTS = {
     "newest": "a.received_at desc, a.id desc",
     "oldest": "a.received_at asc, a.id asc",
@@ -96,9 +95,9 @@ def case_list(conn: Connection, filters: Filters, viewer: Viewer, now: dt.dateti
         params["c_esc"] = [int(x) for x in viewer.executors] or [-1]
         cond += " and a.escalated_to_id in :c_esc"
     cap = count_cap(query, viewer)
-    if not searching and not escalated_to_me and summary.usable(conn, viewer):
+    if not searching and not escalated_to_me and summaries.usable(conn, viewer):
         # without a text query the list is a cohort of the summary lattice (a head's by territory)
-        total = min(int(summary.counts(conn, filters, viewer, None, "cases")["received"].iloc[0]), cap + 1)
+        total = min(int(summaries.counts(conn, filters, viewer, None, "cases")["received"].iloc[0]), cap + 1)
     elif searching:
         # a text search reads its matches (at most cap + 1) through the text index; when that is
         # all of them, the page is sorted from those ids alone. A planner that cannot know how a

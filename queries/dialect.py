@@ -9,9 +9,10 @@ from functools import lru_cache
 from sqlalchemy.engine import Connection
 
 from queries import fts
+from queries.localtime import LOCAL_OFFSET, TIME_ZONE
 
-TZ = "Asia/Novosibirsk"
-LOCAL_OFFSET = dt.timedelta(hours=7)  # Novosibirsk has had no DST since 2016
+TZ = TIME_ZONE
+SQLITE_SHIFT = f"'{LOCAL_OFFSET.total_seconds() / 3600:+g} hours'"  # SQLite's modifier to local time
 
 
 @lru_cache(maxsize=1)
@@ -65,7 +66,7 @@ class Dialect:
     def local_date(self, col: str) -> str:
         if self.pg:
             return f"(({col}) at time zone '{TZ}')::date"
-        return f"date({col}, '+7 hours')"
+        return f"date({col}, {SQLITE_SHIFT})"
 
     def bucket(self, col: str, grain: str) -> str:
         """The local day, ISO week (its Monday) or month (its first day) of a timestamp."""
@@ -74,12 +75,26 @@ class Dialect:
         if grain == "week":
             if self.pg:
                 return f"date_trunc('week', ({col}) at time zone '{TZ}')::date"
-            return f"date({col}, '+7 hours', 'weekday 0', '-6 days')"
+            return f"date({col}, {SQLITE_SHIFT}, 'weekday 0', '-6 days')"
         if grain == "month":
             if self.pg:
                 return f"date_trunc('month', ({col}) at time zone '{TZ}')::date"
-            return f"strftime('%Y-%m-01', {col}, '+7 hours')"
+            return f"strftime('%Y-%m-01', {col}, {SQLITE_SHIFT})"
         raise ValueError(f"unknown grain {grain}")
+
+    def date_bucket(self, col: str, grain: str) -> str:
+        """The day, ISO week (its Monday) or month (its first day) of a stored local date."""
+        if grain == "day":
+            return col
+        if grain == "week":
+            return f"date_trunc('week', {col}::timestamp)::date" if self.pg else f"date({col}, 'weekday 0', '-6 days')"
+        if grain == "month":
+            return f"date_trunc('month', {col}::timestamp)::date" if self.pg else f"strftime('%Y-%m-01', {col})"
+        raise ValueError(f"unknown grain {grain}")
+
+    def indexed_by(self, index: str) -> str:
+        """A hint after a table name: SQLite's planner is told the index (PostgreSQL's chooses well)."""
+        return "" if self.pg else f" indexed by {index}"
 
     def hours_between(self, start: str, end: str) -> str:
         if self.pg:

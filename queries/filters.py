@@ -7,7 +7,8 @@ from dataclasses import dataclass, replace
 from sqlalchemy import bindparam, text
 from sqlalchemy.sql.elements import TextClause
 
-from queries.dialect import LOCAL_OFFSET, Dialect
+from queries.dialect import Dialect
+from queries.localtime import day_start
 from queries.viewer import Viewer, in_codes, scope
 
 CENTRE_START = dt.date(2020, 11, 26)
@@ -44,9 +45,7 @@ class Filters:
                        date_to=self.date_from - dt.timedelta(days=1))
 
     def utc_bounds(self) -> tuple[dt.datetime, dt.datetime]:
-        start = dt.datetime.combine(self.date_from, dt.time(), dt.timezone.utc) - LOCAL_OFFSET
-        end = dt.datetime.combine(self.date_to + dt.timedelta(days=1), dt.time(), dt.timezone.utc) - LOCAL_OFFSET
-        return start, end
+        return day_start(self.date_from), day_start(self.date_to + dt.timedelta(days=1))
 
     def narrowed(self, **changes) -> "Filters":
         return replace(self, **changes)
@@ -74,12 +73,8 @@ def where(filters: Filters, d: Dialect, viewer: Viewer, purpose: str = "aggregat
     return (" and ".join(conds) or "1=1"), params
 
 
-EXPANDING = ("codes", "f_terr", "f_topic", "f_source", "f_exec", "v_terr", "v_exec", "c_ids", "c_hits", "c_esc",
-             "p_years", "p_months", "p_metrics", "r_days", "r_d", "r_m", "r_y")
-
-
 def sql(statement: str, params: dict) -> TextClause:
-    """A text() statement whose list parameters are bound as expanding IN lists."""
+    """A text() statement whose list parameters (any list or tuple value) are bound as expanding IN lists."""
     clause = text(statement)
-    expanding = [bindparam(name, expanding=True) for name in params if name in EXPANDING]
+    expanding = [bindparam(name, expanding=True) for name, value in params.items() if isinstance(value, (list, tuple))]
     return clause.bindparams(*expanding) if expanding else clause

@@ -13,7 +13,8 @@ from sqlalchemy.engine import Connection
 
 from queries import reference
 from queries.filters import Filters
-from queries.kpis import kpi_frame, territory_frames, with_shares
+from queries.kpis import kpi_frame, territory_frames
+from queries.metrics import with_shares
 from queries.metrics import SMALL_N, score
 from queries.viewer import Viewer
 

@@ -1,7 +1,10 @@
-"""Each KPI of metrics.md defined once: how it is computed from the cohort's counts, its format.
+"""The registry of figures: each KPI of docs/metrics.md once, with how it is computed from a
+cohort's counts (queries/measures.py defines the counts), its format and its direction.
 
-Labels and definition texts live in the message catalog under `metric.<name>.label` and
-`metric.<name>.help`; everything else about a figure lives here.
+Every path reads it: the KPI frames, the league, the trends, the pages (they ask `share`, never
+divide themselves), the exports and the Методика page. Labels and definition texts are the user's
+words and live in the message catalog under `label_key` and `help_key`; tests/test_architecture.py
+ties the registry to docs/metrics.md and to the catalog.
 """
 from __future__ import annotations
 
@@ -9,6 +12,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+
+from queries.measures import COUNT_COLUMNS
 
 SMALL_N = 30  # a share over fewer appeals is "мало данных" and takes no rank
 
@@ -24,6 +29,19 @@ class Metric:
     @property
     def is_share(self) -> bool:
         return self.fmt == "share"
+
+    @property
+    def label_key(self) -> str:
+        return f"metric.{self.name}.label"
+
+    @property
+    def help_key(self) -> str:
+        return f"metric.{self.name}.help"
+
+
+# Counts that are sums of others: the on-time share's base leaves out the appeals still inside their
+# response window (answered in time, answered late, or unanswered past the deadline).
+BASES = {"on_time_base": ("on_time", "late", "no_response_overdue")}
 
 
 METRICS: dict[str, Metric] = {m.name: m for m in [
@@ -53,14 +71,28 @@ LEAGUE_COLUMNS = ["received", "per_10k", "on_time_share", "first_response_median
 SCORE_PARTS = ["on_time_share", "resolved_share", "confirmed_share", "satisfaction"]
 
 
+def share(numerator, denominator):
+    """numerator / denominator as a fraction, NaN where the denominator is 0 (scalars or arrays)."""
+    num = np.asarray(numerator, dtype=float)
+    den = np.asarray(denominator, dtype=float)
+    out = np.where(den > 0, num / np.where(den > 0, den, 1), np.nan)
+    return float(out) if out.ndim == 0 else out
+
+
+def with_bases(df: pd.DataFrame) -> pd.DataFrame:
+    """Add each count of BASES as the sum of its parts."""
+    for name, parts in BASES.items():
+        df[name] = sum(df[p] for p in parts)
+    return df
+
+
 def derive(df: pd.DataFrame) -> pd.DataFrame:
     """Add every share (a fraction 0..1, NaN when its denominator is 0) and its low-data flag."""
     new: dict[str, np.ndarray] = {}
     for m in METRICS.values():
         if m.is_share:
-            num = df[m.numerator].to_numpy(dtype=float)
             den = df[m.denominator].to_numpy(dtype=float)
-            new[m.name] = np.where(den > 0, num / np.where(den > 0, den, 1), np.nan)
+            new[m.name] = share(df[m.numerator].to_numpy(dtype=float), den)
             new[f"{m.name}_n"] = den.astype(int)
             new[f"{m.name}_low"] = den < SMALL_N
     if "population" in df.columns:
@@ -89,3 +121,11 @@ def delta(current: float, previous: float, metric: Metric) -> float | None:
     if previous == 0:
         return None
     return (current - previous) / previous * 100
+
+
+def with_shares(df: pd.DataFrame) -> pd.DataFrame:
+    """A KPI frame's counts as integers (0 where a group had no rows), its bases, then every share."""
+    for col in COUNT_COLUMNS:
+        if df[col].dtype != np.int64:
+            df[col] = df[col].fillna(0).astype("int64")
+    return derive(with_bases(df))

@@ -256,7 +256,7 @@ Index("ix_appeals_closed_flow", appeals.c.closed_at, appeals.c.municipality_id, 
       appeals.c.organization_id, appeals.c.escalated_to_id,
       sqlite_where=appeals.c.closed_at.isnot(None), postgresql_where=appeals.c.closed_at.isnot(None))
 
-# Summary tables (pre-aggregations), maintained by queries.summary. One row per cell: a node of the
+# Summary tables (pre-aggregations), maintained by queries.summaries. One row per cell: a node of the
 # dimension lattice (`dims`, a bit mask of municipality 1, topic 2, source 4, organization 8; a
 # dimension not in the node holds 0 or ''), a grain (d, m, y) and its period (the first local day).
 AGG_COUNT_COLUMNS = ("received", "closed", "resolved", "open", "confirmed", "resolved_with_feedback",
@@ -289,7 +289,7 @@ agg_closed = Table(
 )
 # time histograms, one per cell, metric and urgency: metric 1 first response (working hours), 2 first
 # response (calendar hours), 3 closing (calendar hours), 4 before escalation (working hours). `hist`
-# holds the non-empty buckets (queries.summary.SEGMENTS) as packed records of a little-endian
+# holds the non-empty buckets (queries.measures.SEGMENTS) as packed records of a little-endian
 # uint16 bucket number and uint32 count; `n` is their total.
 agg_hist = Table(
     "agg_hist", metadata,
@@ -304,7 +304,7 @@ agg_hist = Table(
 # period and then topic, source, executor, municipality: the primary key puts the municipality
 # first, and without a municipality filter PostgreSQL (no skip scan before 18) scanned a period's
 # cells once per topic of an IN list (six years of counts by source for seven topic ids and an
-# executor: 96 ms → 2 ms). Migration 0014; queries.summary builds them with the tables.
+# executor: 96 ms → 2 ms). Migration 0014; queries.summaries builds them with the tables.
 FULL_NODE_ORDER = ("topic_id", "source", "organization_id", "municipality_id")
 for _table in (agg_counts, agg_closed, agg_hist):
     _head = [_table.c.metric] if _table is agg_hist else []

@@ -7,9 +7,10 @@ import numpy as np
 import pandas as pd
 from sqlalchemy.engine import Connection
 
-from queries import summary
+from queries import summaries
 from queries.dialect import dialect_of
 from queries.filters import Filters, where
+from queries.measures import BUCKET_LOWER, OPEN
 from queries.pii import for_viewer
 from queries.run import run
 from queries.viewer import Viewer
@@ -19,9 +20,9 @@ MAX_BIN = 24  # the last bin holds 24 working hours and more
 
 def response_histogram(conn: Connection, filters: Filters, viewer: Viewer, *, raw: bool = False) -> pd.DataFrame:
     """One row per whole working hour to first response (0..24, 24 = 24+): bin, urgent, appeals."""
-    if not raw and summary.usable(conn, viewer):
-        h = summary.histogram(conn, filters, viewer, None, [1], by_urgency=True)
-        h["bin"] = np.minimum(np.floor(summary.BUCKET_LOWER[pd.to_numeric(h["bucket"]).astype(int)]), MAX_BIN)
+    if not raw and summaries.usable(conn, viewer):
+        h = summaries.histogram(conn, filters, viewer, None, [1], by_urgency=True)
+        h["bin"] = np.minimum(np.floor(BUCKET_LOWER[pd.to_numeric(h["bucket"]).astype(int)]), MAX_BIN)
         df = (h.assign(appeals=pd.to_numeric(h["n"]), urgent=pd.to_numeric(h["urgent"]))
               .groupby(["bin", "urgent"], as_index=False)["appeals"].sum())
         return _typed_histogram(df)
@@ -53,11 +54,11 @@ def overdue_now(conn: Connection, filters: Filters, viewer: Viewer, now: dt.date
 select a.id, a.received_at, a.response_due_at, {d.hours_between('a.response_due_at', ':now')} as overdue_hours,
        o.id as executor_id, o.name_ru as executor, m.name_ru as territory, t.name_ru as topic, a.status,
        substr(a.text, 1, 200) as text
-from appeals a{'' if d.pg else ' indexed by ix_appeals_unanswered_due'}
+from appeals a{d.indexed_by('ix_appeals_unanswered_due')}
   join organizations o on o.id = a.organization_id
   join municipalities m on m.id = a.municipality_id
   join topics t on t.id = a.topic_id
-where {cond} and a.first_response_at is null and a.status in ('new', 'assigned', 'in_progress')
+where {cond} and a.first_response_at is null and a.status in {OPEN}
   and a.response_due_at < :now
 order by a.response_due_at asc, a.id asc
 limit :limit""", params)
@@ -78,7 +79,7 @@ select x.from_id, f.name_ru as from_name, f.kind as from_kind, x.to_id, o.name_r
        x.median_hours
 from (select a.organization_id as from_id, a.escalated_to_id as to_id, count(*) as escalations,
              {d.percentile('a.escalation_work_hours', 0.5)} as median_hours
-      from appeals a{'' if d.pg else ' indexed by ix_appeals_escalated_received'}
+      from appeals a{d.indexed_by('ix_appeals_escalated_received')}
       where {cond} and a.escalated_at is not null
       group by a.organization_id, a.escalated_to_id) x
   join organizations f on f.id = x.from_id

@@ -6,9 +6,11 @@ import datetime as dt
 import pandas as pd
 from sqlalchemy.engine import Connection
 
-from queries import summary
+from queries import summaries
 from queries.dialect import dialect_of
 from queries.filters import Filters, where
+from queries.measures import GROUPS, count, flag_conditions, overdue_conditions
+from queries.metrics import with_bases
 from queries.run import run
 from queries.viewer import Viewer
 
@@ -20,9 +22,9 @@ def _dates(df: pd.DataFrame) -> pd.DataFrame:
 
 def received_closed(conn: Connection, filters: Filters, viewer: Viewer, grain: str, *, raw: bool = False) -> pd.DataFrame:
     """bucket, received (appeals received in the bucket), closed (appeals closed in the bucket, a flow)."""
-    if not raw and summary.usable(conn, viewer) and summary.series_supported(filters, None, grain):
-        received = summary.series(conn, filters, viewer, grain, ["received"])
-        closed = summary.series(conn, filters, viewer, grain, ["closed"], table="agg_closed")
+    if not raw and summaries.usable(conn, viewer) and summaries.series_supported(filters, None, grain):
+        received = summaries.series(conn, filters, viewer, grain, ["received"])
+        closed = summaries.series(conn, filters, viewer, grain, ["closed"], table="agg_closed")
         return _merge_flows(received, closed)
     d = dialect_of(conn)
     cond, params = where(filters, d, viewer)
@@ -46,38 +48,45 @@ def _merge_flows(received: pd.DataFrame, closed: pd.DataFrame) -> pd.DataFrame:
 
 def kpi_trend(conn: Connection, filters: Filters, viewer: Viewer, grain: str, now: dt.datetime,
               by: str | None = None, *, raw: bool = False) -> pd.DataFrame:
-    """bucket[, key], received, on_time, on_time_base, resolved — per received-date bucket."""
-    if not raw and summary.usable(conn, viewer) and summary.series_supported(filters, by, grain):
+    """bucket[, key], received, resolved, on_time, on_time_base — per received-date bucket (the
+    on-time share's parts: metrics.BASES)."""
+    if not raw and summaries.usable(conn, viewer) and summaries.series_supported(filters, by, grain):
         return _kpi_trend_from_summaries(conn, filters, viewer, grain, now, by)
     d = dialect_of(conn)
     cond, params = where(filters, d, viewer)
     params["now"] = d.ts_param(now)
-    key_sql = {"topic": "a.topic_id", "category": "coalesce(t.parent_id, t.id)", None: None}[by]
-    key = f", {key_sql} as key" if key_sql else ""
+    key_sql, join = (GROUPS[by].raw_key, GROUPS[by].raw_join) if by else ("", "")
+    key = f", {key_sql} as key" if by else ""
+    conditions = {**flag_conditions(), **overdue_conditions(":now")}
+    exprs = ",\n  ".join(f"{count(conditions[c])} as {c}" for c in TREND_COUNTS)
     df = run(conn, f"""
 select {d.bucket('a.received_at', grain)} as bucket{key},
-  count(*) as received,
-  sum(case when a.status = 'resolved' then 1 else 0 end) as resolved,
-  sum(case when a.first_response_at is not null and a.first_response_at <= a.response_due_at then 1 else 0 end) as on_time,
-  sum(case when a.first_response_at is not null or a.response_due_at < :now then 1 else 0 end) as on_time_base
-from appeals a join topics t on t.id = a.topic_id
+  {exprs}
+from appeals a{join}
 where {cond} group by 1{', 2' if key else ''} order by 1""", params)
-    for c in ("received", "resolved", "on_time", "on_time_base"):
-        df[c] = pd.to_numeric(df[c]).astype("int64")
-    return _dates(df)
+    return _trend_frame(df, ["bucket"] + (["key"] if by else []))
+
+
+TREND_COUNTS = ("received", "resolved", "on_time", "late", "no_response_overdue")
+
+
+def _trend_frame(df: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    for c in TREND_COUNTS:
+        df[c] = pd.to_numeric(df[c]).fillna(0).astype("int64")
+    df = with_bases(_dates(df))
+    return df[keys + ["received", "resolved", "on_time", "on_time_base"]]
 
 
 def _kpi_trend_from_summaries(conn: Connection, filters: Filters, viewer: Viewer, grain: str, now: dt.datetime,
                               by: str | None) -> pd.DataFrame:
-    """on_time_base = received − unanswered appeals whose deadline is still ahead."""
-    df = _dates(summary.series(conn, filters, viewer, grain, ["received", "resolved", "on_time"], by=by))
-    pend = summary.pending(conn, filters, viewer, now, by, bucket=grain)
+    """The unanswered past their deadline: the stored unanswered minus those whose deadline is ahead."""
+    df = _dates(summaries.series(conn, filters, viewer, grain, ["received", "resolved", "on_time", "late", "no_response"],
+                                 by=by))
+    pend = summaries.pending(conn, filters, viewer, now, by, bucket=grain)
     keys = ["bucket"] + (["key"] if by else [])
     if len(pend):
         df = df.merge(_dates(pend)[keys + ["pending"]], on=keys, how="left")
     else:
         df["pending"] = 0
-    for c in ("received", "resolved", "on_time", "pending"):
-        df[c] = pd.to_numeric(df[c]).fillna(0).astype("int64")
-    df["on_time_base"] = df["received"] - df["pending"]
-    return df[keys + ["received", "resolved", "on_time", "on_time_base"]]
+    df["no_response_overdue"] = pd.to_numeric(df["no_response"]).fillna(0) - pd.to_numeric(df["pending"]).fillna(0)
+    return _trend_frame(df, keys)

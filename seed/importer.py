@@ -23,7 +23,7 @@ import pandas as pd
 from sqlalchemy import text
 from sqlalchemy.engine import Connection, Engine
 
-from queries import summary as summaries
+from queries import summaries
 from queries.cells import UNGUARD, guard
 from queries.config import ConfigError, resolve_admin_database
 from queries.db import Pipeline, check_connection, describe_failure
@@ -784,7 +784,7 @@ def run_import(engine: Engine, path: Path, m: Mapping, *, dry_run: bool = False,
                     summaries.apply_delta(conn, *change)
                 except summaries.OutOfStep as exc:
                     raise ImportError_(f"the summary tables do not match the appeals ({exc}); rebuild them with "
-                                       "python -m queries.summary build, then import again", "input_summaries") from exc
+                                       "python -m queries.summaries build, then import again", "input_summaries") from exc
         summary.rejected = len(rejects)
         if dry_run:
             trans.rollback()

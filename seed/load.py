@@ -11,7 +11,7 @@ from sqlalchemy import delete, func, insert, select, text
 from sqlalchemy.engine import Engine
 
 from queries import schema
-from queries import summary as summary_tables
+from queries import summaries as summary_tables
 from queries.migrate import upgrade
 from queries.workcal import default_calendar
 from seed import scenario as sc

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import text
 
 import seed.importer as importer
-from queries import summary as summaries
+from queries import summaries
 from queries.db import make_engine
 from queries.filters import Filters
 from queries.kpis import kpi_frame

@@ -5,7 +5,7 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect
 
 from queries import fts
-from queries import summary as summaries
+from queries import summaries
 from queries.db import make_engine
 from queries.migrate import current_revision, downgrade, head_revision, upgrade
 from queries.schema import metadata

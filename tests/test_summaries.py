@@ -15,7 +15,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 from sqlalchemy import text
 
-from queries import kpis, reference, speed, summary, trend
+from queries import kpis, measures, reference, speed, summaries, trend
+from queries.dialect import dialect_of
+from queries.summaries import lattice
+from queries.summaries.__main__ import main as summaries_main
 from queries.filters import Filters
 from queries.viewer import Viewer
 from tests.conftest import SMALL_AS_OF
@@ -89,7 +92,7 @@ def exact_and_tolerance(values: pd.Series, q: float) -> tuple[float, float]:
         return np.nan, 0.0
     pos = q * (len(v) - 1)
     lo, hi = v[int(np.floor(pos))], v[int(np.ceil(pos))]
-    return lo + (hi - lo) * (pos - np.floor(pos)), max(summary.bucket_width(lo), summary.bucket_width(hi))
+    return lo + (hi - lo) * (pos - np.floor(pos)), max(measures.bucket_width(lo), measures.bucket_width(hi))
 
 
 def filters_strategy(codes: dict):
@@ -107,17 +110,17 @@ def filters_strategy(codes: dict):
 
 
 def check_frame(conn, raw: pd.DataFrame, f: Filters, now: dt.datetime, group: str | None) -> None:
-    assert summary.usable(conn, ANALYST), "the summaries must be built, or this compares raw with raw"
+    assert summaries.usable(conn, ANALYST), "the summaries must be built, or this compares raw with raw"
     via = kpis.kpi_frame(conn, f, ANALYST, now, group)
     plain = kpis.kpi_frame(conn, f, ANALYST, now, group, raw=True)
     if group:
         via = via.assign(key=via["key"].astype(str)).set_index("key").sort_index()
         plain = plain.assign(key=plain["key"].astype(str)).set_index("key").sort_index()
         assert list(via.index) == list(plain.index), (f, group)
-    for col in kpis.COUNT_COLUMNS:
+    for col in measures.COUNT_COLUMNS:
         assert via[col].tolist() == plain[col].tolist(), (f, group, col)
     rows = cohort(raw, f)
-    for col in (kpis.GROUPED_PERCENTILES if group else summary.PERCENTILES):
+    for col in (measures.GROUPED_PERCENTILES if group else measures.PERCENTILES):
         value, q, divisor = VALUE[col]
         parts = rows.groupby(rows[group].astype(str)) if group else [(None, rows)]
         for key, part in parts:
@@ -154,7 +157,7 @@ def test_trends_and_histogram_through_summaries_equal_raw(small_db):
     def prop(f, hours, grain, by):
         now = SMALL_AS_OF - dt.timedelta(hours=hours)
         with small_db.connect() as conn:
-            assert summary.usable(conn, ANALYST)
+            assert summaries.usable(conn, ANALYST)
             pd.testing.assert_frame_equal(trend.received_closed(conn, f, ANALYST, grain),
                                           trend.received_closed(conn, f, ANALYST, grain, raw=True))
             keys = ["bucket"] + (["key"] if by else [])
@@ -169,14 +172,14 @@ def test_trends_and_histogram_through_summaries_equal_raw(small_db):
 
 
 def test_the_planner_uses_coarse_cells_for_long_periods():
-    p = summary.pieces(dt.date(2020, 11, 26), dt.date(2024, 3, 10))
+    p = lattice.pieces(dt.date(2020, 11, 26), dt.date(2024, 3, 10))
     assert p.months == tuple(dt.date(2020 + (11 + i) // 12, (11 + i) % 12 + 1, 1) for i in range(39))
     assert p.months[0] == dt.date(2020, 12, 1) and p.months[-1] == dt.date(2024, 2, 1)
     assert p.days == ((dt.date(2020, 11, 26), dt.date(2020, 11, 30)), (dt.date(2024, 3, 1), dt.date(2024, 3, 10)))
     # every day of the period is covered exactly once
     covered = []
     for m in p.months:
-        covered += [m + dt.timedelta(days=i) for i in range((summary._month_end(m) - m).days + 1)]
+        covered += [m + dt.timedelta(days=i) for i in range((lattice.month_end(m) - m).days + 1)]
     for a, b in p.days:
         covered += [a + dt.timedelta(days=i) for i in range((b - a).days + 1)]
     assert sorted(covered) == [dt.date(2020, 11, 26) + dt.timedelta(days=i) for i in range(1201)]
@@ -185,10 +188,10 @@ def test_the_planner_uses_coarse_cells_for_long_periods():
 def test_whole_years_are_read_from_year_cells_and_equal_raw(small_db):
     """A period holding whole calendar years reads their year cells (every KPI, overall and per
     group, with and without filters, equal to the raw rows') and its other months as months."""
-    p = summary.pieces(dt.date(2019, 12, 15), dt.date(2022, 1, 31), years=True)
+    p = lattice.pieces(dt.date(2019, 12, 15), dt.date(2022, 1, 31), years=True)
     assert p.years == (dt.date(2020, 1, 1), dt.date(2021, 1, 1)) and p.months == (dt.date(2022, 1, 1),)
     assert p.days == ((dt.date(2019, 12, 15), dt.date(2019, 12, 31)),)
-    assert summary.pieces(dt.date(2020, 1, 1), dt.date(2020, 12, 30), years=True).years == ()
+    assert lattice.pieces(dt.date(2020, 1, 1), dt.date(2020, 12, 30), years=True).years == ()
     codes = _codes(small_db)
     raw = raw_rows(small_db)
     with small_db.connect() as conn:
@@ -205,25 +208,25 @@ def test_whole_years_are_read_from_year_cells_and_equal_raw(small_db):
 def test_edge_days_are_read_as_a_month_minus_its_rest_when_that_is_shorter():
     D = dt.date
     # Aug 2..Oct 30: August minus Aug 1, September whole, October minus Oct 31
-    p, add, subtract = summary.edge_plan(summary.pieces(D(2026, 8, 2), D(2026, 10, 30)))
+    p, add, subtract = lattice.edge_plan(lattice.pieces(D(2026, 8, 2), D(2026, 10, 30)))
     assert p.months == (D(2026, 8, 1), D(2026, 9, 1), D(2026, 10, 1)) and p.days == ()
     assert add == [] and subtract == [(D(2026, 8, 1), D(2026, 8, 1)), (D(2026, 10, 31), D(2026, 10, 31))]
     # a week inside a month is read as it is; a run across a month end is cut there
-    p, add, subtract = summary.edge_plan(summary.pieces(D(2026, 3, 10), D(2026, 3, 16)))
+    p, add, subtract = lattice.edge_plan(lattice.pieces(D(2026, 3, 10), D(2026, 3, 16)))
     assert p.months == () and add == [(D(2026, 3, 10), D(2026, 3, 16))] and subtract == []
-    p, add, subtract = summary.edge_plan(summary.pieces(D(2026, 3, 25), D(2026, 4, 20)))
+    p, add, subtract = lattice.edge_plan(lattice.pieces(D(2026, 3, 25), D(2026, 4, 20)))
     assert add == [(D(2026, 3, 25), D(2026, 3, 31))] and p.months == (D(2026, 4, 1),)
     assert subtract == [(D(2026, 4, 21), D(2026, 4, 30))]
 
 
 def test_buckets_are_a_minute_wide_up_to_eight_hours():
     values = np.array([0, 0.01, 0.5, 1, 7.99, 8, 8.3, 47.9, 48, 300, 500, 9000])
-    b = summary.bucket_of(values)
-    assert (summary.BUCKET_LOWER[b] <= values + 1e-9).all()
-    upper = summary.BUCKET_LOWER[b] + np.where(summary.BUCKET_WIDTH[b] > 0, summary.BUCKET_WIDTH[b], np.inf)
+    b = measures.bucket_of(values)
+    assert (measures.BUCKET_LOWER[b] <= values + 1e-9).all()
+    upper = measures.BUCKET_LOWER[b] + np.where(measures.BUCKET_WIDTH[b] > 0, measures.BUCKET_WIDTH[b], np.inf)
     assert (values < upper).all()
-    assert summary.bucket_width(7.5) == pytest.approx(1 / 60)
-    assert summary.bucket_width(30) == pytest.approx(0.25)
+    assert measures.bucket_width(7.5) == pytest.approx(1 / 60)
+    assert measures.bucket_width(30) == pytest.approx(0.25)
 
 
 def table_rows(conn, table: str) -> set:
@@ -239,7 +242,7 @@ def test_refresh_after_changes_equals_a_rebuild_and_raw(small_db):
             rows = conn.execute(text("""select id, received_at, closed_at from appeals
                 where status in ('new', 'assigned', 'in_progress') order by id limit 40""")).all()
             ids = [r[0] for r in rows]
-            d = summary.dialect_of(conn)
+            d = dialect_of(conn)
             stamp = d.ts_param(now)
             conn.execute(text("update appeals set status = 'resolved', closed_at = :t where id in ({})".format(
                 ", ".join(map(str, ids[:20])))), {"t": stamp})
@@ -252,12 +255,12 @@ def test_refresh_after_changes_equals_a_rebuild_and_raw(small_db):
             touched = [str(x) for r in rows + moved for x in (r[1], r[2]) if x is not None]
             days = {(pd.to_datetime(x, utc=True) + pd.Timedelta(hours=7)).date() for x in touched}
             days |= {(now + dt.timedelta(hours=7)).date()}
-            summary.refresh(conn, days)
+            summaries.refresh(conn, days)
             refreshed = {t: table_rows(conn, t) for t in ("agg_counts", "agg_closed", "agg_hist")}
             for f in (Filters(FIRST, dt.date(2021, 4, 20)), Filters(dt.date(2020, 1, 1), dt.date(2021, 12, 31))):
                 for group in (None, "territory", "source"):
                     check_frame(conn, read_raw(conn), f, now, group)
-            summary.build(conn)
+            summaries.build(conn)
             for t, cells in refreshed.items():
                 assert table_rows(conn, t) == cells, t
         finally:
@@ -271,13 +274,13 @@ def test_a_delta_of_changed_and_new_appeals_equals_a_rebuild_and_raw(small_db):
     with small_db.connect() as conn:
         trans = conn.begin()
         try:
-            d = summary.dialect_of(conn)
+            d = dialect_of(conn)
             ids = [r[0] for r in conn.execute(text("""select id from appeals
                 where status in ('new', 'assigned', 'in_progress') order by id limit 40"""))]
             moved = [r[0] for r in conn.execute(text("select id from appeals where closed_at is not null order by id limit 6"))]
             changed = ids + moved
             cond = f"a.id in ({', '.join(map(str, changed))})"
-            before = summary.appeal_rows(conn, cond)
+            before = summaries.appeal_rows(conn, cond)
             conn.execute(text("update appeals set status = 'resolved', closed_at = :t where id in ({})".format(
                 ", ".join(map(str, ids[:20])))), {"t": d.ts_param(now)})
             conn.execute(text("""update appeals set first_response_at = received_at, first_response_work_hours = 0
@@ -292,15 +295,15 @@ def test_a_delta_of_changed_and_new_appeals_equals_a_rebuild_and_raw(small_db):
                     "first_response_at", "closed_at")
             conn.execute(text(f"""insert into appeals (external_id, {', '.join(cols)})
                 select 'delta-' || id, {', '.join(cols)} from appeals where id % 97 = 0"""))
-            after = summary.appeal_rows(conn, f"{cond} or a.id > {top}")
+            after = summaries.appeal_rows(conn, f"{cond} or a.id > {top}")
             assert len(after) > len(before) == len(changed)
-            summary.apply_delta(conn, before, after)
+            summaries.apply_delta(conn, before, after)
             applied = {t: table_rows(conn, t) for t in ("agg_counts", "agg_closed", "agg_hist")}
             raw = read_raw(conn)
             for f in (Filters(FIRST, dt.date(2021, 4, 20)), Filters(dt.date(2020, 1, 1), dt.date(2021, 12, 31))):
                 for group in (None, "territory", "topic", "source"):
                     check_frame(conn, raw, f, now, group)
-            summary.build(conn)
+            summaries.build(conn)
             for t, cells in applied.items():
                 assert table_rows(conn, t) == cells, t
         finally:
@@ -311,11 +314,11 @@ def test_summaries_are_used_only_when_built_and_not_for_executors(small_db):
     with small_db.connect() as conn:
         trans = conn.begin()
         try:
-            assert summary.usable(conn, ANALYST)
+            assert summaries.usable(conn, ANALYST)
             org = conn.execute(text("select min(organization_id) from appeals")).scalar_one()
-            assert not summary.usable(conn, Viewer("e", "executor", executors=(org,)))
+            assert not summaries.usable(conn, Viewer("e", "executor", executors=(org,)))
             conn.execute(text("delete from dataset_info where key = 'summaries'"))
-            assert not summary.usable(conn, ANALYST)
+            assert not summaries.usable(conn, ANALYST)
         finally:
             trans.rollback()
 
@@ -325,10 +328,10 @@ def test_cli_builds_and_reports(tmp_path, small_sqlite, capsys):
     copy = tmp_path / "c.sqlite"
     shutil.copy(small_sqlite.url.database, copy)
     url = f"sqlite:///{copy}"
-    assert summary.main(["refresh", "--db", url, "--days", "2021-02-01..2021-02-03"]) == 0
-    assert summary.main(["status", "--db", url]) == 0
+    assert summaries_main(["refresh", "--db", url, "--days", "2021-02-01..2021-02-03"]) == 0
+    assert summaries_main(["status", "--db", url]) == 0
     assert "ready" in capsys.readouterr().out
-    assert summary.main(["refresh", "--db", url, "--days", "2021-02-30"]) == 2
+    assert summaries_main(["refresh", "--db", url, "--days", "2021-02-30"]) == 2
     assert "--days" in capsys.readouterr().err
 
 
@@ -391,7 +394,7 @@ def test_case_list_pages_and_counts_equal_pandas(small_db):
         }[sort]
         try:
             with small_db.connect() as conn:
-                assert summary.usable(conn, viewer)
+                assert summaries.usable(conn, viewer)
                 first, total = case_list(conn, f, viewer, SMALL_AS_OF, query=word, sort=sort, page_size=20)
                 second, _ = case_list(conn, f, viewer, SMALL_AS_OF, query=word, sort=sort, page=2, page_size=20)
         finally:
@@ -460,7 +463,7 @@ def test_kpis_without_percentiles_are_the_same_frame(small_db, group):
         for raw in (False, True):
             full = kpis.kpi_frame(conn, f, ANALYST, SMALL_AS_OF, group, raw=raw)
             lean = kpis.kpi_frame(conn, f, ANALYST, SMALL_AS_OF, group, raw=raw, percentiles=False)
-            pct = [c for c in full.columns if c in summary.PERCENTILES]
+            pct = [c for c in full.columns if c in measures.PERCENTILES]
             assert pct and lean[pct].isna().all().all()
             assert full[pct].notna().any().any()  # the full frame has them: the test compares something
             if group:

@@ -137,10 +137,10 @@ def test_text_search_understands_russian_word_forms(small_db):
 
 @pytest.mark.parametrize("wide", [False, True])
 def test_group_sums_equal_pandas_groupby(wide):
-    """The build's grouping (queries.summary._group_sum over _key_codes) against pandas' groupby,
+    """The build's grouping (queries.summaries.codec.group_sum over key_codes) against pandas' groupby,
     on integer, negative and text keys; `wide` spans key digits past 2**62, so the code is
     compacted on the way (the path the small test databases never reach)."""
-    from queries.summary import _group_sum
+    from queries.summaries.codec import group_sum
 
     rng = np.random.default_rng(7)
     n = 20_000
@@ -152,7 +152,7 @@ def test_group_sums_equal_pandas_groupby(wide):
         df["d"] = rng.integers(0, 3, n) * (1 << 40)
         df["e"] = rng.integers(0, 3, n) * (1 << 40) - (1 << 39)
         keys += ["d", "e"]
-    got = _group_sum(df, keys, ["w", "v"]).sort_values(keys).reset_index(drop=True)
+    got = group_sum(df, keys, ["w", "v"]).sort_values(keys).reset_index(drop=True)
     expected = df.groupby(keys, as_index=False)[["w", "v"]].sum().sort_values(keys).reset_index(drop=True)
     assert len(got) == len(expected) > 100
     for c in keys + ["w", "v"]:
@@ -162,7 +162,7 @@ def test_group_sums_equal_pandas_groupby(wide):
 def test_histogram_cells_go_to_postgresql_as_bytea_hex():
     """encode_hist's packed cells, as the COPY text _bytea_text makes from their buffers, equal
     Python's own hex of each cell (also for a slice, whose buffers start mid-way)."""
-    from queries.summary import CELL, _bytea_text, encode_hist
+    from queries.summaries.codec import CELL, bytea_text, encode_hist
 
     rng = np.random.default_rng(3)
     n = 5_000
@@ -172,5 +172,5 @@ def test_histogram_cells_go_to_postgresql_as_bytea_hex():
     long["n"] = rng.integers(1, 9, len(long))
     cells = encode_hist(long)
     for part in (cells, cells.iloc[7:40]):
-        assert _bytea_text(part["hist"]).to_pylist() == ["\\x" + bytes(h).hex() for h in part["hist"].tolist()]
+        assert bytea_text(part["hist"]).to_pylist() == ["\\x" + bytes(h).hex() for h in part["hist"].tolist()]
     assert int(cells["n"].sum()) == int(long["n"].sum())

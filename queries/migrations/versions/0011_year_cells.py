@@ -20,14 +20,16 @@ depends_on = None
 
 
 def upgrade() -> None:
-    from queries import summary
+    from queries import summaries
+    from queries.dialect import dialect_of
+    from queries.summaries.build import fill_years
     conn = op.get_bind()
-    if not summary.is_ready(conn):
+    if not summaries.is_ready(conn):
         return
-    d = summary.dialect_of(conn)
+    d = dialect_of(conn)
     years = sorted({int(str(p)[:4]) for (p,) in conn.execute(sa.text(
         "select distinct period from agg_counts where grain = 'm'"))})
-    summary._fill_years(conn, d, years)
+    fill_years(conn, d, years)
 
 
 def downgrade() -> None:

@@ -1,0 +1,51 @@
+"""Percentiles from histogram rows, as PostgreSQL's percentile_cont computes them from values."""
+from __future__ import annotations
+
+from typing import Iterable
+
+import numpy as np
+import pandas as pd
+
+from queries.measures import BUCKET_LOWER, BUCKET_WIDTH, PERCENTILES
+
+
+def hist_percentiles(hist: pd.DataFrame, columns: Iterable[str], grouped: bool) -> pd.DataFrame:
+    """Percentile columns from histogram rows, per key (or one row): linear within a bucket.
+
+    Matches percentile_cont: the value at position q·(n−1) of the sorted values, interpolated
+    between its two neighbours; each neighbour is placed evenly within its bucket.
+    """
+    columns = list(columns)
+    nb = len(BUCKET_LOWER)
+    if grouped:
+        codes, keys = pd.factorize(hist["key"]) if len(hist) else (np.array([], dtype=int), pd.Index([]))
+    else:
+        codes, keys = np.zeros(len(hist), dtype=int), pd.Index([0])
+    out = {"key": keys} if grouped else {}
+    metric = pd.to_numeric(hist["metric"]).to_numpy(np.int64) if len(hist) else np.array([], dtype=np.int64)
+    bucket = pd.to_numeric(hist["bucket"]).to_numpy(np.int64) if len(hist) else np.array([], dtype=np.int64)
+    n = pd.to_numeric(hist["n"]).to_numpy(np.float64) if len(hist) else np.array([], dtype=np.float64)
+    dense: dict[int, np.ndarray] = {}
+    rows = np.arange(len(keys))
+    for col in columns:
+        p = PERCENTILES[col]
+        m, q, divisor = p.metric, p.q, p.divisor
+        if m not in dense:
+            sel = metric == m
+            dense[m] = np.bincount(codes[sel] * nb + bucket[sel], weights=n[sel],
+                                   minlength=len(keys) * nb).reshape(len(keys), nb)
+        counts = dense[m]
+        cum = np.cumsum(counts, axis=1)
+        total = cum[:, -1] if len(keys) else np.array([])
+        pos = q * np.maximum(total - 1, 0)
+
+        def value_at(rank: np.ndarray) -> np.ndarray:
+            b = (cum > rank[:, None]).argmax(axis=1)
+            k = counts[rows, b]
+            before = cum[rows, b] - k
+            return BUCKET_LOWER[b] + BUCKET_WIDTH[b] * (rank - before + 0.5) / np.where(k > 0, k, 1)
+
+        lo, hi = value_at(np.floor(pos)), value_at(np.ceil(pos))
+        est = (lo + (hi - lo) * (pos - np.floor(pos))) / divisor
+        out[col] = np.where(total > 0, est, np.nan)
+    return pd.DataFrame(out, index=None if grouped else [0])
