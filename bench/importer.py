@@ -19,11 +19,11 @@ from sqlalchemy import create_engine, text
 
 from queries.config import normalise_url
 from queries.db import make_engine
-from seed.export import export_csv
+from ingest.export import export_csv
 from seed.generator import Scenario
-from seed.importer import run_import
+from ingest.run import run_import
 from seed.load import seed_database
-from seed.mapping import load_mapping
+from ingest.mapping import load_mapping
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "import_results.json"
@@ -65,7 +65,7 @@ def main(argv=None) -> int:
     csv_path = tmp / "export.csv"
     with source.connect() as conn, open(csv_path, "w", encoding="utf-8", newline="") as fh:
         rows = export_csv(conn, fh)
-    mapping = load_mapping(ROOT / "seed" / "mappings" / "cur_export.toml")
+    mapping = load_mapping(ROOT / "ingest" / "mappings" / "cur_export.toml")
     admin = create_engine(normalise_url(args.pg), isolation_level="AUTOCOMMIT")
     results = []
     newer = tmp / "newer.csv"

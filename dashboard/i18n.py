@@ -50,7 +50,7 @@ M: dict[str, tuple[str, str]] = {
                            "For the press office, search by appeal number only (texts are masked)."),
     "auth.denied": ("Эта страница недоступна для вашей роли.", "This page is not available to your role."),
     "nav.audit": ("Журнал", "Audit log"),
-    # the import page (seed.importer behind it)
+    # the import page (ingest behind it)
     "nav.import": ("Загрузка", "Import"),
     "import.intro": (
         "Загрузка выгрузки другой системы (CSV в UTF-8 или Windows-1251, или XLSX) через файл соответствия полей. "
@@ -64,8 +64,8 @@ M: dict[str, tuple[str, str]] = {
     "import.file": ("Файл выгрузки (CSV или XLSX)", "Export file (CSV or XLSX)"),
     "import.dropzone": ("Перетащите файл сюда (CSV или XLSX, до 100 МБ)", "Drop a file here (CSV or XLSX, up to 100 MB)"),
     "import.browse": ("Выбрать файл", "Choose a file"),
-    "import.file.help": ("До 100 МБ. Файлы больше загружаются командой python -m seed.importer, которая читает их по частям.",
-                         "Up to 100 MB. Larger files load with python -m seed.importer, which reads them in chunks."),
+    "import.file.help": ("До 100 МБ. Файлы больше загружаются командой python -m ingest, которая читает их по частям.",
+                         "Up to 100 MB. Larger files load with python -m ingest, which reads them in chunks."),
     "import.mapping": ("Соответствие полей", "Field mapping"),
     "import.mapping.cur_export": ("Выгрузка Пульса ЦУР (собственный формат)", "CUR Pulse export (our own format)"),
     "import.mapping.example_incident": ("Пример: выгрузка системы инцидентов (русские заголовки, «;»)",
@@ -337,9 +337,9 @@ M: dict[str, tuple[str, str]] = {
     "db.retry": ("Повторить", "Retry"),
     "export.asof_word": ("на", "asof"),
     "export.capped": ("В выгрузку войдут первые {cap} из {total} обращений в порядке списка. "
-                      "Для полной выгрузки сузьте фильтры или используйте команду python -m seed.export.",
+                      "Для полной выгрузки сузьте фильтры или используйте команду python -m ingest.export.",
                       "The export holds the first {cap} of {total} appeals in the list's order. For all of "
-                      "them, narrow the filters or use the command python -m seed.export."),
+                      "them, narrow the filters or use the command python -m ingest.export."),
     "export.csv": ("Скачать CSV", "Download CSV"), "export.xlsx": ("Скачать XLSX", "Download XLSX"),
     "export.filters": ("Фильтры", "Filters"),
     "drill.open_cases": ("Открыть обращения", "Open the cases"),

@@ -1,4 +1,4 @@
-"""The import page's work: an uploaded export and a mapping handed to seed.importer.
+"""The import page's work: an uploaded export and a mapping handed to the ingest package.
 
 The import writes with the owner's connection (ADMIN_DATABASE_URL; on the embedded default the
 app's own SQLite file), in one transaction: every failure leaves the database as it was and
@@ -18,10 +18,10 @@ from sqlalchemy.exc import DBAPIError
 from dashboard.i18n import M, get_lang, t
 from queries.config import ConfigError, resolve_admin_database
 from queries.db import make_engine
-from seed.importer import Summary, run_import
-from seed.mapping import InputError, Mapping, load_mapping
+from ingest.run import Summary, run_import
+from ingest.mapping import InputError, Mapping, load_mapping
 
-MAPPINGS = Path(__file__).resolve().parent.parent / "seed" / "mappings"
+MAPPINGS = Path(__file__).resolve().parent.parent / "ingest" / "mappings"
 SUFFIXES = ("csv", "txt", "xlsx", "xlsm")
 REJECTS_SHOWN = 500
 
@@ -73,7 +73,7 @@ def sheet_names(content: bytes) -> list[str]:
     """The sheets of an uploaded workbook ([] when it is not one: the import then says so)."""
     import openpyxl
 
-    from seed.workbook import check_workbook
+    from ingest.workbook import check_workbook
     try:
         check_workbook(io.BytesIO(content))
         wb = openpyxl.load_workbook(io.BytesIO(content), read_only=True)

@@ -1,7 +1,7 @@
 """Загрузка: an analyst loads another system's export (CSV or XLSX) through a mapping file.
 
 A check (a dry run) first shows what would be loaded and what not, and why; loading writes it all
-in one transaction (see seed.importer). Every attempt is written to the audit log."""
+in one transaction (see the ingest package). Every attempt is written to the audit log."""
 import json
 
 import streamlit as st

@@ -9,7 +9,7 @@ from dashboard.i18n import t
 from dashboard.shell import context, page_header
 from queries.metrics import METRICS
 from queries.workcal import default_calendar
-from seed.reference import NORM_HOURS, URGENT_NORM_HOURS
+from ingest.reference import NORM_HOURS, URGENT_NORM_HOURS
 
 ctx = context()
 page_header(ctx, "methodology")

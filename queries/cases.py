@@ -23,7 +23,7 @@ SORTS = {
     "reach": "coalesce(a.reach, -1) desc, a.received_at desc, a.id desc",
 }
 PAGE_SIZE = 50
-EXPORT_CAP = 200_000  # rows in an export from the app; the command line (seed.export) has no cap
+EXPORT_CAP = 200_000  # rows in an export from the app; the command line (ingest.export) has no cap
 MAX_ID = 2**63 - 1  # a bigint: a larger id in a link exists nowhere (and would not bind)
 COUNT_CAP = 100_000  # past this the list says "more than 100 000" instead of counting every row
 TEXT_COUNT_CAP = 1_000  # a text search counts its matches up to here ("more than 1 000")

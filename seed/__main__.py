@@ -9,7 +9,8 @@ from queries.config import ConfigError, mask_url, resolve_admin_database
 from queries.db import check_connection, describe_failure
 from seed import scenario as sc
 from seed.generator import Scenario
-from seed.load import SeedError, appeal_count, seed_database, text_progress
+from ingest.progress import text_progress
+from seed.load import SeedError, appeal_count, seed_database
 
 LOCAL_TZ = dt.timezone(dt.timedelta(hours=7))
 

@@ -9,7 +9,8 @@ from queries.migrate import current_revision, head_revision, upgrade
 from queries.dataset import info
 from queries.users import ensure_demo_users
 from seed.generator import Scenario
-from seed.load import SeedError, appeal_count, seed_database, text_progress
+from ingest.progress import text_progress
+from seed.load import SeedError, appeal_count, seed_database
 
 
 def wants_demo_users(target, dataset_info: dict) -> bool:

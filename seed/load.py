@@ -2,10 +2,9 @@
 from __future__ import annotations
 
 import datetime as dt
-import sys
 import time
 from dataclasses import dataclass
-from typing import Callable
+
 
 from sqlalchemy import delete, func, insert, select, text
 from sqlalchemy.engine import Engine
@@ -16,10 +15,10 @@ from queries.migrate import upgrade
 from queries.workcal import default_calendar
 from seed import scenario as sc
 from seed.generator import GENERATOR_VERSION, Generator, Scenario
-from seed.reference import build_reference, load_reference
-from seed.writer import create_indexes, drop_fact_indexes, reset_sequences, write_chunk
+from ingest.progress import Progress
+from ingest.reference import build_reference, load_reference
+from ingest.writer import create_indexes, drop_fact_indexes, reset_sequences, write_chunk
 
-Progress = Callable[[float, str], None]
 
 
 class SeedError(Exception):
@@ -35,28 +34,6 @@ class SeedResult:
     @property
     def rows_per_second(self) -> float:
         return (self.appeals + self.events) / self.seconds if self.seconds else 0.0
-
-
-def text_progress(stream=None, width: int = 30) -> Progress:
-    """A one-line progress bar on a terminal (plain lines when not a terminal)."""
-    stream = stream or sys.stderr
-    tty = stream.isatty()
-    last = [-1, ""]
-
-    def report(fraction: float, label: str) -> None:
-        pct = int(fraction * 100)
-        stage = label.split(" ")[0]  # a new stage is always said, whatever the per cent
-        if not tty and pct // 10 == last[0] // 10 and stage == last[1] and fraction < 1:
-            return
-        last[0], last[1] = pct, stage
-        filled = int(width * fraction)
-        line = f"[{'#' * filled}{'.' * (width - filled)}] {pct:3d}% {label}"
-        stream.write(("\r" + line) if tty else (line + "\n"))
-        if tty and fraction >= 1:
-            stream.write("\n")
-        stream.flush()
-
-    return report
 
 
 def appeal_count(engine: Engine) -> int:

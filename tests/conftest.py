@@ -129,16 +129,16 @@ def default_sqlite(tmp_path_factory):
 @pytest.fixture(scope="session")
 def imported_sqlite(small_sqlite, tmp_path_factory):
     """The small database exported to CSV and imported into an empty one."""
-    from seed.export import export_csv
-    from seed.importer import run_import
-    from seed.mapping import load_mapping
+    from ingest.export import export_csv
+    from ingest.run import run_import
+    from ingest.mapping import load_mapping
     from pathlib import Path
     folder = tmp_path_factory.mktemp("imported")
     with small_sqlite.connect() as conn, open(folder / "export.csv", "w", encoding="utf-8", newline="") as fh:
         export_csv(conn, fh)
     engine = make_engine(f"sqlite:///{folder / 'imported.sqlite'}")
     run_import(engine, folder / "export.csv",
-               load_mapping(Path(__file__).resolve().parent.parent / "seed" / "mappings" / "cur_export.toml"))
+               load_mapping(Path(__file__).resolve().parent.parent / "ingest" / "mappings" / "cur_export.toml"))
     yield engine
     engine.dispose()
 

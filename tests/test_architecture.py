@@ -141,4 +141,4 @@ def test_english_switch():
 def test_data_model_doc_shipped():
     for doc in ("data-model.md", "metrics.md", "calibration.md", "style.md"):
         assert (ROOT / "docs" / doc).exists()
-    assert "OpenStreetMap" in (ROOT / "seed" / "data" / "novosibirsk_municipalities.geojson").read_text(encoding="utf-8")[:2000]
+    assert "OpenStreetMap" in (ROOT / "ingest" / "data" / "novosibirsk_municipalities.geojson").read_text(encoding="utf-8")[:2000]

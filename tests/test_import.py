@@ -9,14 +9,14 @@ import pandas as pd
 import pytest
 from sqlalchemy import text
 
-import seed.importer as importer
+from ingest import readers, run as importer
 from queries import summaries
 from queries.db import make_engine
 from queries.filters import Filters
 from queries.kpis import kpi_frame
 from queries.migrate import upgrade
-from seed.export import export_csv
-from seed.mapping import load_mapping
+from ingest.export import export_csv
+from ingest.mapping import load_mapping
 
 from .conftest import SMALL_AS_OF
 from .pagetools import ANALYST, expected_kpis, frame
@@ -24,8 +24,8 @@ from .test_seed import fingerprint
 from .test_summaries import GROUPS, check_frame, read_raw, table_rows
 
 ROOT = Path(__file__).resolve().parent.parent
-OWN = load_mapping(ROOT / "seed" / "mappings" / "cur_export.toml")
-FOREIGN = load_mapping(ROOT / "seed" / "mappings" / "example_incident.toml")
+OWN = load_mapping(ROOT / "ingest" / "mappings" / "cur_export.toml")
+FOREIGN = load_mapping(ROOT / "ingest" / "mappings" / "example_incident.toml")
 
 
 def export(engine, path: Path) -> Path:
@@ -246,7 +246,7 @@ def test_interrupted_import_changes_nothing(backend, fresh_url, small_sqlite, tm
     target = make_engine(fresh_url)
     importer.run_import(target, write_foreign(tmp_path / "seed.csv", GOOD), FOREIGN)
     before = fingerprint(target)
-    monkeypatch.setattr(importer, "CHUNK", 1000)
+    monkeypatch.setattr(readers, "CHUNK", 1000)
     with pytest.raises(importer.ImportError_):
         importer.run_import(target, csv_path, OWN, fail_after_chunks=3)
     assert fingerprint(target) == before
@@ -282,14 +282,14 @@ def test_dry_run_writes_nothing(small_sqlite, tmp_path):
         assert c.execute(text("select count(*) from appeals")).scalar_one() == 0
 
 
-def cli(*args):
-    return subprocess.run([sys.executable, "-m", "seed.importer", *args], capture_output=True, text=True, timeout=300)
+def cli(*args, module="ingest"):
+    return subprocess.run([sys.executable, "-m", module, *args], capture_output=True, text=True, timeout=300)
 
 
 def test_cli_summary_and_errors(tmp_path):
     path = write_foreign(tmp_path / "in.csv", GOOD + [["", "x", "", "", "", "", "", "", "", "", "", ""]])
     db = f"sqlite:///{tmp_path / 'c.sqlite'}"
-    out = cli(str(path), "--mapping", str(ROOT / "seed/mappings/example_incident.toml"), "--db", db, "--quiet")
+    out = cli(str(path), "--mapping", str(ROOT / "ingest/mappings/example_incident.toml"), "--db", db, "--quiet")
     assert out.returncode == 0, out.stderr
     assert "read 4 = inserted 3 + updated 0 + unchanged 0 + rejected 1" in out.stderr
     bad_mapping = tmp_path / "bad.toml"
@@ -297,8 +297,19 @@ def test_cli_summary_and_errors(tmp_path):
     for args in (["--mapping", str(bad_mapping)], ["--mapping", str(tmp_path / "missing.toml")]):
         out = cli(str(path), *args, "--db", db)
         assert out.returncode == 2 and len(out.stderr.strip().splitlines()) == 1 and "Traceback" not in out.stderr
-    out = cli(str(tmp_path / "nope.csv"), "--mapping", str(ROOT / "seed/mappings/example_incident.toml"), "--db", db)
+    out = cli(str(tmp_path / "nope.csv"), "--mapping", str(ROOT / "ingest/mappings/example_incident.toml"), "--db", db)
     assert out.returncode == 2 and "not found" in out.stderr
+
+
+def test_the_former_command_still_imports_and_says_it_is_an_alias(tmp_path):
+    path = write_foreign(tmp_path / "in.csv", GOOD)
+    db = f"sqlite:///{tmp_path / 'a.sqlite'}"
+    out = cli(str(path), "--mapping", str(ROOT / "ingest/mappings/example_incident.toml"), "--db", db, "--quiet",
+              module="seed.importer")
+    assert out.returncode == 0, out.stderr
+    assert "python -m ingest" in out.stderr and "read 3 = inserted 3" in out.stderr
+    with make_engine(db).connect() as c:
+        assert c.execute(text("select count(*) from appeals")).scalar_one() == 3
 
 
 def _read_all(reader, path: Path) -> tuple[list[int], list[list[str]]]:
@@ -310,7 +321,7 @@ def _read_all(reader, path: Path) -> tuple[list[int], list[list[str]]]:
 
 
 @pytest.mark.parametrize("variant", ["lf", "crlf", "bom", "cp1251", "no_final_newline", "trailing_blank_lines"])
-def test_fast_reader_places_every_record_on_the_exact_readers_line(tmp_path, variant):
+def test_fast_reader_places_every_record_on_the_exact_readers_line(tmp_path, variant, monkeypatch):
     path = write_foreign(tmp_path / "in.csv", GOOD + [GOOD[0][:2] + ["три\nстроки\nтекста"] + GOOD[0][3:]] + GOOD[1:],
                          encoding="cp1251" if variant == "cp1251" else "utf-8")
     data = path.read_bytes()
@@ -323,12 +334,8 @@ def test_fast_reader_places_every_record_on_the_exact_readers_line(tmp_path, var
     elif variant == "trailing_blank_lines":
         data += b"\r\n\r\n"
     path.write_bytes(data)
-    monkey_chunk = importer.CHUNK
-    try:
-        importer.CHUNK = 2  # records split across chunks
-        fast, exact = _read_all(importer.read_csv_fast, path), _read_all(importer.read_csv, path)
-    finally:
-        importer.CHUNK = monkey_chunk
+    monkeypatch.setattr(readers, "CHUNK", 2)  # records split across chunks
+    fast, exact = _read_all(readers.read_csv_fast, path), _read_all(readers.read_csv, path)
     assert fast == exact
     # header 1; A-1 2-3; A-2 4; A-3 5; the copy of A-1 6-8; A-2 9; A-3 10
     assert fast[0] == [2, 4, 5, 6, 9, 10]
@@ -340,8 +347,8 @@ def test_a_file_the_fast_reader_cannot_place_is_read_exactly(tmp_path, damage):
     data = path.read_bytes()
     cut = data.index(b"A-2") - 2  # before the line of A-2 (line 4)
     path.write_bytes(data[:cut] + damage + data[cut + 2:])
-    with pytest.raises(importer.NotPlain):
-        _read_all(importer.read_csv_fast, path)
+    with pytest.raises(readers.NotPlain):
+        _read_all(readers.read_csv_fast, path)
     target = make_engine(f"sqlite:///{tmp_path / 't.sqlite'}")
     s = importer.run_import(target, path, FOREIGN)
     assert (s.read, s.inserted) == (3 + (damage.count(b";") > 0), 3)
@@ -357,12 +364,12 @@ def test_broken_quoting_is_read_exactly_and_rejected(tmp_path):
     """`"Яма"на дороге` is not CSV: Arrow would load «Ямана дороге»; the file is read exactly and
     the row rejected. An escaped quote ("") inside a quoted field is fine and stays on the fast path."""
     fine = write_foreign(tmp_path / "fine.csv", [GOOD[0][:2] + ['Яма ""глубокая""; опасно'] + GOOD[0][3:]])
-    assert [b.row(0)[2] for b in importer.read_csv_fast(fine, FOREIGN)] == ['Яма ""глубокая""; опасно']
+    assert [b.row(0)[2] for b in readers.read_csv_fast(fine, FOREIGN)] == ['Яма ""глубокая""; опасно']
     path = write_foreign(tmp_path / "in.csv", GOOD)
     with open(path, "ab") as fh:
         fh.write('B-1;01.03.2024 10:00;"Яма"на дороге;ВКонтакте;;Бердск;Дороги;;Новое;;;\r\n'.encode())
-    with pytest.raises(importer.NotPlain):
-        _read_all(importer.read_csv_fast, path)
+    with pytest.raises(readers.NotPlain):
+        _read_all(readers.read_csv_fast, path)
     s = importer.run_import(make_engine(f"sqlite:///{tmp_path / 't.sqlite'}"), path, FOREIGN)
     assert (s.read, s.inserted, s.rejected) == (4, 3, 1)
     rejects = pd.read_csv(s.rejects_path, sep=";", dtype=str, encoding="utf-8-sig")

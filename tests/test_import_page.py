@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-import seed.importer as importer
+from ingest import readers, run as importer
 from dashboard.i18n import M
 from queries.db import make_engine
 
@@ -152,7 +152,7 @@ def test_the_import_page_shows_no_filters_and_keeps_them_for_the_other_pages(db)
 
 def test_every_input_error_has_a_sentence_in_both_languages():
     keys = set()
-    for path in (ROOT / "seed").glob("*.py"):
+    for path in (ROOT / "ingest").glob("*.py"):
         keys |= set(re.findall(r'"((?:mapping|input)_[a-z_]+)"', path.read_text(encoding="utf-8")))
     assert {"mapping_toml", "input_columns", "input_xlsx"} <= keys
     for key in keys:

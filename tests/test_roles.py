@@ -182,7 +182,7 @@ def test_mask_pii():
 def test_users_and_hashing(tmp_path):
     engine = make_engine(f"sqlite:///{tmp_path / 'u.sqlite'}")
     upgrade(engine)
-    from seed.reference import load_reference
+    from ingest.reference import load_reference
     with engine.begin() as c:
         load_reference(c)
         add_user(c, "anna", "s3cret", "head", territory=BERDSK)

@@ -48,14 +48,14 @@ def test_exported_cells_never_run_as_formulas():
 
 
 def test_command_line_export_guards_and_the_importer_restores(small_sqlite, tmp_path):
-    """seed.export writes the guard, the importer takes it off: a formula-like text round-trips as it was."""
+    """ingest.export writes the guard, the importer takes it off: a formula-like text round-trips as it was."""
     import shutil
     from pathlib import Path
 
     from queries.db import make_engine
-    from seed.export import export_csv
-    from seed.importer import run_import
-    from seed.mapping import load_mapping
+    from ingest.export import export_csv
+    from ingest.run import run_import
+    from ingest.mapping import load_mapping
     copy = tmp_path / "copy.sqlite"
     shutil.copy(small_sqlite.url.database, copy)
     engine = make_engine(f"sqlite:///{copy}")
@@ -69,7 +69,7 @@ def test_command_line_export_guards_and_the_importer_restores(small_sqlite, tmp_
     texts = [r["text"] for r in csv.DictReader(open(out, encoding="utf-8"))]
     assert {"'=1+1 и всё", "'-сломан фонарь", "'@администрация"} <= set(texts)
     target = make_engine(f"sqlite:///{tmp_path / 'back.sqlite'}")
-    run_import(target, out, load_mapping(Path(__file__).resolve().parent.parent / "seed" / "mappings" / "cur_export.toml"))
+    run_import(target, out, load_mapping(Path(__file__).resolve().parent.parent / "ingest" / "mappings" / "cur_export.toml"))
     with engine.connect() as a, target.connect() as b:
         before = dict(a.execute(text("select external_id, text from appeals")).all())
         after = dict(b.execute(text("select external_id, text from appeals")).all())
@@ -146,8 +146,8 @@ def _rewritten(src, dst, replace: dict[str, bytes]):
 def test_workbook_bombs_are_refused_before_parsing(tmp_path, bomb):
     import time
 
-    from seed.mapping import InputError
-    from seed.workbook import check_workbook
+    from ingest.mapping import InputError
+    from ingest.workbook import check_workbook
     ok = _workbook(tmp_path)
     assert check_workbook(ok) == 2
     if bomb == "shared_string":  # one 300 MB text compresses to a few hundred KB
@@ -180,14 +180,14 @@ def test_importer_refuses_a_bomb_with_nothing_written(small_sqlite, tmp_path):
     from pathlib import Path
 
     from queries.db import make_engine
-    from seed.importer import run_import
-    from seed.mapping import InputError, load_mapping
+    from ingest.run import run_import
+    from ingest.mapping import InputError, load_mapping
     ok = _workbook(tmp_path)
     sheet = (b'<?xml version="1.0"?><worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
              b'<dimension ref="A1:XFD2000000"/><sheetData/></worksheet>')
     bomb = _rewritten(ok, tmp_path / "wide.xlsx", {"xl/worksheets/sheet1.xml": sheet})
     engine = make_engine(f"sqlite:///{tmp_path / 'target.sqlite'}")
-    mapping = load_mapping(Path(__file__).resolve().parent.parent / "seed" / "mappings" / "cur_export.toml")
+    mapping = load_mapping(Path(__file__).resolve().parent.parent / "ingest" / "mappings" / "cur_export.toml")
     with pytest.raises(InputError) as refused:  # the project's own mapping says CSV: said so, no traceback
         run_import(engine, bomb, mapping, dry_run=True)
     assert refused.value.key == "input_csv_binary"

@@ -140,7 +140,7 @@ def test_seeding_says_each_stage_and_moves_forward(tmp_path):
     the commit) and never goes back: minutes of index and summary building are not silent."""
     import io
 
-    from seed.load import text_progress
+    from ingest.progress import text_progress
     heard: list[tuple[float, str]] = []
     engine = make_engine(f"sqlite:///{tmp_path / 's.sqlite'}")
     seed_database(engine, SMALL_SCENARIO, progress=lambda f, label: heard.append((f, label)))

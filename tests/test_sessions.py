@@ -24,7 +24,7 @@ PARAMS = {"from": "2021-02-01", "to": "2021-03-31"}
 def store(fresh_url):
     engine = make_engine(fresh_url)
     upgrade(engine)
-    from seed.reference import load_reference
+    from ingest.reference import load_reference
     with engine.begin() as c:
         load_reference(c)
         add_user(c, "olga", "pw", "analyst")

@@ -14,7 +14,7 @@ import zipfile
 from pathlib import Path
 from typing import IO
 
-from seed.mapping import InputError
+from ingest.mapping import InputError
 
 MAX_TOTAL = 512 * 1024 * 1024        # all members, uncompressed
 MAX_SHARED_STRINGS = 64 * 1024 * 1024  # held in memory whole by openpyxl

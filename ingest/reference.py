@@ -1,4 +1,4 @@
-"""Reference tables (territories, topics, executors) built from the CSV files shipped in seed/data."""
+"""Reference tables (territories, topics, executors) built from the CSV files shipped in ingest/data."""
 from __future__ import annotations
 
 import csv

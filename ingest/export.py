@@ -1,5 +1,5 @@
-"""python -m seed.export OUT.csv [--db URL]: appeals in the project's own CSV format (see
-seed/mappings/cur_export.toml), one row per appeal, codes for territories, topics and executors."""
+"""python -m ingest.export OUT.csv [--db URL]: appeals in the project's own CSV format (see
+ingest/mappings/cur_export.toml), one row per appeal, codes for territories, topics and executors."""
 from __future__ import annotations
 
 import argparse
@@ -57,14 +57,14 @@ def export_csv(conn: Connection, out) -> int:
 
 
 def main(argv=None) -> int:
-    p = argparse.ArgumentParser(prog="python -m seed.export", description=__doc__)
+    p = argparse.ArgumentParser(prog="python -m ingest.export", description=__doc__)
     p.add_argument("out", help="the CSV file to write")
     p.add_argument("--db", metavar="URL")
     args = p.parse_args(argv)
     try:
         engine = check_connection(args.db or resolve_admin_database().url)
     except ConfigError as exc:
-        print(f"python -m seed.export: error: {exc}", file=sys.stderr)
+        print(f"python -m ingest.export: error: {exc}", file=sys.stderr)
         return 2
     with engine.connect() as conn, open(args.out, "w", encoding="utf-8", newline="") as fh:
         n = export_csv(conn, fh)

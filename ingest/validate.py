@@ -1,0 +1,211 @@
+"""Validation: a chunk of text columns → the valid rows as a staging frame, and the rejects.
+
+Input words become canonical ids through the mapping's tables and the reference data (Resolver);
+dates are parsed as the mapping says; each row's first failing check makes its reject.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from sqlalchemy.engine import Connection
+
+from ingest.mapping import DATE_FIELDS, FIELDS, Mapping, MappingError
+from ingest.readers import Batch
+from ingest.reference import read_reference
+from ingest.rejects import Reject
+from queries.cells import UNGUARD
+from queries.schema import CLOSED_STATUSES, OPEN_STATUSES, SOURCES
+
+
+NEVER = np.iinfo(np.int64).max // 4
+
+
+STAGE_COLUMNS = [
+    "line", "external_id", "source", "source_url", "author_ref", "text", "received_at", "municipality_id",
+    "topic_id", "organization_id", "status", "response_due_at", "first_response_at", "closed_at", "escalated_at",
+    "escalated_to_id", "citizen_feedback", "citizen_rating", "reopened_count", "reach",
+    "first_response_work_hours", "escalation_work_hours", "comment_removed_at", "author_blocked_at",
+]
+
+
+class Resolver:
+    """Input words → canonical ids, through the mapping's tables and the reference data."""
+
+    def __init__(self, conn: Connection, m: Mapping):
+        ref = read_reference(conn)
+        self.m = m
+        munis, topics, orgs = ref.municipalities, ref.topics, ref.organizations
+        self.known = {
+            "territory": {**dict(zip(munis["code"], munis["id"])), **dict(zip(munis["name_ru"], munis["id"])),
+                          **dict(zip(munis["name_en"], munis["id"]))},
+            "topic": {**dict(zip(topics["code"], topics["id"])), **dict(zip(topics["name_ru"], topics["id"]))},
+            "executor": {**dict(zip(orgs["name_ru"], orgs["id"])),
+                         **dict(zip(orgs["short_name_ru"].dropna(), orgs.loc[orgs["short_name_ru"].notna(), "id"])),
+                         **dict(zip(orgs["code"], orgs["id"]))},
+            "source": {s: s for s in SOURCES},
+            "status": {s: s for s in OPEN_STATUSES + CLOSED_STATUSES},
+            "citizen_feedback": {"confirmed": "confirmed", "disputed": "disputed"},
+        }
+        self.known["escalated_to"] = self.known["executor"]
+        self._lookups: dict[str, dict] = {}
+        self.categories = set(topics.loc[topics["parent_id"].isna(), "id"])
+        self.norm = dict(zip(topics["id"], topics["response_norm_hours"]))
+        self.admin_of = {int(mid): int(oid) for mid, oid in
+                         zip(orgs.loc[orgs["code"].str.startswith("admin."), "municipality_id"],
+                             orgs.loc[orgs["code"].str.startswith("admin."), "id"])}
+
+    def resolve(self, dim: str, values: pd.Series) -> tuple[pd.Series, pd.Series]:
+        """(canonical values or NaN, mask of unknown non-empty values): one dict lookup per value."""
+        lookup = self._lookups.get(dim)
+        if lookup is None:
+            known = self.known[dim]
+            lookup = dict(known)  # canonical codes and names
+            for word, target in self.m.values.get(dim, {}).items():  # the mapping's words win
+                if target in known:
+                    lookup[word] = known[target]
+            self._lookups[dim] = lookup
+        codes, uniques = pd.factorize(values)  # few distinct words per column (stripped already)
+        resolved = np.array([lookup.get(u) for u in uniques] + [None], dtype=object)  # code -1: None
+        out = pd.Series(resolved[codes], index=values.index, dtype=object)
+        unknown = out.isna() & (values != "")
+        fb = self.m.fallback.get(dim)
+        if fb and fb != "reject" and fb != "@territory_admin" and unknown.any():
+            if fb not in lookup:
+                raise MappingError(f"[fallback] {dim} = {fb!r} is not a known value", "mapping_fallback",
+                                   dim=dim, value=fb)
+            out = out.where(~unknown, lookup[fb])
+            unknown = unknown & False
+        return out, unknown
+
+
+def parse_dates(values: pd.Series, m: Mapping) -> tuple[np.ndarray, pd.Series]:
+    """(UTC seconds with NEVER for empty, mask of unparsable non-empty values)."""
+    s = values  # already stripped
+    empty = s == ""
+    if m.date_format == "iso":
+        parsed = pd.to_datetime(s.where(~empty), errors="coerce", format="ISO8601")
+    else:
+        parsed = pd.to_datetime(s.where(~empty), errors="coerce", format=m.date_format)
+        retry = parsed.isna() & ~empty
+        if retry.any():  # XLSX date cells arrive as ISO text
+            parsed = parsed.where(~retry, pd.to_datetime(s.where(retry), errors="coerce", format="ISO8601"))
+    bad = parsed.isna() & ~empty
+    if getattr(parsed.dt, "tz", None) is None:
+        parsed = parsed.dt.tz_localize(m.tz, ambiguous="NaT", nonexistent="NaT")
+    parsed = parsed.dt.tz_convert("UTC")
+    secs = ((parsed - pd.Timestamp(0, tz="UTC")) // pd.Timedelta(seconds=1)).astype("float64").to_numpy()
+    return np.where(np.isnan(secs), NEVER, secs).astype(np.int64), bad
+
+
+def validate(batch: Batch, m: Mapping, res: Resolver, seen: dict[str, int], cal) -> tuple[pd.DataFrame, list[Reject]]:
+    """The chunk's valid rows as a staging frame, and its rejects (first failing check per row).
+    `seen` maps the ids of earlier chunks to their lines."""
+    n = len(batch)
+    if not n:
+        return pd.DataFrame(columns=STAGE_COLUMNS), []
+    index = {h: i for i, h in enumerate(batch.header)}
+    lines = batch.lines
+    col = {}
+    for f in FIELDS:  # Arrow-backed text: stripping and comparing run in C
+        if f in m.columns:
+            # a spreadsheet guard's apostrophe (queries.cells) taken off: our exports load back unchanged
+            values = batch.columns[index[m.columns[f]]].str.replace(UNGUARD, "", regex=True)
+            col[f] = values if f == "text" else values.str.strip()
+        else:
+            col[f] = pd.Series([m.constants.get(f, "")] * n, dtype="str")
+    reason = np.full(n, None, dtype=object)
+    column = np.full(n, "", dtype=object)
+    value = np.full(n, "", dtype=object)
+    extra: dict[int, dict] = {}
+
+    def fail(mask, why: str, field_name: str, values: pd.Series | None = None) -> None:
+        mask = np.asarray(mask, dtype=bool) & (reason == None)  # noqa: E711
+        if not mask.any():
+            return
+        reason[mask] = why
+        column[mask] = m.columns.get(field_name, field_name)
+        if values is not None:  # only the failing rows' values leave Arrow
+            value[mask] = values.iloc[np.flatnonzero(mask)].to_numpy(dtype=object)
+
+    for f in ("external_id", "text", "received_at", "territory", "topic", "status"):
+        fail((col[f] if f != "text" else col[f].str.strip()) == "", "missing", f)
+    ids = col["external_id"].to_numpy(dtype=object)
+    candidates = np.flatnonzero(reason == None)  # noqa: E711  (an id is claimed by its first valid-so-far row)
+    cand_ids = ids[candidates]
+    dup = np.zeros(n, dtype=bool)
+    dup[candidates] = pd.Series(cand_ids).duplicated(keep="first").to_numpy() | np.fromiter(
+        (x in seen for x in cand_ids), dtype=bool, count=len(cand_ids))
+    first = candidates[~dup[candidates]]
+    seen.update(zip(ids[first].tolist(), lines[first].tolist()))
+    for i in np.flatnonzero(dup):
+        extra[int(i)] = {"first": seen[ids[i]]}
+    fail(dup, "duplicate", "external_id")
+    resolved = {}
+    for dim in ("territory", "topic", "executor", "escalated_to", "source", "status", "citizen_feedback"):
+        out, unknown = res.resolve(dim, col[dim])
+        fail(unknown, "unknown", dim, col[dim])
+        resolved[dim] = out
+    is_cat = resolved["topic"].isin(res.categories)
+    fail(is_cat, "category", "topic", col["topic"])
+    if res.m.fallback.get("executor") == "@territory_admin":
+        need = resolved["executor"].isna() & resolved["territory"].notna()
+        resolved["executor"] = resolved["executor"].where(~need, resolved["territory"].map(res.admin_of))
+    fail(resolved["executor"].isna(), "missing", "executor")
+    fail(resolved["source"].isna(), "missing", "source")
+    times = {}
+    for f in DATE_FIELDS:
+        secs, bad = parse_dates(col[f], m)
+        fail(bad, "date", f, col[f])
+        times[f] = secs
+    rec = times["received_at"]
+    for f in ("response_due_at", "first_response_at", "closed_at", "escalated_at", "comment_removed_at",
+              "author_blocked_at"):
+        fail((times[f] < NEVER) & (times[f] < rec), "order", f, col[f])
+    status = resolved["status"]
+    fail(status.isin(CLOSED_STATUSES) & (times["closed_at"] >= NEVER), "closed_without_date", "closed_at")
+    fail(status.isin(OPEN_STATUSES) & (times["closed_at"] < NEVER), "open_with_date", "closed_at", col["closed_at"])
+    fail((times["escalated_at"] < NEVER) != resolved["escalated_to"].notna(), "escalation", "escalated_at")
+    numbers = {}
+    for f in ("citizen_rating", "reopened_count", "reach"):
+        s = col[f]
+        num = pd.to_numeric(s.where(s != ""), errors="coerce")
+        bad = (s != "") & (num.isna() | (num != num.round()) | (num < 0))
+        fail(bad, "number", f, col[f])
+        numbers[f] = num
+    rating = numbers["citizen_rating"]
+    fail(rating.notna() & ((rating < 1) | (rating > 5)), "rating", "citizen_rating", col["citizen_rating"])
+
+    ok = reason == None  # noqa: E711
+    rejects = [Reject(int(lines[i]), column[i], reason[i], batch.row(i), value[i], extra.get(int(i), {}))
+               for i in np.flatnonzero(~ok)]
+    if not ok.any():
+        return pd.DataFrame(columns=STAGE_COLUMNS), rejects
+    k = np.flatnonzero(ok)
+    topic = resolved["topic"].to_numpy()[k].astype(np.int64)
+    received = rec[k]
+    due = times["response_due_at"][k]
+    norm = np.array([res.norm[t] for t in topic])
+    due = np.where(due < NEVER, due, cal.add_work_hours(received, norm))
+    fr = times["first_response_at"][k]
+    esc = times["escalated_at"][k]
+    fr_wh = np.where(fr < NEVER, cal.work_hours_between(received, np.where(fr < NEVER, fr, received)), np.nan)
+    esc_wh = np.where(esc < NEVER, cal.work_hours_between(received, np.where(esc < NEVER, esc, received)), np.nan)
+    fb = resolved["citizen_feedback"].to_numpy()[k]
+    stage = pd.DataFrame({
+        "line": lines[k], "external_id": ids[k], "source": resolved["source"].to_numpy()[k],
+        "source_url": col["source_url"].to_numpy()[k], "author_ref": col["author_ref"].to_numpy()[k],
+        "text": col["text"].array.take(k), "received_at": received,  # Arrow text stays Arrow (COPY)
+        "municipality_id": resolved["territory"].to_numpy()[k].astype(np.int64), "topic_id": topic,
+        "organization_id": resolved["executor"].to_numpy()[k].astype(np.int64), "status": status.to_numpy()[k],
+        "response_due_at": due, "first_response_at": fr, "closed_at": times["closed_at"][k], "escalated_at": esc,
+        "escalated_to_id": resolved["escalated_to"].fillna(0).to_numpy()[k].astype(np.int64),
+        "citizen_feedback": np.where(pd.isna(fb), None, fb).astype(object),
+        "citizen_rating": rating.fillna(0).to_numpy()[k].astype(np.int64),
+        "reopened_count": numbers["reopened_count"].fillna(0).to_numpy()[k].astype(np.int64),
+        "reach": numbers["reach"].fillna(-1).to_numpy()[k].astype(np.int64),
+        "first_response_work_hours": np.round(fr_wh, 4), "escalation_work_hours": np.round(esc_wh, 4),
+        "comment_removed_at": times["comment_removed_at"][k], "author_blocked_at": times["author_blocked_at"][k],
+    })
+    for c in ("source_url", "author_ref"):
+        stage[c] = stage[c].where(stage[c] != "", None)
+    return stage, rejects
