@@ -354,7 +354,7 @@ def test_a_cohort_without_appeals_gives_empty_figures_on_both_paths(small_db, gr
             assert frame.empty
 
 
-def test_case_list_pages_and_counts_equal_pandas(small_db):
+def test_case_list_pages_and_counts_equal_pandas(small_db, monkeypatch):
     """Every sort's first two pages, and the count (through the summaries, a head's by territory;
     with a text query, through the text index), equal a pandas sort and count of the raw rows."""
     import re
@@ -363,8 +363,6 @@ def test_case_list_pages_and_counts_equal_pandas(small_db):
 
     from queries import cases
     from queries.cases import COUNT_CAP, SORTS, TEXT_COUNT_CAP, case_list
-
-    small_cohort = cases.SMALL_COHORT
 
     codes = _codes(small_db)
     raw = raw_rows(small_db)
@@ -377,7 +375,7 @@ def test_case_list_pages_and_counts_equal_pandas(small_db):
     def check(f, sort, head, word, fence=True) -> int:
         # PostgreSQL sorts a cohort up to cases.SMALL_COHORT itself, and walks the sort's indexes
         # beyond: both reads, whatever the cohort's size
-        cases.SMALL_COHORT = 10 ** 9 if fence else 0
+        monkeypatch.setattr(cases, "SMALL_COHORT", 10 ** 9 if fence else 0)
         viewer = Viewer("h", "head", territories=(head,)) if head else ANALYST
         rows = cohort(raw, f)
         if head:
@@ -392,13 +390,10 @@ def test_case_list_pages_and_counts_equal_pandas(small_db):
             "overdue": rows.assign(g=np.where(waiting, 0, 1)).sort_values(["g", "response_due_at", "id"]),
             "reach": rows.assign(r=rows["reach"].fillna(-1)).sort_values(["r", "received_at", "id"], ascending=False),
         }[sort]
-        try:
-            with small_db.connect() as conn:
-                assert summaries.usable(conn, viewer)
-                first, total = case_list(conn, f, viewer, SMALL_AS_OF, query=word, sort=sort, page_size=20)
-                second, _ = case_list(conn, f, viewer, SMALL_AS_OF, query=word, sort=sort, page=2, page_size=20)
-        finally:
-            cases.SMALL_COHORT = small_cohort
+        with small_db.connect() as conn:
+            assert summaries.usable(conn, viewer)
+            first, total = case_list(conn, f, viewer, SMALL_AS_OF, query=word, sort=sort, page_size=20)
+            second, _ = case_list(conn, f, viewer, SMALL_AS_OF, query=word, sort=sort, page=2, page_size=20)
         assert total == min(len(rows), (TEXT_COUNT_CAP if word else COUNT_CAP) + 1), (f, head, word)
         assert first["id"].tolist() == order["id"].head(20).tolist(), (f, sort, head)
         assert second["id"].tolist() == order["id"].iloc[20:40].tolist(), (f, sort, head)
@@ -423,12 +418,11 @@ def test_case_list_pages_and_counts_equal_pandas(small_db):
 
 
 
-def test_reach_sort_with_a_source_of_both_kinds_equals_pandas(small_db):
+def test_reach_sort_with_a_source_of_both_kinds_equals_pandas(small_db, monkeypatch):
     """A source whose appeals partly have a reach (an import may bring VK posts without one):
     the reach sort reads both of its parts, on either read of the list, and orders them as pandas."""
     from queries import cases
 
-    small_cohort = cases.SMALL_COHORT
     with small_db.connect() as conn:
         trans = conn.begin()
         try:
@@ -446,11 +440,10 @@ def test_reach_sort_with_a_source_of_both_kinds_equals_pandas(small_db):
                 expected = order["id"].iloc[(page_no - 1) * 20:page_no * 20].tolist()
                 assert rows.set_index("id").loc[expected, "reach"].isna().any(), "the page crosses into no reach"
                 for fence in (True, False):
-                    cases.SMALL_COHORT = 10 ** 9 if fence else 0
+                    monkeypatch.setattr(cases, "SMALL_COHORT", 10 ** 9 if fence else 0)
                     page, _ = cases.case_list(conn, f, ANALYST, SMALL_AS_OF, sort="reach", page=page_no, page_size=20)
                     assert page["id"].tolist() == expected, (f, fence)
         finally:
-            cases.SMALL_COHORT = small_cohort
             trans.rollback()
 
 
