@@ -22,12 +22,13 @@ run: $(VENV)/.base
 	$(PY) -m seed.bootstrap
 	$(VENV)/bin/streamlit run dashboard/server.py --server.port $(PORT) --server.address $(ADDRESS)
 
+# in parallel on every core; `make test SLOW=1` adds the tests marked slow (CI: .ci/run)
 test: $(VENV)/.dev
-	$(PY) -m pytest
+	$(PY) -m pytest -n auto --dist loadgroup $(if $(SLOW),,-m "not slow")
 
 # the inner loop: no browser, nothing marked slow
 test-fast: $(VENV)/.dev
-	$(PY) -m pytest -m "not browser and not slow"
+	$(PY) -m pytest -n auto --dist loadgroup -m "not browser and not slow"
 
 bench: $(VENV)/.dev
 	$(PY) -m bench
@@ -36,4 +37,4 @@ seed: $(VENV)/.base
 	$(PY) -m seed --replace
 
 clean:
-	rm -rf $(VENV) data/appeals.sqlite*
+	rm -rf $(VENV) data/appeals.sqlite* .test-cache

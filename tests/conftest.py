@@ -7,16 +7,35 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import fcntl
+import hashlib
 import os
+import shutil
 import uuid
+from pathlib import Path
 
 import pytest
+from hypothesis import settings
 from sqlalchemy import create_engine, text
 
 from queries.config import normalise_url
 from queries.db import make_engine
 from seed.generator import Scenario
 from seed.load import seed_database
+
+ROOT = Path(__file__).resolve().parent.parent
+# Hypothesis: "ci" runs every property test's full number of examples, "dev" (the default) a quarter
+# of them; tests size their runs with examples(n).
+settings.register_profile("ci", deadline=None, print_blob=True)
+settings.register_profile("dev", deadline=None)
+PROFILE = os.environ.get("HYPOTHESIS_PROFILE", "dev")
+settings.load_profile(PROFILE)
+
+
+def examples(n: int) -> int:
+    """A property test's number of examples under the current profile."""
+    return n if PROFILE == "ci" else max(5, n // 4)
+
 
 PG_ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 REQUIRE_POSTGRES = os.environ.get("REQUIRE_POSTGRES") == "1"
@@ -77,10 +96,43 @@ def _seeded(url: str, scenario: Scenario, summaries: bool = True):
     return make_engine(url)
 
 
+# Seeded SQLite files are built once for a version of the code that makes them (seed/, ingest/,
+# queries/) and kept in .test-cache/: the parallel workers and later runs copy them. A file lock
+# makes the first worker build while the others wait.
+CACHE = Path(os.environ.get("PULSE_TEST_CACHE", ROOT / ".test-cache"))
+
+
+def _code_version() -> str:
+    digest = hashlib.sha256()
+    for folder in ("seed", "ingest", "queries"):
+        for path in sorted((ROOT / folder).rglob("*")):
+            if path.is_file() and path.suffix in (".py", ".csv", ".toml", ".geojson", ".ini", ".mako"):
+                digest.update(path.relative_to(ROOT).as_posix().encode())
+                digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def cached_sqlite(name: str, scenario: Scenario, destination: Path, summaries: bool = True):
+    """An engine on a copy of the seeded SQLite database `name`, built on first use."""
+    CACHE.mkdir(parents=True, exist_ok=True)
+    key = f"{name}-{'s' if summaries else 'n'}-{_code_version()}"
+    built = CACHE / f"{key}.sqlite"
+    with open(CACHE / f"{name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not built.exists():
+            for old in CACHE.glob(f"{name}-*.sqlite"):
+                old.unlink()
+            partial = CACHE / f"{key}.partial"
+            partial.unlink(missing_ok=True)
+            _seeded(f"sqlite:///{partial}", scenario, summaries).dispose()
+            partial.rename(built)
+    shutil.copyfile(built, destination)
+    return make_engine(f"sqlite:///{destination}")
+
+
 @pytest.fixture(scope="session")
 def small_sqlite(tmp_path_factory):
-    url = f"sqlite:///{tmp_path_factory.mktemp('small') / 'small.sqlite'}"
-    engine = _seeded(url, SMALL_SCENARIO)
+    engine = cached_sqlite("small", SMALL_SCENARIO, tmp_path_factory.mktemp("small") / "small.sqlite")
     yield engine
     engine.dispose()
 
@@ -119,9 +171,9 @@ CALIBRATION_AS_OF = dt.datetime(2024, 7, 1, tzinfo=LOCAL).astimezone(UTC)
 
 @pytest.fixture(scope="session")
 def default_sqlite(tmp_path_factory):
-    url = f"sqlite:///{tmp_path_factory.mktemp('default') / 'default.sqlite'}"
     # the calibration reads the appeals themselves: no summary tables (they would take a minute)
-    engine = _seeded(url, Scenario(as_of=CALIBRATION_AS_OF), summaries=False)
+    engine = cached_sqlite("default", Scenario(as_of=CALIBRATION_AS_OF),
+                           tmp_path_factory.mktemp("default") / "default.sqlite", summaries=False)
     yield engine
     engine.dispose()
 
@@ -145,7 +197,7 @@ def imported_sqlite(small_sqlite, tmp_path_factory):
 
 @contextlib.contextmanager
 def reader_role(engine):
-    """The read-only app role of README "Database roles" on `engine`'s PostgreSQL database, as the
+    """The read-only app role of docs/access.md "Database roles" on `engine`'s PostgreSQL database, as the
     URL to connect with; dropped afterwards."""
     url = engine.url.render_as_string(hide_password=False)
     dbname = engine.url.database
@@ -171,3 +223,14 @@ def reader_role(engine):
         with engine.begin() as c:
             c.execute(text(f"drop owned by {role}"))
             c.execute(text(f"drop role {role}"))
+
+
+POSTGRES_FIXTURES = {"pg_server", "pg_url", "small_postgres"}
+
+
+def pytest_collection_modifyitems(items):
+    """Mark every test that reaches PostgreSQL `postgres` (pytest -m "not postgres" runs without it)."""
+    for item in items:
+        params = getattr(item, "callspec", None)
+        if POSTGRES_FIXTURES & set(item.fixturenames) or (params and "postgresql" in params.params.values()):
+            item.add_marker(pytest.mark.postgres)

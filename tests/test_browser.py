@@ -28,7 +28,7 @@ SHOTS.mkdir(exist_ok=True)
 PAGES = ["", "topics", "territories", "executors", "speed", "cases", "methodology", "audit"]
 QUERY = "from=2021-02-01&to=2021-03-31"
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]  # one server, one worker
 # an appeal's text as an attacker would write it: a heading, a tracking pixel, a link
 MARKDOWN = ("# Заголовок-ловушка\n![пиксель](http://127.0.0.1:9/pixel.png) [Войдите снова](https://evil.example) "
             "<img src='http://127.0.0.1:9/raw.png'> конец")

@@ -13,7 +13,7 @@ import pytest
 
 from .test_browser import QUERY, SHOTS, browser, server, settle  # noqa: F401 (fixtures)
 
-pytestmark = [pytest.mark.browser, pytest.mark.slow]
+pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.xdist_group("browser")]
 ROLES = {"tester": "analyst", "reporter": "press", "head-user": "head", "exec-user": "executor"}
 OUT = SHOTS / "crawl"
 OPTION = "[role='option']:not([data-key='__select_all__'])"

@@ -14,7 +14,7 @@ from queries.db import make_engine
 from queries.migrate import upgrade
 from queries.viewer import Viewer
 
-from .conftest import SMALL_AS_OF
+from .conftest import SMALL_AS_OF, examples
 from .pagetools import run_page
 
 
@@ -148,7 +148,7 @@ def canary(small_db):
         c.execute(text("drop table canary"))
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=examples(150), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(terr=st.lists(VALUES, max_size=3), topic=st.lists(VALUES, max_size=2), src=st.lists(VALUES, max_size=2),
        ex=st.lists(st.integers(-5, 10**12), max_size=2), q=VALUES)
 def test_filter_values_cannot_escape(canary, terr, topic, src, ex, q):
@@ -165,7 +165,7 @@ def test_filter_values_cannot_escape(canary, terr, topic, src, ex, q):
         kpi_frame(c, f, head, SMALL_AS_OF)
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=examples(25), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(params=st.dictionaries(st.sampled_from(["from", "to", "territory", "topic", "source", "executor", "lang", "id"]),
                               VALUES, max_size=5),
        page=st.sampled_from(["pages/overview.py", "pages/cases.py", "pages/territories.py", "pages/speed.py"]))

@@ -21,11 +21,11 @@ from queries.summaries import lattice
 from queries.summaries.__main__ import main as summaries_main
 from queries.filters import Filters
 from queries.viewer import Viewer
-from tests.conftest import SMALL_AS_OF
+from tests.conftest import SMALL_AS_OF, examples
 
 ANALYST = Viewer("t", "analyst")
 GROUPS = [None, "territory", "municipality", "topic", "category", "source", "executor"]
-PROPERTY = settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+PROPERTY = settings(max_examples=examples(12), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 FIRST = dt.date(2020, 11, 20)
 
 

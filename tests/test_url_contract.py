@@ -8,7 +8,7 @@ from dashboard.drill import bucket_days, bucket_range, drill, grain_for
 from dashboard.urlstate import Choices, default_filters, parse, preset_of, to_params
 from queries.filters import Filters
 
-from .conftest import SMALL_AS_OF
+from .conftest import SMALL_AS_OF, examples
 from .pagetools import run_page
 
 TODAY = dt.date(2026, 11, 29)
@@ -59,14 +59,14 @@ filters_strategy = st.builds(
 )
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(200), deadline=None)
 @given(filters_strategy, st.sampled_from(["ru", "en"]))
 def test_filters_round_trip_through_the_url(filters, lang):
     p = parse(to_params(filters, lang), CHOICES, TODAY)
     assert p.filters == filters and p.lang == lang and p.notices == []
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(st.dictionaries(st.sampled_from(["from", "to", "territory", "topic", "source", "executor", "lang", "junk"]),
                        st.text(max_size=30)))
 def test_any_parameters_parse_without_error(raw):
