@@ -120,7 +120,7 @@ class Dialect:
         SQLite: the FTS5 index appeals_fts, then each word's Snowball stem, so «пробка» finds «пробки».
         `guard`, the query's other conditions, is tested before a text is stemmed (SQLite).
         """
-        if self.pg:  # the stored vector of `text` (migration 0006), beside it in the same table
+        if self.pg:  # the stored vector of `text` (appeals.text_tsv), beside it in the same table
             params["q_fts"] = query
             vector = col.rsplit(".", 1)[0] + ".text_tsv" if "." in col else "text_tsv"
             return f"{vector} @@ plainto_tsquery('russian', :q_fts)"

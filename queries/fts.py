@@ -1,11 +1,11 @@
-"""SQLite's full-text index over appeals.text (PostgreSQL's is migration 0006's stored vector).
+"""SQLite's full-text index over appeals.text (PostgreSQL's is the stored vector appeals.text_tsv).
 
 `appeals_fts` is a contentless FTS5 table (the text stays in `appeals` only) over the text with ё
 written as е, as the Snowball stemmer writes it; three triggers keep it in step with `appeals`.
 A search asks it for the words that begin with each query word's stem, then confirms the exact
 stems (dialect.text_match), so «пробка» finds «пробки» and «ёлка» «елки», as on PostgreSQL.
 
-Created by migration 0008. Bulk writers suspend the triggers and fill the index in one statement,
+Created by the baseline migration (its own copy of these statements). Bulk writers suspend the triggers and fill the index in one statement,
 four times faster than row by row.
 """
 from __future__ import annotations

@@ -121,15 +121,17 @@ appeals = Table(
     CheckConstraint("escalated_at is null or escalated_at >= received_at", name="escalated_order"),
 )
 Index("ix_appeals_closed_at", appeals.c.closed_at)  # closings per day (trend, summary refresh)
-Index("ix_appeals_received_at", appeals.c.received_at)
+Index("ix_appeals_received_at", appeals.c.received_at)  # every cohort is a period of receipt; the summary build
+# a cohort narrowed by one dimension, read from the appeals (edge days, executors, the case list on SQLite)
 Index("ix_appeals_municipality_received", appeals.c.municipality_id, appeals.c.received_at)
 Index("ix_appeals_topic_received", appeals.c.topic_id, appeals.c.received_at)
 Index("ix_appeals_organization_received", appeals.c.organization_id, appeals.c.received_at)
 Index("ix_appeals_source_received", appeals.c.source, appeals.c.received_at)
-Index("ix_appeals_escalated_to", appeals.c.escalated_to_id)
-Index("ix_appeals_open_due", appeals.c.status, appeals.c.response_due_at)
+Index("ix_appeals_escalated_to", appeals.c.escalated_to_id)  # an executor's scope: escalated to it
+Index("ix_appeals_open_due", appeals.c.status, appeals.c.response_due_at)  # what is open, by deadline
 # Full-text search with Russian morphology (PostgreSQL; SQLite matches stems, see dialect.text_match):
-# GIN on text_tsv, a column that PostgreSQL generates and stores from `text` (migration 0006). It
+# GIN on text_tsv, a column that PostgreSQL generates and stores from `text` (the baseline migration): a
+# search does not compute to_tsvector for each row it checks. It
 # is not part of this metadata, so that writers never name it and SQLite never has it.
 POSTGRESQL_ONLY_INDEXES: list[str] = []  # created on PostgreSQL only (absent from an SQLite schema)
 
@@ -151,8 +153,8 @@ appeal_events = Table(
     Column("note", Text, nullable=True),
     CheckConstraint(_in("kind", EVENT_KINDS), name="kind"),
 )
-Index("ix_appeal_events_appeal_at", appeal_events.c.appeal_id, appeal_events.c.at)
-Index("ix_appeal_events_kind", appeal_events.c.kind)
+Index("ix_appeal_events_appeal_at", appeal_events.c.appeal_id, appeal_events.c.at)  # a case's timeline
+Index("ix_appeal_events_kind", appeal_events.c.kind)  # events of one kind (feedback times, like for like)
 
 # Facts about the database itself: what generated it, when it was last loaded.
 dataset_info = Table(
@@ -185,7 +187,7 @@ audit_log = Table(
     Column("target", Text, nullable=True),
     Column("details", Text, nullable=True),
 )
-Index("ix_audit_log_at", audit_log.c.at)
+Index("ix_audit_log_at", audit_log.c.at)  # the audit page, newest first
 
 # A signed-in browser: a random token in an HttpOnly cookie, stored here only as its SHA-256, so
 # that a copy of the database signs nobody in. A ticket (also hashed, single use, short-lived) is
@@ -202,7 +204,7 @@ user_sessions = Table(
     Column("revoked_at", UtcTimestamp, nullable=True),
     Column("client", Text, nullable=True),
 )
-Index("ix_user_sessions_username", user_sessions.c.username)
+Index("ix_user_sessions_username", user_sessions.c.username)  # signing a user out everywhere
 # Failed sign-ins, counted per name and per client address across browser sessions (throttling).
 sign_in_failures = Table(
     "sign_in_failures", metadata,
@@ -216,23 +218,23 @@ Index("ix_sign_in_failures_client_at", sign_in_failures.c.client, sign_in_failur
 
 
 # Unanswered appeals by deadline: the now-dependent part of the on-time and overdue counts. On
-# PostgreSQL it carries what the cohort's conditions and groups read (migration 0013): index-only.
+# PostgreSQL it carries what the cohort's conditions and groups read: index-only (10 → 3 ms at 10 M).
 Index("ix_appeals_unanswered_due", appeals.c.response_due_at,
       sqlite_where=appeals.c.first_response_at.is_(None), postgresql_where=appeals.c.first_response_at.is_(None),
       postgresql_include=["received_at", "status", "municipality_id", "topic_id", "source", "organization_id",
                           "escalated_to_id"])
 
-# The case list's sorts: by deadline ("overdue first") and by reach, no reach last (migration 0005).
+# The case list's sorts: by deadline ("overdue first") and by reach, no reach last (keyset reads).
 Index("ix_appeals_due_id", appeals.c.response_due_at, appeals.c.id)
 Index("ix_appeals_reach_id", func.coalesce(appeals.c.reach, -1), appeals.c.id)
-# Each source's appeals by reach, then newest first: the reach sort, one source at a time (0010).
-# On PostgreSQL it carries the columns the case list's filters test (0012), so that a walk
+# Each source's appeals by reach, then newest first: the reach sort, one source at a time.
+# On PostgreSQL it carries the columns the case list's filters test, so that a walk
 # tests them in the index alone (an index-only scan) instead of fetching each appeal.
 CASE_FILTER_COLUMNS = ("municipality_id", "topic_id", "source", "organization_id", "escalated_to_id")
 Index("ix_appeals_source_reach", appeals.c.source, func.coalesce(appeals.c.reach, -1), appeals.c.received_at,
       appeals.c.id, postgresql_include=["reach", *(c for c in CASE_FILTER_COLUMNS if c != "source")])
 # PostgreSQL: a territory's or a topic's appeals by date with every column the case list's
-# filters and sorts read (0012): a cohort of a few thousand cases among a territory's or a
+# filters and sorts read: a cohort of a few thousand cases among a territory's or a
 # topic's hundreds of thousands is read from the index, not from as many table pages.
 CASE_SORT_COLUMNS = ("id", "reach", "response_due_at", "first_response_at", "status")
 
@@ -251,7 +253,7 @@ Index("ix_appeals_escalated_received", appeals.c.received_at, appeals.c.organiza
       appeals.c.escalation_work_hours, appeals.c.municipality_id, appeals.c.topic_id, appeals.c.source,
       sqlite_where=appeals.c.escalated_at.isnot(None), postgresql_where=appeals.c.escalated_at.isnot(None))
 # Closings by time, with the columns filters test: the closing flow of a trend read from the
-# appeals is index only (migration 0009).
+# appeals is index only.
 Index("ix_appeals_closed_flow", appeals.c.closed_at, appeals.c.municipality_id, appeals.c.topic_id, appeals.c.source,
       appeals.c.organization_id, appeals.c.escalated_to_id,
       sqlite_where=appeals.c.closed_at.isnot(None), postgresql_where=appeals.c.closed_at.isnot(None))
@@ -304,7 +306,7 @@ agg_hist = Table(
 # period and then topic, source, executor, municipality: the primary key puts the municipality
 # first, and without a municipality filter PostgreSQL (no skip scan before 18) scanned a period's
 # cells once per topic of an IN list (six years of counts by source for seven topic ids and an
-# executor: 96 ms → 2 ms). Migration 0014; queries.summaries builds them with the tables.
+# executor: 96 ms → 2 ms). queries.summaries builds them with the tables.
 FULL_NODE_ORDER = ("topic_id", "source", "organization_id", "municipality_id")
 for _table in (agg_counts, agg_closed, agg_hist):
     _head = [_table.c.metric] if _table is agg_hist else []

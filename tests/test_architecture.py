@@ -91,6 +91,12 @@ def test_the_import_graph_has_no_cycle():
             visit(name)
 
 
+@pytest.mark.parametrize("path", sorted((ROOT / "queries" / "migrations" / "versions").glob("0*.py")), ids=lambda p: p.name)
+def test_migrations_import_no_application_code(path):
+    """A migration creates the schema of its day whatever the code becomes: Alembic and SQLAlchemy only."""
+    assert {m.split(".")[0] for m in modules(path)} <= {"alembic", "sqlalchemy", "__future__"}
+
+
 def test_every_metric_has_label_and_definition_in_both_languages():
     for name in METRICS:
         for part in ("label", "help"):

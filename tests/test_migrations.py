@@ -7,7 +7,7 @@ from sqlalchemy import inspect
 from queries import fts
 from queries import summaries
 from queries.db import make_engine
-from queries.migrate import current_revision, downgrade, head_revision, upgrade
+from queries.migrate import MigrationError, current_revision, downgrade, head_revision, upgrade
 from queries.schema import metadata
 
 TABLES = {"municipalities", "topics", "organizations", "appeals", "appeal_events", "dataset_info", "users", "audit_log"}
@@ -101,4 +101,25 @@ def test_data_model_columns_exist(fresh_url):
     for table, cols in contract.items():
         have = {c["name"] for c in insp.get_columns(table)}
         assert set(cols.split()) <= have, table
+    engine.dispose()
+
+
+def test_a_database_of_the_squashed_migrations_is_stamped_not_rebuilt(fresh_url):
+    """A database at 0015 (the last migration the baseline replaced) has the baseline's schema:
+    upgrade records the baseline and runs nothing; one at an earlier revision is refused, unchanged."""
+    from sqlalchemy import text
+    engine = make_engine(fresh_url)
+    upgrade(engine)
+    with engine.begin() as conn:
+        conn.execute(text("insert into dataset_info (key, value) values ('marker', 'kept')"))
+        conn.execute(text("update alembic_version set version_num = '0015'"))
+    upgrade(engine)
+    assert current_revision(engine) == head_revision() == "baseline"
+    with engine.connect() as conn:
+        assert conn.execute(text("select value from dataset_info where key = 'marker'")).scalar() == "kept"
+    with engine.begin() as conn:
+        conn.execute(text("update alembic_version set version_num = '0007'"))
+    with pytest.raises(MigrationError, match="0007"):
+        upgrade(engine)
+    assert current_revision(engine) == "0007"
     engine.dispose()
