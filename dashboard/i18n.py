@@ -72,8 +72,8 @@ M: dict[str, tuple[str, str]] = {
                                         "Example: an incident system's export (Russian headers, ';')"),
     "import.mapping.own": ("Свой файл соответствия (TOML)…", "My own mapping file (TOML)…"),
     "import.mapping.upload": ("Файл соответствия (TOML)", "Mapping file (TOML)"),
-    "import.mapping.help": ("Формат файла соответствия с полным примером — в README, раздел «Importing appeals».",
-                            "The mapping format, with a complete example: README, section 'Importing appeals'."),
+    "import.mapping.help": ("Формат файла соответствия с полным примером описан в документации проекта, файл docs/importing.md.",
+                            "The mapping format, with a complete example: docs/importing.md, section 'The mapping file'."),
     "import.sheet": ("Лист книги Excel", "Excel sheet"),
     "import.sheet.help": ("По умолчанию — лист, названный в файле соответствия, иначе первый.",
                           "By default the sheet the mapping names, else the first."),
@@ -107,9 +107,9 @@ M: dict[str, tuple[str, str]] = {
     "import.rejects.download": ("Скачать отклонённые строки (CSV)", "Download the rejected rows (CSV)"),
     "import.error.database": (
         "Загрузка не выполнена, база данных не изменилась: {reason}. Если приложение подключено к базе только "
-        "для чтения, задайте подключение владельца ADMIN_DATABASE_URL (README, «Database roles»).",
+        "для чтения, задайте подключение владельца ADMIN_DATABASE_URL (документация проекта, файл docs/access.md, раздел о ролях базы данных).",
         "The import did not run and the database is unchanged: {reason}. If the app connects with a read-only "
-        "role, set the owner's connection ADMIN_DATABASE_URL (README, 'Database roles')."),
+        "role, set the owner's connection ADMIN_DATABASE_URL (docs/access.md, 'Database roles')."),
     "import.error.input_csv": ("Файл не читается как текст CSV: его первая строка не разбирается.",
                                "The file is not CSV text: its first line cannot be read."),
     "import.error.input_csv_binary": ("Это книга Excel, а не CSV: выберите соответствие с форматом xlsx или auto.",

@@ -1,6 +1,6 @@
 """Import mappings: how another system's export (columns, words, dates) maps onto data-model.md.
 
-A mapping is a TOML file; see README "Importing appeals" for the complete format.
+A mapping is a TOML file; docs/importing.md describes the complete format.
 """
 from __future__ import annotations
 

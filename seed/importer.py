@@ -1,5 +1,5 @@
 """`python -m seed.importer`: the importer's former name, kept as an alias of `python -m ingest` for
-one release (README, "Importing"); it says so on every run."""
+one release (README, "Everyday commands"); it says so on every run."""
 from __future__ import annotations
 
 import sys

@@ -187,7 +187,7 @@ def test_a_workbook_sheet_is_chosen_from_its_sheets(db, tmp_path):
 
 @pytest.mark.parametrize("backend", ["postgresql"])
 def test_a_read_only_app_imports_through_the_owners_connection(backend, db, tmp_path, monkeypatch):
-    """README "Database roles": the app reads as a reader; the page writes through ADMIN_DATABASE_URL,
+    """docs/access.md "Database roles": the app reads as a reader; the page writes through ADMIN_DATABASE_URL,
     and without it says why it cannot, writing nothing."""
     url, engine = db
     content = write_foreign(tmp_path / "week.csv", NEW).read_bytes()

@@ -98,7 +98,7 @@ def swap_in(conn: Connection, d: Dialect, name: str, new: str) -> None:
     execute(conn, f"alter table {new} add constraint {pk}__build primary key ({key})")
     grants = conn.execute(text("""select grantee, privilege_type from information_schema.role_table_grants
         where table_schema = current_schema() and table_name = :t and grantee <> current_user"""), {"t": name})
-    for grantee, privilege in grants.all():  # the app's read-only role keeps reading (README)
+    for grantee, privilege in grants.all():  # the app's read-only role keeps reading (docs/access.md)
         to = "public" if grantee == "PUBLIC" else f'"{grantee}"'
         execute(conn, f"grant {privilege} on {new} to {to}")
     execute(conn, f"drop table {name}")
