@@ -149,6 +149,12 @@ def appeal_exists(url: str, appeal_id: int) -> bool:
     return _read(cases.exists, appeal_id)
 
 
+@st.cache_data(ttl=600, max_entries=256, show_spinner=False)
+def outside_case_scope(url: str, viewer: Viewer, codes: tuple[str, ...]) -> list[str]:
+    """The filter's territories whose cases the viewer may not read (queries.reference)."""
+    return _read(reference.outside_case_scope, viewer, codes)
+
+
 @st.cache_data(ttl=60, max_entries=256, show_spinner=False)
 def case(url: str, viewer: Viewer, appeal_id: int) -> tuple[pd.Series | None, pd.DataFrame]:
     card = _read(cases.case_card, viewer, appeal_id)

@@ -14,16 +14,6 @@ ctx = context()
 f = ctx.filters
 
 
-def _outside_scope() -> list[str]:
-    """The filter's territories whose cases a head may not read (theirs, and a city's districts, are)."""
-    if ctx.viewer.role != "head" or not f.territories:
-        return []
-    terr = ctx.territories
-    own = set(ctx.viewer.territories)
-    own |= set(terr.loc[terr["parent_code"].isin(own), "code"])
-    return [c for c in f.territories if c not in own]
-
-
 def _close_card() -> None:
     st.query_params.pop("id", None)
 
@@ -112,7 +102,7 @@ cap = count_cap(query, ctx.viewer)
 shown_total = t("cases.more_than", n=fmt.number(cap)) if total > cap else fmt.number(total)
 st.caption(f"{t('cases.found', n=shown_total)} · {t('cases.page')} {page} / "
            f"{t('cases.more_than', n=fmt.number(pages - 1)) if total > cap else pages}")
-outside = _outside_scope()
+outside = data.outside_case_scope(ctx.url, ctx.viewer, f.territories)
 if outside:  # a head's filter names another territory: its cases are not theirs to read
     st.info(t("cases.not_in_scope", names=fmt.plain(", ".join(ctx.territory_name(c) for c in outside))))
 if total == 0:

@@ -5,6 +5,7 @@ import pandas as pd
 from sqlalchemy.engine import Connection
 
 from queries.run import run
+from queries.viewer import Viewer, in_codes
 
 
 def territories(conn: Connection) -> pd.DataFrame:
@@ -28,3 +29,14 @@ def executors(conn: Connection) -> pd.DataFrame:
     return run(conn, """
 select id, code, name_ru, name_en, short_name_ru, kind, parent_id, municipality_id
 from organizations order by kind, name_ru""")
+
+
+def outside_case_scope(conn: Connection, viewer: Viewer, codes) -> list[str]:
+    """The territories among `codes` whose cases the viewer may not read: for a head, those that are
+    neither theirs nor a district of theirs (the rule of viewer.scope, resolved the same way)."""
+    if viewer.role != "head" or not codes:
+        return []
+    params: dict = {"codes": list(codes)}
+    mine = in_codes("m.id", "municipalities", "v_terr", params, viewer.territories)
+    inside = set(run(conn, f"select m.code from municipalities m where m.code in :codes and {mine}", params)["code"])
+    return [c for c in codes if c not in inside]

@@ -175,7 +175,7 @@ def _call_all(engine, viewer: Viewer) -> dict[str, object]:
         "filters": Filters(dt.date(2020, 11, 1), dt.date(2021, 4, 30)), "viewer": viewer, "now": SMALL_AS_OF,
         "as_of": SMALL_AS_OF,
         "appeal_id": target, "group": None, "grain": "week", "metrics": [1], "measures": ["received"],
-        "territories": terr,
+        "territories": terr, "codes": ("50701000", "50708000"),
     }
     results = {}
     for fn in _query_functions():

@@ -311,3 +311,30 @@ def test_bootstrap_seeds_and_creates_demo_users_once(tmp_path, monkeypatch, caps
     assert bootstrap.main() == 0  # a second start: nothing seeded, nobody created
     err = capsys.readouterr().err
     assert "First start" not in err and "Demo users created" not in err
+
+
+def test_a_heads_filter_on_other_territories_is_named_and_their_cases_withheld(small_db):
+    """The territories of a head's filter that are neither theirs nor their districts, as pandas finds
+    them from the municipalities table; on the page, a notice names them and no case of theirs is listed."""
+    from queries.reference import outside_case_scope
+    with small_db.connect() as c:
+        m = pd.read_sql(text("select m.code, p.code as parent_code from municipalities m"
+                             " left join municipalities p on p.id = m.parent_id"), c)
+        city = "50701000"
+        districts = m.loc[m["parent_code"] == city, "code"].tolist()
+        codes = (city, districts[0], BERDSK, districts[-1])
+        head = Viewer("h", "head", territories=(city,))
+        expected = [x for x in codes if x != city and x not in set(m.loc[m["parent_code"] == city, "code"])]
+        assert expected == [BERDSK]
+        assert outside_case_scope(c, head, codes) == expected
+        assert outside_case_scope(c, Viewer("hb", "head", territories=(BERDSK,)), codes) == [city, districts[0], districts[-1]]
+        assert outside_case_scope(c, Viewer("a", "analyst"), codes) == []
+    url = small_db.url.render_as_string(hide_password=False)
+    at = run_page(url, SMALL_AS_OF, "pages/cases.py", viewer=Viewer("head-nsk", "head", territories=(city,)),
+                  **{"from": "2021-02-01", "to": "2021-02-28", "territory": f"{city},{BERDSK}"})
+    notices = [i.value for i in at.info]
+    assert any("Бердск" in n for n in notices), notices
+    df = frame(small_db)
+    own = select(df, dt.date(2021, 2, 1), dt.date(2021, 2, 28), territory=city)
+    found = [c.value for c in at.caption if c.value.startswith("Найдено")]
+    assert found and number(found[0].split(":")[1]) == len(own) > 0, (found, len(own))
