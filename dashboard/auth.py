@@ -13,6 +13,7 @@ import os
 import streamlit as st
 
 from dashboard import data
+from dashboard.gate import gate_path
 from dashboard.i18n import t
 from queries import audit, sessions, users
 from queries.viewer import Viewer
@@ -93,13 +94,6 @@ fetch({json.dumps(path)}, {{method: "POST", credentials: "same-origin",
 def _forget_cookie() -> None:
     st.html(f"""<script>fetch({json.dumps(gate_path("signout"))}, {{method: "POST", credentials: "same-origin"}});</script>""",
             unsafe_allow_javascript=True)
-
-
-def gate_path(name: str) -> str:
-    """The URL path of one of the gate's endpoints, under the server's base path."""
-    from streamlit import config
-    base = (config.get_option("server.baseUrlPath") or "").strip("/")
-    return f"/{base}/pulse/{name}" if base else f"/pulse/{name}"
 
 
 def _login_form() -> None:

@@ -53,9 +53,15 @@ def _secure(request: Request) -> bool:
 
 
 def _base() -> str:
+    """The server's base URL path ("" or "/prefix")."""
     from streamlit import config
     base = (config.get_option("server.baseUrlPath") or "").strip("/")
     return f"/{base}" if base else ""
+
+
+def gate_path(name: str) -> str:
+    """The URL path of one of the gate's endpoints (`session`, `signout`), under the base path."""
+    return f"{_base()}/pulse/{name}"
 
 
 async def session(request: Request) -> Response:
