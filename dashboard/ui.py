@@ -12,7 +12,7 @@ from dashboard import fmt
 from dashboard.context import Context
 from dashboard.i18n import get_lang, t
 from dashboard.urlstate import to_params
-from queries.cells import guard_frame, guard_sheet
+from queries.formulas import guard_frame, guard_sheet
 from queries.filters import Filters
 from queries.metrics import METRICS, Metric, delta
 

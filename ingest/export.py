@@ -9,7 +9,7 @@ import sys
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
-from queries.cells import guard
+from queries.formulas import guard
 from queries.config import ConfigError, resolve_admin_database
 from queries.db import check_connection
 

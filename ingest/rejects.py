@@ -5,7 +5,7 @@ import csv
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from queries.cells import guard
+from queries.formulas import guard
 
 
 REASONS = {

@@ -13,7 +13,7 @@ from ingest.mapping import DATE_FIELDS, FIELDS, Mapping, MappingError
 from ingest.readers import Batch
 from ingest.reference import read_reference
 from ingest.rejects import Reject
-from queries.cells import UNGUARD
+from queries.formulas import UNGUARD
 from queries.schema import CLOSED_STATUSES, OPEN_STATUSES, SOURCES
 
 
@@ -108,7 +108,7 @@ def validate(batch: Batch, m: Mapping, res: Resolver, seen: dict[str, int], cal)
     col = {}
     for f in FIELDS:  # Arrow-backed text: stripping and comparing run in C
         if f in m.columns:
-            # a spreadsheet guard's apostrophe (queries.cells) taken off: our exports load back unchanged
+            # a spreadsheet guard's apostrophe (queries.formulas) taken off: our exports load back unchanged
             values = batch.columns[index[m.columns[f]]].str.replace(UNGUARD, "", regex=True)
             col[f] = values if f == "text" else values.str.strip()
         else:
