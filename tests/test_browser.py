@@ -94,29 +94,36 @@ def browser(server):
         b.close()
 
 
-def settle(page, timeout_s: float = 90) -> None:
-    """Wait until the app has finished its run: the page's elements stop changing."""
+def settle(page, timeout_s: float = 90, step_ms: int = 500, steps: int = 4) -> None:
+    """Wait until the app has finished its run: no run is going and the page's elements have not
+    changed for `steps` checks `step_ms` apart (the crawl checks more often, fewer times)."""
     page.wait_for_selector("[data-testid='stApp']", timeout=timeout_s * 1000)
     deadline = time.time() + timeout_s
     last, stable = None, 0
-    while time.time() < deadline and stable < 4:
-        page.wait_for_timeout(500)
+    while time.time() < deadline and stable < steps:
+        page.wait_for_timeout(step_ms)
         running = page.locator("[data-testid='stStatusWidget']").count()
         now = page.evaluate("document.querySelectorAll('[data-testid]').length")
         stable = stable + 1 if (now == last and not running) else 0
         last = now
 
 
-def open_page(browser, url: str, user: str = "tester"):
-    """A new tab on `url`, signed in through the sign-in form."""
-    page = browser.new_page(viewport={"width": 1500, "height": 1200})
+def sign_in(page, user: str = "tester", password: str = "secret-pass") -> None:
+    """Fill the sign-in form on the page and wait for the app."""
+    page.get_by_label("Имя пользователя").fill(user)
+    page.get_by_label("Пароль").fill(password)
+    page.get_by_role("button", name="Войти").click()
+    settle(page)
+
+
+def open_page(browser, url: str, user: str = "tester", width: int = 1500, height: int = 1200):
+    """A tab of a new browser context (its own cookies; downloads accepted) on `url`, signed in
+    through the sign-in form; page.context is the context."""
+    page = browser.new_context(viewport={"width": width, "height": height}, accept_downloads=True).new_page()
     page.goto(url)
     settle(page)
     if page.get_by_label("Имя пользователя").count():
-        page.get_by_label("Имя пользователя").fill(user)
-        page.get_by_label("Пароль").fill("secret-pass")
-        page.get_by_role("button", name="Войти").click()
-        settle(page)
+        sign_in(page, user)
     return page
 
 
@@ -126,10 +133,7 @@ def test_sign_in_is_required(server, browser):
     settle(page)
     assert page.get_by_label("Пароль").count() == 1
     assert page.get_by_text("Найдено:").count() == 0
-    page.get_by_label("Имя пользователя").fill("tester")
-    page.get_by_label("Пароль").fill("wrong")
-    page.get_by_role("button", name="Войти").click()
-    settle(page)
+    sign_in(page, "tester", "wrong")
     assert page.get_by_text("Неверное имя пользователя или пароль").count() == 1
     page.screenshot(path=str(SHOTS / "sign_in.png"))
     page.close()
@@ -187,14 +191,8 @@ def test_changing_a_filter_writes_the_url(server, browser):
 
 
 def test_sign_in_survives_a_reload_and_a_new_tab_until_sign_out(server, browser):
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
-    page = context.new_page()
-    page.goto(f"{server}/cases?{QUERY}")
-    settle(page)
-    page.get_by_label("Имя пользователя").fill("tester")
-    page.get_by_label("Пароль").fill("secret-pass")
-    page.get_by_role("button", name="Войти").click()
-    settle(page)
+    page = open_page(browser, f"{server}/cases?{QUERY}", width=1280, height=900)
+    context = page.context
     cookie = next(c for c in context.cookies() if c["name"] == "pulse_session")
     assert cookie["httpOnly"] and cookie["sameSite"] == "Lax"
     assert page.evaluate("document.cookie").find("pulse_session") < 0  # not readable by scripts
@@ -234,14 +232,8 @@ def test_markdown_in_texts_and_links_renders_as_plain_text(server, browser):
 
 
 def test_exports_uploads_and_metrics_need_a_live_session(server, browser):
-    context = browser.new_context(viewport={"width": 1440, "height": 1000}, accept_downloads=True)
-    page = context.new_page()
-    page.goto(f"{server}/topics?{QUERY}")
-    settle(page)
-    page.get_by_label("Имя пользователя").fill("tester")
-    page.get_by_label("Пароль").fill("secret-pass")
-    page.get_by_role("button", name="Войти").click()
-    settle(page)
+    page = open_page(browser, f"{server}/topics?{QUERY}", width=1440, height=1000)
+    context = page.context
     with page.expect_download() as info:
         page.get_by_role("button", name="Скачать CSV").first.click()
     media = info.value.url

@@ -6,12 +6,11 @@ Each action starts from the page freshly opened, so that one control's effect do
 another's failure; a failure names the role, the page and the control.
 """
 import re
-import time
 from urllib.parse import urlparse
 
 import pytest
 
-from .test_browser import QUERY, SHOTS, browser, server, settle  # noqa: F401 (fixtures)
+from .test_browser import QUERY, SHOTS, browser, open_page, server, settle  # noqa: F401 (fixtures)
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.xdist_group("browser")]
 ROLES = {"tester": "analyst", "reporter": "press", "head-user": "head", "exec-user": "executor"}
@@ -19,33 +18,14 @@ OUT = SHOTS / "crawl"
 OPTION = "[role='option']:not([data-key='__select_all__'])"
 
 
-def quick_settle(page, timeout_s: float = 60) -> None:
-    """settle(), in shorter steps: the run has ended and the page's elements stopped changing."""
-    deadline = time.time() + timeout_s
-    last, stable = None, 0
-    while time.time() < deadline and stable < 3:
-        page.wait_for_timeout(250)
-        running = page.locator("[data-testid='stStatusWidget']").count()
-        now = page.evaluate("document.querySelectorAll('[data-testid]').length")
-        stable = stable + 1 if (now == last and not running) else 0
-        last = now
+def quick_settle(page) -> None:
+    """settle() in shorter steps: the crawl waits after every control."""
+    settle(page, 60, step_ms=250, steps=3)
 
 
 def _changed(page, url: str) -> bool:
     """Whether the last control changed the view (its filters or an opened card)."""
     return sorted(page.url.split("?", 1)[-1].split("&")) != sorted(url.split("?", 1)[-1].split("&"))
-
-
-def _signed_in(browser, base: str, user: str, width: int):
-    context = browser.new_context(viewport={"width": width, "height": 1000}, accept_downloads=True)
-    page = context.new_page()
-    page.goto(f"{base}/?{QUERY}")
-    settle(page)
-    page.get_by_label("Имя пользователя").fill(user)
-    page.get_by_label("Пароль").fill("secret-pass")
-    page.get_by_role("button", name="Войти").click()
-    settle(page)
-    return context, page
 
 
 def _no_exception(page, where: str) -> None:
@@ -123,7 +103,8 @@ def _operate(page, kind: str, i: int) -> None:
 def test_crawl_every_page_and_control_as_each_role(server, browser, user):
     OUT.mkdir(parents=True, exist_ok=True)
     base = server
-    context, page = _signed_in(browser, base, user, 1440)
+    page = open_page(browser, f"{base}/?{QUERY}", user, width=1440, height=1000)
+    context = page.context
     paths = _nav_paths(page, ROLES[user])
     assert paths, "no navigation"
     # the shared sidebar: each filter's first option, then the reset, once per role
