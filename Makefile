@@ -22,13 +22,18 @@ run: $(VENV)/.base
 	$(PY) -m seed.bootstrap
 	$(VENV)/bin/streamlit run dashboard/server.py --server.port $(PORT) --server.address $(ADDRESS)
 
-# in parallel on every core; `make test SLOW=1` adds the tests marked slow (CI: .ci/run)
+# One worker per core and one more: the browser tests' worker mostly waits for the page. Tests are
+# handed out one at a time, so that a long one does not end up last behind a batch.
+WORKERS ?= $(shell echo $$(( $$(nproc) + 1 )))
+PYTEST := $(PY) -m pytest -n $(WORKERS) --dist loadgroup --maxschedchunk 1
+
+# `make test SLOW=1` adds the tests marked slow (CI: .ci/run)
 test: $(VENV)/.dev
-	$(PY) -m pytest -n auto --dist loadgroup $(if $(SLOW),,-m "not slow")
+	$(PYTEST) $(if $(SLOW),,-m "not slow")
 
 # the inner loop: no browser, nothing marked slow
 test-fast: $(VENV)/.dev
-	$(PY) -m pytest -n auto --dist loadgroup -m "not browser and not slow"
+	$(PYTEST) -m "not browser and not slow"
 
 bench: $(VENV)/.dev
 	$(PY) -m bench

@@ -94,7 +94,7 @@ def browser(server):
         b.close()
 
 
-def settle(page, timeout_s: float = 90, step_ms: int = 500, steps: int = 4) -> None:
+def settle(page, timeout_s: float = 90, step_ms: int = 300, steps: int = 4) -> None:
     """Wait until the app has finished its run: no run is going and the page's elements have not
     changed for `steps` checks `step_ms` apart (the crawl checks more often, fewer times)."""
     page.wait_for_selector("[data-testid='stApp']", timeout=timeout_s * 1000)
