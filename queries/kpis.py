@@ -22,7 +22,7 @@ def kpi_sql(d, cond: str, group: str | None, percentiles: bool = True) -> str:
     key = f"{GROUPS[group].raw_key} as key, " if group else ""
     group_by = f" group by {GROUPS[group].raw_key}" if group else ""
     exprs = {**counts(flag_conditions()), **counts(overdue_conditions(":now")),
-             **(percentile_sql(d) if percentiles else {})}
+             **(percentile_sql(d, _percentile_columns(group)) if percentiles else {})}
     columns = ",\n  ".join(f"{expr} as {name}" for name, expr in exprs.items())
     return f"""
 select {key}
@@ -47,21 +47,24 @@ def kpi_frame(conn: Connection, filters: Filters, viewer: Viewer, now: dt.dateti
     the appeals table with one GROUP BY (the plain approach, kept as the reference).
     """
     if raw or not summaries.usable(conn, viewer):
-        d = dialect_of(conn)
-        cond, params = where(filters, d, viewer)
-        params["now"] = d.ts_param(now)
-        df = run(conn, kpi_sql(d, cond, group, percentiles), params)
-        if group and percentiles:
-            df = df.drop(columns=[c for c in percentile_sql(d) if c not in GROUPED_PERCENTILES])
-        for col in df.columns:
-            if col != "key":
-                df[col] = pd.to_numeric(df[col], errors="coerce")
-        if not percentiles:
-            for col in _percentile_columns(group):
-                df[col] = np.nan
-    else:
-        df = _assemble(*_read_parts(conn, filters, viewer, now, group, percentiles), group)
-    return with_shares(df)
+        return with_shares(_plain_frame(conn, filters, viewer, now, group, percentiles))
+    return with_shares(_assemble(*_read_parts(conn, filters, viewer, now, group, percentiles), group))
+
+
+def _plain_frame(conn: Connection, filters: Filters, viewer: Viewer, now: dt.datetime, group: str | None,
+                 percentiles: bool) -> pd.DataFrame:
+    """kpi_frame's columns before the shares, by kpi_sql over the appeals."""
+    d = dialect_of(conn)
+    cond, params = where(filters, d, viewer)
+    params["now"] = d.ts_param(now)
+    df = run(conn, kpi_sql(d, cond, group, percentiles), params)
+    for col in df.columns:
+        if col != "key":
+            df[col] = pd.to_numeric(df[col], errors="coerce")
+    if not percentiles:
+        for col in _percentile_columns(group):
+            df[col] = np.nan
+    return df
 
 
 def _percentile_columns(group: str | None) -> list[str]:
