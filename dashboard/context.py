@@ -8,6 +8,7 @@ import pandas as pd
 
 from dashboard.i18n import get_lang
 from queries.filters import Filters
+from queries.localtime import local_date
 from queries.viewer import Viewer
 
 
@@ -25,7 +26,7 @@ class Context:
 
     @property
     def today(self) -> dt.date:
-        return (self.now + dt.timedelta(hours=7)).date()
+        return local_date(self.now)
 
     def name_col(self) -> str:
         return "name_en" if get_lang() == "en" else "name_ru"

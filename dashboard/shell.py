@@ -14,6 +14,7 @@ from dashboard.i18n import set_lang, t
 from dashboard.urlstate import PRESET_ORDER, Choices, parse, preset_of, preset_range, to_params
 from queries.config import ConfigError, mask_url
 from queries.filters import Filters
+from queries.localtime import local_date
 from queries.schema import SOURCES
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -182,7 +183,7 @@ def main() -> None:
     pages = _pages()
     current = st.navigation(list(pages.values()), position="hidden")
     now = data.now()
-    today = (now + dt.timedelta(hours=7)).date()
+    today = local_date(now)
     try:
         url = data.database_url()
         if not data.schema_ready(url):
