@@ -48,8 +48,10 @@ def page_queries(conn, f: Filters, now: dt.datetime, sort: str = "newest", query
     "cases" is the list's first page in `sort` order, "search" the first page for a text query."""
     g = grain_for(f)
     v = ANALYST
+    before = f.previous()
+    then = now - (f.date_from - before.date_from)  # the previous period at the same age (like for like)
     return {
-        "overview": lambda: (kpis.kpi_frame(conn, f, v, now), kpis.kpi_frame(conn, f.previous(), v, now),
+        "overview": lambda: (kpis.kpi_frame(conn, f, v, now), kpis.kpi_as_of(conn, before, v, then),
                              trend.received_closed(conn, f, v, g),
                              *(kpis.kpi_frame(conn, period, v, now, group, percentiles=False)
                                for period, group in ((f, "source"), (f, "topic"), (f, "municipality"),
@@ -58,7 +60,7 @@ def page_queries(conn, f: Filters, now: dt.datetime, sort: str = "newest", query
         "territories": lambda: (league.territory_league(conn, f, v, now),
                                 kpis.kpi_frame(conn, f.narrowed(territories=()), v, now)),
         "executors": lambda: (league.executor_league(conn, f, v, now), speed.escalation_flow(conn, f, v)),
-        "speed": lambda: (kpis.kpi_frame(conn, f, v, now), kpis.kpi_frame(conn, f.previous(), v, now),
+        "speed": lambda: (kpis.kpi_frame(conn, f, v, now), kpis.kpi_as_of(conn, before, v, then),
                           speed.response_histogram(conn, f, v), trend.kpi_trend(conn, f, v, g, now),
                           speed.overdue_now(conn, f, v, now)),
         "cases": lambda: cases.case_list(conn, f, v, now, sort=sort),

@@ -1,0 +1,321 @@
+"""The headline figures side by side: the project, a minimal GROUP BY, DuckDB over Parquet.
+
+python -m bench.figures [--sqlite PATH] [--pg URL] [--combos N] [--seed S]
+
+Sixteen figures (received, resolved, on-time share, median first response; overall, by
+territory, by topic, by source) for N random filter combinations, each computed three ways in
+the same run, one after the other for each combination:
+
+- project: the page's own call (queries.kpis.kpi_frame, with percentiles only for the median),
+  through the summaries and whatever the planner chooses;
+- plain: one minimal GROUP BY over `appeals` for that one figure, with the filters as the page
+  would bind them (the indexes are the schema's);
+- duckdb: the same figure over a Parquet copy of the columns it needs, in process (the
+  columnar alternative; the copy is made once, outside the timing).
+
+All three must agree (counts exactly, shares to 1e-9, medians within the histogram's bucket);
+a disagreement is printed and counted. Prints one table per database (p50/p95 per figure and
+the ratios plain/project and duckdb/project of the p95s) and writes bench/figures_results.json.
+Asserts nothing.
+"""
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import random
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import text
+
+from bench.pages import ANALYST, filter_pool, p95, random_filters, warm
+from queries import kpis
+from queries.dataset import info as dataset_info
+from queries.db import make_engine
+from queries.dialect import dialect_of
+from queries.filters import Filters, where
+from queries.localtime import day_start
+from queries.measures import GROUPS, bucket_width
+from queries.run import run
+
+RESULTS = Path(__file__).with_name("figures_results.json")
+CACHE = Path(__file__).with_name("cache")
+MEASURES = ("received", "resolved", "on_time_share", "first_response_median")
+GROUPINGS = (None, "territory", "topic", "source")
+
+
+# ---- plain: one GROUP BY per figure ---------------------------------------------------------------
+
+def plain_sql(d, measure: str, group: str | None, cond: str) -> str:
+    key = f"{GROUPS[group].raw_key} as key, " if group else ""
+    join = GROUPS[group].raw_join if group else ""
+    value = {
+        "received": "count(*)",
+        "resolved": "sum(case when a.status = 'resolved' then 1 else 0 end)",
+        "on_time_share": "sum(case when a.first_response_at <= a.response_due_at then 1 else 0 end) * 1.0 / "
+                         "nullif(sum(case when a.first_response_at is not null or a.response_due_at < :now "
+                         "then 1 else 0 end), 0)",
+        "first_response_median": d.percentile("a.first_response_work_hours", 0.5),
+    }[measure]
+    return f"select {key}{value} as value from appeals a{join} where {cond}" + (
+        f" group by {GROUPS[group].raw_key}" if group else "")
+
+
+def plain(conn, f: Filters, now: dt.datetime, measure: str, group: str | None) -> pd.Series:
+    d = dialect_of(conn)
+    cond, params = where(f, d, ANALYST)
+    params["now"] = d.ts_param(now)
+    df = run(conn, plain_sql(d, measure, group, cond), params)
+    return _series(df, group)
+
+
+def project(conn, f: Filters, now: dt.datetime, measure: str, group: str | None) -> pd.Series:
+    df = kpis.kpi_frame(conn, f, ANALYST, now, group, percentiles=measure == "first_response_median")
+    if group:
+        df = df[df["received"] > 0]
+    return _series(df.rename(columns={measure: "value"}), group)
+
+
+def _series(df: pd.DataFrame, group: str | None) -> pd.Series:
+    if group:
+        return pd.Series(pd.to_numeric(df["value"]).to_numpy(float), index=df["key"].astype(str)).sort_index()
+    return pd.Series([float(pd.to_numeric(df["value"]).iloc[0]) if len(df) else np.nan], index=["all"])
+
+
+# ---- DuckDB over Parquet -------------------------------------------------------------------------------
+
+class Columnar:
+    """A Parquet copy of what the figures read, and DuckDB computing them in process."""
+
+    COLUMNS = ("received_at", "municipality_id", "territory_id", "topic_id", "category_id", "source",
+               "organization_id", "status", "first_response_at", "response_due_at", "first_response_work_hours")
+
+    def __init__(self, engine, name: str):
+        import duckdb
+
+        CACHE.mkdir(exist_ok=True)
+        with engine.connect() as conn:
+            n = conn.execute(text("select count(*) from appeals")).scalar_one()
+            self.parents = {
+                "municipalities": dict(conn.execute(text("select code, id from municipalities")).all()),
+                "m_parent": dict(conn.execute(text("select id, coalesce(parent_id, id) from municipalities")).all()),
+                "topics": dict(conn.execute(text("select code, id from topics")).all()),
+                "t_parent": dict(conn.execute(text("select id, coalesce(parent_id, id) from topics")).all()),
+            }
+        self.path = CACHE / f"{name}-{n}.parquet"
+        started = time.perf_counter()
+        if not self.path.exists():
+            self._export(engine)
+        self.export_seconds = time.perf_counter() - started
+        self.db = duckdb.connect()
+        self.db.execute(f"create view appeals as select * from read_parquet('{self.path}')")
+
+    def _export(self, engine) -> None:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        writer = None
+        with engine.connect() as conn:
+            lo, hi = conn.execute(text("select min(id), max(id) from appeals")).one()
+            for start in range(int(lo), int(hi) + 1, 1_000_000):
+                df = pd.read_sql(text("""select a.received_at, a.municipality_id, coalesce(m.parent_id, m.id) as territory_id,
+                    a.topic_id, coalesce(t.parent_id, t.id) as category_id, a.source, a.organization_id, a.status,
+                    a.first_response_at, a.response_due_at, a.first_response_work_hours
+                    from appeals a join municipalities m on m.id = a.municipality_id join topics t on t.id = a.topic_id
+                    where a.id >= :a and a.id < :b"""), conn, params={"a": start, "b": start + 1_000_000})
+                for c in ("received_at", "first_response_at", "response_due_at"):
+                    df[c] = pd.to_datetime(df[c], utc=True)
+                table = pa.Table.from_pandas(df, preserve_index=False)
+                writer = writer or pq.ParquetWriter(self.path.with_suffix(".partial"), table.schema)
+                writer.write_table(table)
+        writer.close()
+        self.path.with_suffix(".partial").rename(self.path)
+
+    def _ids(self, table: str, codes) -> list[int]:
+        ids = {self.parents[table][c] for c in codes if c in self.parents[table]}
+        parent = self.parents["m_parent" if table == "municipalities" else "t_parent"]
+        return sorted(ids | {i for i, p in parent.items() if p in ids})
+
+    def values(self, f: Filters, group: str | None, key: str) -> np.ndarray:
+        """The first-response times of one group of the cohort, sorted (to judge a median's precision)."""
+        conds, params = self._where(f)
+        column = self._key(group)
+        if column:
+            conds.append(f"cast({column} as varchar) = ?")
+            params.append(key)
+        rows = self.db.execute(f"select first_response_work_hours from appeals where {' and '.join(conds)}"
+                               " and first_response_work_hours is not null order by 1", params).fetchall()
+        return np.array([r[0] for r in rows], dtype=float)
+
+    @staticmethod
+    def _key(group: str | None) -> str | None:
+        return {None: None, "territory": "territory_id", "topic": "topic_id", "source": "source"}[group]
+
+    def _where(self, f: Filters) -> tuple[list[str], list]:
+        conds = ["received_at >= ? and received_at < ?"]
+        params: list = [day_start(f.date_from), day_start(f.date_to + dt.timedelta(days=1))]
+        for codes, column, table in ((f.territories, "municipality_id", "municipalities"),
+                                     (f.topics, "topic_id", "topics")):
+            if codes:
+                conds.append(f"{column} in (select unnest(?))")
+                params.append(self._ids(table, codes))
+        if f.sources:
+            conds.append("source in (select unnest(?))")
+            params.append(list(f.sources))
+        if f.executors:
+            conds.append("organization_id in (select unnest(?))")
+            params.append([int(x) for x in f.executors])
+        return conds, params
+
+    def figure(self, f: Filters, now: dt.datetime, measure: str, group: str | None) -> pd.Series:
+        conds, params = self._where(f)
+        key = self._key(group)
+        value = {
+            "received": "count(*)",
+            "resolved": "count(*) filter (where status = 'resolved')",
+            "on_time_share": "count(*) filter (where first_response_at <= response_due_at) * 1.0 / "
+                             "nullif(count(*) filter (where first_response_at is not null or response_due_at < ?), 0)",
+            "first_response_median": "quantile_cont(first_response_work_hours, 0.5)",
+        }[measure]
+        if measure == "on_time_share":
+            params.insert(0, now)
+        sql = (f"select {key + ' as key, ' if key else ''}{value} as value from appeals where {' and '.join(conds)}"
+               + (f" group by {key}" if key else ""))
+        return _series(self.db.execute(sql, params).df(), group)
+
+
+# ---- the run -------------------------------------------------------------------------------------------
+
+def agree(measure: str, a: pd.Series, b: pd.Series, values=None) -> bool:
+    """Whether two answers for a figure agree: counts and shares exactly, a median from histograms
+    within the widest bucket of the two values it is interpolated between (`values(key)` gives a
+    group's sorted values when that must be looked at)."""
+    a, b = a.dropna(), b.dropna()
+    a, b = a[a != 0] if measure in ("received", "resolved") else a, b[b != 0] if measure in ("received", "resolved") else b
+    if set(a.index) != set(b.index):
+        return False
+    a, b = a.sort_index(), b.reindex(a.index)
+    if measure != "first_response_median":
+        return bool(np.allclose(a.to_numpy(), b.to_numpy(), rtol=0, atol=1e-9))
+    for key, x, y in zip(a.index, a, b):
+        if abs(x - y) <= bucket_width(max(x, y)) + 1e-9:
+            continue
+        v = values(key) if values else np.array([])
+        if not len(v):
+            return False
+        pos = 0.5 * (len(v) - 1)
+        lo, hi = v[int(np.floor(pos))], v[int(np.ceil(pos))]
+        if abs(x - y) > max(bucket_width(lo), bucket_width(hi)) + 1e-9:
+            return False
+    return True
+
+
+def measure_database(url: str, name: str, combos: int, seed: int) -> dict:
+    engine = make_engine(url, statement_timeout_ms=120_000)
+    print(f"  {name}: database cache warmed in {warm(engine):.0f} s", file=sys.stderr)
+    columnar = Columnar(engine, name)
+    print(f"  {name}: Parquet copy ready ({columnar.export_seconds:.0f} s)", file=sys.stderr)
+    rng = random.Random(seed)
+    codes, now, today = filter_pool(engine)
+    with engine.connect() as conn:
+        data = {"appeals": conn.execute(text("select count(*) from appeals")).scalar_one(),
+                "data_seed": dataset_info(conn).get("seed")}
+    times: dict[tuple, dict[str, list[float]]] = {}
+    disagreements: list[str] = []
+    for i in range(combos):
+        f = random_filters(rng, today, codes)
+        for measure in MEASURES:
+            for group in GROUPINGS:
+                got = {}
+                for way in ("project", "plain", "duckdb"):
+                    started = time.perf_counter()
+                    if way == "duckdb":
+                        got[way] = columnar.figure(f, now, measure, group)
+                    else:
+                        with engine.connect() as conn:
+                            got[way] = (project if way == "project" else plain)(conn, f, now, measure, group)
+                    times.setdefault((measure, group), {}).setdefault(way, []).append(time.perf_counter() - started)
+                for way in ("plain", "duckdb"):
+                    if not agree(measure, got["project"], got[way],
+                                 lambda key, f=f, group=group: columnar.values(f, group, key)):
+                        disagreements.append(f"{measure} by {group or 'all'} ({way}) for {f}")
+        if (i + 1) % 10 == 0:
+            print(f"  {name}: {i + 1}/{combos} combinations", file=sys.stderr)
+    engine.dispose()
+    rows = []
+    for (measure, group), ways in times.items():
+        row = {"figure": measure, "by": group or "—"}
+        for way, ts in ways.items():
+            row[f"{way}_p50_ms"] = round(statistics.median(ts) * 1000, 1)
+            row[f"{way}_p95_ms"] = round(p95(ts) * 1000, 1)
+        # per combination: how often the project was slower than the plain query
+        row["project_slower_than_plain"] = sum(p > q for p, q in zip(ways["project"], ways["plain"]))
+        row["plain_over_project_p95"] = round(row["plain_p95_ms"] / row["project_p95_ms"], 2)
+        row["duckdb_over_project_p95"] = round(row["duckdb_p95_ms"] / row["project_p95_ms"], 2)
+        rows.append(row)
+    return {**data, "combos": combos, "figures": rows, "disagreements": disagreements[:20],
+            "disagreement_count": len(disagreements)}
+
+
+def print_table(name: str, result: dict) -> None:
+    print(f"\n{name}: {result['appeals']:,} appeals (seed {result['data_seed']}), {result['combos']} random filter "
+          "combinations; times in ms; ratios of p95 to the project's")
+    print("| figure | by | project p50 | project p95 | plain p95 | DuckDB p95 | plain ÷ project | DuckDB ÷ project "
+          "| combos where project > plain |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    for r in result["figures"]:
+        print(f"| {r['figure']} | {r['by']} | {r['project_p50_ms']} | {r['project_p95_ms']} | {r['plain_p95_ms']} | "
+              f"{r['duckdb_p95_ms']} | {r['plain_over_project_p95']}× | {r['duckdb_over_project_p95']}× | "
+              f"{r['project_slower_than_plain']} |")
+    print(f"disagreements: {result['disagreement_count']}")
+    for d in result["disagreements"][:5]:
+        print("  ", d)
+
+
+def machine(pg_url: str | None) -> dict:
+    """What the numbers were measured on: cores, memory and, for PostgreSQL, its settings that matter."""
+    import os
+    import platform
+    out = {"cores": os.cpu_count(), "python": platform.python_version()}
+    try:
+        meminfo = Path("/proc/meminfo").read_text()
+        out["memory_gb"] = round(int(meminfo.split("MemTotal:")[1].split()[0]) / 1024 ** 2, 1)
+    except (OSError, IndexError, ValueError):
+        pass
+    if pg_url:
+        engine = make_engine(pg_url)
+        with engine.connect() as conn:
+            out["postgresql"] = {name: conn.execute(text(f"show {name}")).scalar() for name in (
+                "server_version", "shared_buffers", "work_mem", "effective_cache_size", "random_page_cost", "jit",
+                "max_parallel_workers_per_gather")}
+        engine.dispose()
+    return out
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(prog="python -m bench.figures", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--sqlite", default=None, help="a seeded SQLite file")
+    p.add_argument("--pg", default=None, help="a seeded PostgreSQL URL")
+    p.add_argument("--combos", type=int, default=40)
+    p.add_argument("--seed", type=int, default=1)
+    args = p.parse_args(argv)
+    report = {"measured_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+              "machine": machine(args.pg), "databases": {}}
+    targets = ([("sqlite", f"sqlite:///{Path(args.sqlite).resolve()}")] if args.sqlite else []) + (
+        [("postgresql", args.pg)] if args.pg else [])
+    for name, url in targets:
+        result = measure_database(url, name, args.combos, args.seed)
+        report["databases"][name] = result
+        print_table(name, result)
+    RESULTS.write_text(json.dumps(report, indent=2, ensure_ascii=False))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
