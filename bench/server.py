@@ -13,8 +13,9 @@ production: sessions that happen to ask for the same figures share them.
 Before the sessions, one untimed session visits every page once: the server is running, not
 starting (a cold process's first runs import the pages' libraries and read the reference lists).
 
-Prints page, visits, p50, p95, max (ms), the exceptions shown, and the server process's peak
-resident memory (sampled every 0.2 s). Writes bench/server_results.json. Asserts nothing.
+First, on three just-started servers, the first visitor's sign-in form and the overview after
+signing in are timed (issue 23's first page after sign-in). Prints page, visits, p50, p95, max
+(ms), the exceptions shown, and the server process's peak resident memory (sampled every 0.2 s). Writes bench/server_results.json. Asserts nothing.
 """
 from __future__ import annotations
 
@@ -131,6 +132,41 @@ class Session:
                                     (ids["Войти"], "trigger_value", True)])
 
 
+async def _first_page(ws_url: str) -> tuple[float, float]:
+    """A fresh server's first visitor: (seconds from opening the app to the sign-in form, seconds
+    from submitting it to the overview drawn)."""
+    import websockets
+
+    async with websockets.connect(ws_url, subprotocols=["streamlit"], max_size=None) as ws:
+        s = Session(ws)
+        started = time.perf_counter()
+        await s.run("")
+        form = time.perf_counter() - started
+        ids = s.widgets
+        started = time.perf_counter()
+        await s.run("", widgets=[(ids["Имя пользователя"], "string_value", USER),
+                                 (ids["Пароль"], "string_value", PASSWORD), (ids["Войти"], "trigger_value", True)])
+        return form, time.perf_counter() - started
+
+
+def first_page(url: str, as_of: str, tries: int = 3) -> dict:
+    """The first visitor of a just-started server (each try a new server): the sign-in form, and
+    the overview after signing in; medians in ms."""
+    forms, pages = [], []
+    for _ in range(tries):
+        proc, ws_url = start_server(url, as_of)
+        try:
+            time.sleep(3)  # a user arrives a few seconds after the start, not in its first millisecond
+            form, page = asyncio.run(_first_page(ws_url))
+            forms.append(form)
+            pages.append(page)
+        finally:
+            proc.terminate()
+            proc.wait(timeout=30)
+    return {"sign_in_form_ms": round(statistics.median(forms) * 1000),
+            "first_page_ms": round(statistics.median(pages) * 1000), "tries": tries}
+
+
 async def _user(ws_url: str, seed: int, rounds: int, think: tuple[float, float], codes, today,
                 timings: dict, errors: list) -> None:
     import websockets
@@ -198,6 +234,9 @@ def main(argv=None) -> int:
         conn.execute(schema.users.delete().where(schema.users.c.username == USER))
         add_user(conn, USER, PASSWORD, "analyst")
     engine.dispose()
+    first = first_page(args.db, args.as_of or now.isoformat())
+    print(f"a just-started server's first visitor (median of {first['tries']} starts): sign-in form "
+          f"{first['sign_in_form_ms']} ms, the overview after signing in {first['first_page_ms']} ms")
     proc, ws_url = start_server(args.db, args.as_of or now.isoformat())
     try:
         idle = _rss_mb(proc.pid)
@@ -220,7 +259,8 @@ def main(argv=None) -> int:
     RESULTS.write_text(json.dumps({
         "measured_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"), "sessions": args.sessions,
         "rounds": args.rounds, "think_s": think, "wall_s": round(wall, 1), "server_rss_start_mb": round(idle),
-        "server_rss_peak_mb": round(peak), "errors": len(errors), "pages": rows}, indent=2))
+        "server_rss_peak_mb": round(peak), "errors": len(errors), "first_page_after_sign_in": first,
+        "pages": rows}, indent=2))
     return 0
 
 
