@@ -8,7 +8,7 @@ from dashboard.drill import bucket_days, drill, grain_for
 from dashboard.i18n import t
 from dashboard.shell import context, page_header
 from dashboard.tables import pinned
-from queries.metrics import OVERVIEW_CARDS, SMALL_N
+from queries.metrics import METRICS, OVERVIEW_CARDS, SMALL_N, changes
 
 ctx = context()
 page_header(ctx, "overview")
@@ -90,9 +90,10 @@ def movers(group: str, names) -> tuple[pd.DataFrame, pd.DataFrame, list]:
         was_df[["received", "on_time_share", "on_time_share_n"]], left_index=True, right_index=True, suffixes=("", "_prev"), how="outer").fillna(
         {"received": 0, "received_prev": 0})
     df = df[(df["received"] >= SMALL_N) | (df["received_prev"] >= SMALL_N)]
-    df["change_pct"] = (df["received"] - df["received_prev"]) / df["received_prev"].where(df["received_prev"] > 0) * 100
+    df["change_pct"] = changes(df["received"], df["received_prev"], METRICS["received"])
     ok = (df["on_time_share_n"] >= SMALL_N) & (df["on_time_share_n_prev"] >= SMALL_N)
-    df["on_time_change"] = ((df["on_time_share"] - df["on_time_share_prev"]) * 100).where(ok)
+    df["on_time_change"] = pd.Series(changes(df["on_time_share"], df["on_time_share_prev"], METRICS["on_time_share"]),
+                                     index=df.index).where(ok)
     # ordered by a column the reader sees: the change in the number of appeals, largest either way
     df["change"] = df["received"] - df["received_prev"]
     df = df.reindex(df["change"].abs().sort_values(ascending=False).index).head(8).reset_index()

@@ -116,11 +116,16 @@ def delta(current: float, previous: float, metric: Metric) -> float | None:
     """Percentage points for shares, % change for counts and times; None when not comparable."""
     if current is None or previous is None or pd.isna(current) or pd.isna(previous):
         return None
+    value = float(changes(np.array([current], dtype=float), np.array([previous], dtype=float), metric)[0])
+    return None if np.isnan(value) else value
+
+
+def changes(current, previous, metric: Metric) -> np.ndarray:
+    """delta() over arrays: NaN where not comparable (a count or time from 0, a missing value)."""
+    cur, prev = np.asarray(current, dtype=float), np.asarray(previous, dtype=float)
     if metric.is_share:
-        return (current - previous) * 100
-    if previous == 0:
-        return None
-    return (current - previous) / previous * 100
+        return (cur - prev) * 100
+    return np.where(prev != 0, (cur - prev) / np.where(prev != 0, prev, 1) * 100, np.nan)
 
 
 def with_shares(df: pd.DataFrame) -> pd.DataFrame:
