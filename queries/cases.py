@@ -132,7 +132,7 @@ select a.id, a.external_id, a.received_at, m.name_ru as territory, t.name_ru as 
        o.name_ru as executor, a.source, a.status, a.response_due_at, a.first_response_at, a.closed_at,
        case when {UNANSWERED_OPEN} and a.response_due_at < :now then 1 else 0 end as overdue,
        a.reach, a.escalated_to_id, {'a.text' if full_text else 'substr(a.text, 1, 300)'} as text
-from appeals a{f' indexed by {index}' if index and dense else ''}
+from appeals a{d.indexed_by(index) if index and dense else ''}
   join municipalities m on m.id = a.municipality_id
   join topics t on t.id = a.topic_id
   join organizations o on o.id = a.organization_id
@@ -140,7 +140,7 @@ where {cond}"""
     def keys(index: str | None, conditions: str) -> str:
         """The reach sort's keys of the appeals meeting `conditions` (along `index` where named)."""
         return (f"select a.id, a.reach, a.received_at from appeals a"
-                f"{f' indexed by {index}' if index and dense else ''} where {conditions}")
+                f"{d.indexed_by(index) if index and dense else ''} where {conditions}")
 
     if d.pg and sort in ("overdue", "reach") and total <= SMALL_COHORT:
         # the cohort's sort keys read through its filters and sorted (the fence: offset 0), then its page
