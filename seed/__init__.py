@@ -1,1 +1,1 @@
-"""Reference data and the demo-data generator for the appeals database (`python -m seed`)."""
+"""The demo data: the scenario of ЦУР НСО and its generator, seeded into a database (`python -m seed`)."""
