@@ -94,9 +94,11 @@ def browser(server):
         b.close()
 
 
-def settle(page, timeout_s: float = 90, step_ms: int = 300, steps: int = 4) -> None:
+def settle(page, timeout_s: float = 90, step_ms: int = 500, steps: int = 4) -> None:
     """Wait until the app has finished its run: no run is going and the page's elements have not
-    changed for `steps` checks `step_ms` apart (the crawl checks more often, fewer times)."""
+    changed for `steps` checks `step_ms` apart (the crawl checks more often, fewer times, after a
+    control). Two quiet seconds after opening a page: with 1.2 s the crawl now and then clicked a
+    download while a run was still under way, and the file never came."""
     page.wait_for_selector("[data-testid='stApp']", timeout=timeout_s * 1000)
     deadline = time.time() + timeout_s
     last, stable = None, 0
