@@ -27,9 +27,11 @@ run: $(VENV)/.base
 WORKERS ?= $(shell echo $$(( $$(nproc) + 1 )))
 PYTEST := $(PY) -m pytest -n $(WORKERS) --dist loadgroup --maxschedchunk 1
 
-# `make test SLOW=1` adds the tests marked slow (CI: .ci/run)
+# `make test SLOW=1` then runs the tests marked slow, alone (CI: .ci/run): the browser crawl beside
+# three busy workers lost a download now and then
 test: $(VENV)/.dev
-	$(PYTEST) $(if $(SLOW),,-m "not slow")
+	$(PYTEST) -m "not slow"
+	$(if $(SLOW),$(PY) -m pytest -m slow)
 
 # the inner loop: no browser, nothing marked slow
 test-fast: $(VENV)/.dev
