@@ -8,7 +8,7 @@ from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.exc import DBAPIError, OperationalError, ArgumentError
 
-from queries.config import ConfigError, mask_url, normalise_url
+from queries.config import ConfigError, mask_url, normalise_url, resolve_admin_database
 from queries.dialect import register_sqlite_functions
 
 
@@ -71,6 +71,13 @@ def check_connection(url: str, **engine_options) -> Engine:
         engine.dispose()
         raise ConfigError(describe_failure(url, exc)) from exc
     return engine
+
+
+def admin_connection(url: str | None = None) -> tuple[str, Engine]:
+    """A command-line tool's database: `url` (its --db), else the owner's (resolve_admin_database),
+    checked as check_connection checks it. Raises ConfigError with one sentence."""
+    url = url or resolve_admin_database().url
+    return url, check_connection(url)
 
 
 def is_sqlite(engine_or_conn) -> bool:

@@ -68,8 +68,8 @@ def is_current(engine: Engine) -> bool:
 
 
 def main(argv=None) -> int:
-    from queries.config import ConfigError, mask_url, resolve_admin_database
-    from queries.db import check_connection
+    from queries.config import ConfigError, mask_url
+    from queries.db import admin_connection
 
     p = argparse.ArgumentParser(prog="python -m queries.migrate", description="The schema's Alembic revision.")
     p.add_argument("action", choices=("status", "upgrade", "stamp"))
@@ -79,8 +79,7 @@ def main(argv=None) -> int:
     if args.action == "stamp" and not args.revision:
         p.error("stamp needs a revision")
     try:
-        url = args.db or resolve_admin_database().url
-        engine = check_connection(url)
+        url, engine = admin_connection(args.db)
     except ConfigError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

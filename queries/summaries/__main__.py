@@ -11,8 +11,8 @@ from queries.summaries.store import analyze
 
 
 def main(argv=None) -> int:
-    from queries.config import ConfigError, mask_url, resolve_admin_database
-    from queries.db import check_connection
+    from queries.config import ConfigError, mask_url
+    from queries.db import admin_connection
 
     p = argparse.ArgumentParser(prog="python -m queries.summaries",
                                 description="Build or refresh the summary tables the dashboard reads.")
@@ -22,8 +22,7 @@ def main(argv=None) -> int:
     p.add_argument("--days", help="refresh: local days, YYYY-MM-DD[,YYYY-MM-DD…] or FROM..TO")
     args = p.parse_args(argv)
     try:
-        url = args.db or resolve_admin_database().url
-        engine = check_connection(url)
+        url, engine = admin_connection(args.db)
     except ConfigError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
