@@ -19,8 +19,8 @@ from queries.db import Pipeline
 from queries.dialect import Dialect, dialect_of
 from queries.measures import COUNT_NAMES
 from queries.run import run
-from queries.summaries.cells import cells_of, closed_cells, closings, encoded, read_days
-from queries.summaries.codec import DIM_COLUMNS, GRAINS, SOURCE_CODES, decode_hist, encode_hist
+from queries.summaries.cells import HIST_KEY, cells_of, closed_cells, closings, encoded, read_days
+from queries.summaries.codec import DIM_COLUMNS, GRAINS, SOURCE_CODES, decode_hist, encode_hist, group_sum
 from queries.summaries.lattice import YEAR_HIST_NODES, month_end
 from queries.summaries.state import is_ready, set_state
 from queries.summaries.store import (CLOSED_TABLE_COLUMNS, COUNT_TABLE_COLUMNS, HIST_TABLE_COLUMNS, delete_months,
@@ -30,50 +30,90 @@ from queries.summaries.store import (CLOSED_TABLE_COLUMNS, COUNT_TABLE_COLUMNS, 
 def _fill_all(conn: Connection, d: Dialect, months: list[dt.date]) -> None:
     """Every cell of these months (a refresh; fill_years then sums their years from the stored
     months): the appeals received in each month, and those closed in it, whenever received."""
-    closed_fine: list = []
     for month in months:
         df = read_days(conn, d, "received_at", month, month_end(month) + dt.timedelta(days=1))
         if len(df):
             counts, hist, _ = cells_of(df, years=False)
             write(conn, "agg_counts", counts, COUNT_TABLE_COLUMNS)
             write(conn, "agg_hist", [encoded(hist)], HIST_TABLE_COLUMNS)
-        closed_fine.append(closings(read_days(conn, d, "closed_at", month, month_end(month) + dt.timedelta(days=1))))
-    write(conn, "agg_closed", closed_cells(closed_fine), CLOSED_TABLE_COLUMNS)
+        # the cells of closings in a month are that month's only: written as each month is read
+        closed = closings(read_days(conn, d, "closed_at", month, month_end(month) + dt.timedelta(days=1)))
+        write(conn, "agg_closed", closed_cells([closed]), CLOSED_TABLE_COLUMNS)
 
 
-def _build_all(conn: Connection, d: Dialect, years: list[int], progress=None) -> None:
-    """Every cell, into empty tables (new_tables): the appeals read a calendar year at a time,
-    its year cells summed from its month cells here, every appeal's closing counted from the same
-    read. On PostgreSQL the reads, COPYs and each table's indexing and swap (swap_in) run beside
-    the computing (queries.db.Pipeline): a table is indexed while the next one's cells are computed. A
-    year's cells wait for the last year's COPYs before they are queued, so that at most two years
-    of cells are held (millions of cells a year at ten million appeals)."""
+def _is_year(frame: pd.DataFrame) -> bool:
+    return bool(len(frame)) and int(frame["grain"].iloc[0]) == GRAINS.index("y")
+
+
+class _YearSums:
+    """The year cells of the year being built, summed month by month (cells_of gives each month's
+    share of them): held as cells, not appeals, so that memory is bounded by the lattice."""
+
+    def __init__(self, keys: list[str], measures: list[str]):
+        self.keys, self.measures, self.parts = keys, measures, []
+
+    def add(self, frames: list[pd.DataFrame]) -> None:
+        frames = [f for f in frames if len(f)]
+        if frames:
+            self.parts = [group_sum(pd.concat(self.parts + frames, ignore_index=True), self.keys, self.measures)]
+
+    def take(self) -> list[pd.DataFrame]:
+        out, self.parts = self.parts, []
+        return out
+
+
+def _build_all(conn: Connection, d: Dialect, months: list[dt.date], progress=None) -> None:
+    """Every cell, into empty tables (new_tables), a month of appeals at a time, so that memory is
+    bounded by a month's appeals and a year's cells at any scale: each month's day and month
+    cells written as they are made, its share of the year cells summed until the year is done,
+    its appeals' closings kept until their month can receive no more (an appeal closes after it is
+    received). On PostgreSQL the reads, COPYs and each table's indexing and swap (swap_in) run
+    beside the computing (queries.db.Pipeline); a month's cells wait for the last month's COPYs
+    before they are queued."""
     into = new_tables(conn, d)
-    closed_fine: list = []
+    year_counts = _YearSums(["dims", "grain", "period", *DIM_COLUMNS], list(COUNT_NAMES))
+    year_hist = _YearSums(["dims", "grain", "period", *DIM_COLUMNS, *HIST_KEY], ["n"])
+    later_closings: list[pd.DataFrame] = []  # closings on days after the month read last
     writing: list = []
+
+    def queue(counts: list[pd.DataFrame], hist: list[pd.DataFrame], closed: list[pd.DataFrame]) -> None:
+        nonlocal writing
+        for done in writing:
+            done.result()
+        writing = [pipe.submit(write, conn, into["agg_counts"], counts, COUNT_TABLE_COLUMNS),
+                   pipe.submit(write, conn, into["agg_hist"], [encoded(hist)], HIST_TABLE_COLUMNS),
+                   pipe.submit(write, conn, into["agg_closed"], closed_cells(closed), CLOSED_TABLE_COLUMNS)]
+
     with Pipeline(threaded=d.pg) as pipe:
-        ranges = [(dt.date(y, 1, 1), dt.date(y + 1, 1, 1)) for y in years]
-        following = pipe.submit(read_days, conn, d, "received_at", *ranges[0]) if ranges else None
-        for i in range(len(ranges)):
+        ends = [month_end(m) + dt.timedelta(days=1) for m in months]
+        following = pipe.submit(read_days, conn, d, "received_at", months[0], ends[0]) if months else None
+        for i, month in enumerate(months):
             df = following.result()
-            if i + 1 < len(ranges):  # read while this year's cells are computed
-                following = pipe.submit(read_days, conn, d, "received_at", *ranges[i + 1])
-            if df.empty:
-                continue
-            counts, hist, closed = cells_of(df, years=True)  # every appeal's closing counted from this read
-            hist = encoded(hist)
-            for done in writing:
-                done.result()
-            writing = [pipe.submit(write, conn, into["agg_counts"], counts, COUNT_TABLE_COLUMNS),
-                       pipe.submit(write, conn, into["agg_hist"], [hist], HIST_TABLE_COLUMNS)]
-            del counts, hist  # only the queued writes hold them now
-            closed_fine.append(closed)
+            if i + 1 < len(months):  # read while this month's cells are computed
+                following = pipe.submit(read_days, conn, d, "received_at", months[i + 1], ends[i + 1])
+            counts, hist, closed = cells_of(df, years=True) if len(df) else ([], [], pd.DataFrame())
+            del df
+            year_counts.add([f for f in counts if _is_year(f)])
+            year_hist.add([f for f in hist if _is_year(f)])
+            closed = [c for c in [*later_closings, closed] if len(c)]
+            closed = group_sum(pd.concat(closed, ignore_index=True), ["day", *DIM_COLUMNS], ["closed"]) if closed \
+                else pd.DataFrame(columns=["day", *DIM_COLUMNS, "closed"])
+            done = (closed["day"] < _day_number(ends[i])).to_numpy()
+            later_closings = [closed[~done]]
+            last_of_year = i + 1 == len(months) or months[i + 1].year != month.year
+            queue([f for f in counts if not _is_year(f)] + (year_counts.take() if last_of_year else []),
+                  [f for f in hist if not _is_year(f)] + (year_hist.take() if last_of_year else []),
+                  [closed[done] if i + 1 < len(months) else closed])
+            del counts, hist, closed  # only the queued writes hold them now
             if progress:
-                progress((i + 1) / len(ranges), f"summaries {years[i]}")
+                progress((i + 1) / len(months), f"summaries {month:%Y-%m}")
         pipe.submit(swap_in, conn, d, "agg_counts", into["agg_counts"])
         pipe.submit(swap_in, conn, d, "agg_hist", into["agg_hist"])
-        pipe.submit(write, conn, into["agg_closed"], closed_cells(closed_fine), CLOSED_TABLE_COLUMNS)
         pipe.submit(swap_in, conn, d, "agg_closed", into["agg_closed"])
+
+
+def _day_number(day: dt.date) -> int:
+    return (day - dt.date(1970, 1, 1)).days
 
 
 def fill_years(conn: Connection, d: Dialect, years: list[int]) -> None:
@@ -86,18 +126,20 @@ def fill_years(conn: Connection, d: Dialect, years: list[int]) -> None:
         execute(conn, f"""insert into agg_counts (dims, grain, period, {dims}, {', '.join(COUNT_NAMES)})
             select dims, 'y', :lo, {dims}, {', '.join(f'sum({n})' for n in COUNT_NAMES)} from agg_counts
             where grain = 'm' and period >= :lo and period < :hi group by dims, {dims}""", params)
-        params["r_d"] = list(YEAR_HIST_NODES)
-        stored = run(conn, f"""select dims, metric, {dims}, urgent, hist from agg_hist
-            where dims in :r_d and grain = 'm' and period >= :lo and period < :hi""", params)
-        if stored.empty:
-            continue
-        long = decode_hist(stored, ["dims", "metric", *DIM_COLUMNS, "urgent"])
-        long["grain"] = np.int8(GRAINS.index("y"))
-        long["period"] = np.int32((dt.date(year, 1, 1) - dt.date(1970, 1, 1)).days)
-        long["source"] = pd.Categorical(long["source"], categories=list(SOURCE_CODES)).codes.astype(np.int8)
-        for c in ("dims", "metric", "municipality_id", "topic_id", "organization_id", "urgent", "n"):
-            long[c] = pd.to_numeric(long[c]).astype(np.int64)
-        write(conn, "agg_hist", [encode_hist(long)], HIST_TABLE_COLUMNS)
+        for node in YEAR_HIST_NODES:  # a node at a time: decoded, a year's histograms are large
+            stored = run(conn, f"""select dims, metric, {dims}, urgent, hist from agg_hist
+                where dims = :node and grain = 'm' and period >= :lo and period < :hi""", {**params, "node": node})
+            if len(stored):
+                _write_year_hist(conn, decode_hist(stored, ["dims", "metric", *DIM_COLUMNS, "urgent"]), year)
+
+
+def _write_year_hist(conn: Connection, long: pd.DataFrame, year: int) -> None:
+    long["grain"] = np.int8(GRAINS.index("y"))
+    long["period"] = np.int32((dt.date(year, 1, 1) - dt.date(1970, 1, 1)).days)
+    long["source"] = pd.Categorical(long["source"], categories=list(SOURCE_CODES)).codes.astype(np.int8)
+    for c in ("dims", "metric", "municipality_id", "topic_id", "organization_id", "urgent", "n"):
+        long[c] = pd.to_numeric(long[c]).astype(np.int64)
+    write(conn, "agg_hist", [encode_hist(long)], HIST_TABLE_COLUMNS)
 
 
 def build(conn: Connection, progress=None) -> float:
@@ -116,12 +158,14 @@ def refresh(conn: Connection, days: Iterable[dt.date] | None, progress=None) -> 
     d = dialect_of(conn)
     if days is None:
         lo, hi = conn.execute(text("select min(received_at), max(received_at) from appeals")).one()
-        years = []
-        if lo is not None:  # a day either side: local days may fall in the UTC year before or after
-            first = dt.date.fromisoformat(str(lo)[:10]) - dt.timedelta(days=1)
+        months = []
+        if lo is not None:  # a day either side: local days may fall in the UTC month before or after
+            first = (dt.date.fromisoformat(str(lo)[:10]) - dt.timedelta(days=1)).replace(day=1)
             last = dt.date.fromisoformat(str(hi)[:10]) + dt.timedelta(days=1)
-            years = list(range(first.year, last.year + 1))
-        _build_all(conn, d, years, progress)
+            while first <= last:
+                months.append(first)
+                first = month_end(first) + dt.timedelta(days=1)
+        _build_all(conn, d, months, progress)
     else:
         days = sorted(set(days))
         if not days:

@@ -43,29 +43,39 @@ def execute(conn: Connection, statement: str, params: dict | None = None) -> Non
     conn.execute(sql(statement, params), params)
 
 
+WRITE_ROWS = 200_000  # rows converted and sent at a time: a full build's writes stay small in memory
+
+
 def write(conn: Connection, table: str, frames: list[pd.DataFrame], columns: list[str]) -> int:
     frames = [f for f in frames if len(f)]
     if not frames:
         return 0
-    df = pd.concat(frames, ignore_index=True)[columns]
+    df = frames[0][columns] if len(frames) == 1 else pd.concat(frames, ignore_index=True)[columns]
+    for start in range(0, len(df), WRITE_ROWS):
+        _write_rows(conn, table, df.iloc[start:start + WRITE_ROWS], columns)
+    return len(df)
+
+
+def _write_rows(conn: Connection, table: str, df: pd.DataFrame, columns: list[str]) -> None:
     period = df["period"].to_numpy().astype("datetime64[D]")
-    df["source"] = SOURCE_CODES[df["source"].to_numpy()]
-    df["grain"] = np.array(GRAINS, dtype=object)[df["grain"].to_numpy()]
+    source = SOURCE_CODES[df["source"].to_numpy()]
+    grain = np.array(GRAINS, dtype=object)[df["grain"].to_numpy()]
     if conn.dialect.name == "sqlite":
-        df["period"] = np.datetime_as_string(period, unit="D")
+        values = {"period": np.datetime_as_string(period, unit="D").tolist(), "source": source.tolist(),
+                  "grain": grain.tolist()}
         raw = conn.connection.driver_connection
         raw.executemany(f"insert into {table} ({', '.join(columns)}) values ({', '.join('?' * len(columns))})",
-                        zip(*[df[c].tolist() for c in columns]))
+                        zip(*[values[c] if c in values else df[c].tolist() for c in columns]))
     else:
         import pyarrow as pa
 
         # no column is nullable: the empty source of a node without it is written as ""
-        arrays = {c: pa.array(df[c].to_numpy(), from_pandas=True) for c in columns if c not in ("period", "hist")}
+        arrays = {c: pa.array(df[c].to_numpy(), from_pandas=True) for c in columns
+                  if c not in ("period", "hist", "source", "grain")}
         if "hist" in columns:
             arrays["hist"] = bytea_text(df["hist"])
-        arrays["period"] = pa.array(period)
+        arrays.update(period=pa.array(period), source=pa.array(source), grain=pa.array(grain))
         copy_frame(conn, table, pa.table({c: arrays[c] for c in columns}))
-    return len(df)
 
 
 def new_tables(conn: Connection, d: Dialect) -> dict[str, str]:
