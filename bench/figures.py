@@ -6,8 +6,8 @@ Sixteen figures (received, resolved, on-time share, median first response; overa
 territory, by topic, by source) for N random filter combinations, each computed three ways in
 the same run, one after the other for each combination:
 
-- project: the page's own call (queries.kpis.kpi_frame, with percentiles only for the median),
-  through the summaries and whatever the planner chooses;
+- project: queries.kpis.kpi_frame asked for that one figure (`figures=`), through the summaries
+  and whatever the planner chooses (a small cohort's percentiles from its rows);
 - plain: one minimal GROUP BY over `appeals` for that one figure, with the filters as the page
   would bind them (the indexes are the schema's);
 - duckdb: the same figure over a Parquet copy of the columns it needs, in process (the
@@ -75,7 +75,7 @@ def plain(conn, f: Filters, now: dt.datetime, measure: str, group: str | None) -
 
 
 def project(conn, f: Filters, now: dt.datetime, measure: str, group: str | None) -> pd.Series:
-    df = kpis.kpi_frame(conn, f, ANALYST, now, group, percentiles=measure == "first_response_median")
+    df = kpis.kpi_frame(conn, f, ANALYST, now, group, figures=[measure])
     if group:
         df = df[df["received"] > 0]
     return _series(df.rename(columns={measure: "value"}), group)

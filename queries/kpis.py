@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
+from typing import Iterable
 
 import numpy as np
 import pandas as pd
@@ -10,10 +12,11 @@ from sqlalchemy.engine import Connection
 from queries import summaries
 from queries.dialect import dialect_of
 from queries.filters import Filters, where
-from queries.measures import (COUNT_NAMES, FIXED_NAMES, GROUPED_PERCENTILES, GROUPS, PERCENTILES,
-                              counts, flag_conditions, overdue_conditions, percentile_sql)
-from queries.metrics import with_shares
-from queries.run import run
+from queries.measures import (COUNT_COLUMNS, COUNT_NAMES, GROUPED_PERCENTILES, GROUPS, PERCENTILES,
+                              counts, flag_conditions, overdue_conditions, percentile_sql,
+                              timed_values)
+from queries.metrics import BASES, METRICS, add_shares, needs, with_shares
+from queries.run import fetch, run
 from queries.viewer import Viewer
 
 
@@ -35,7 +38,7 @@ where {cond}{group_by}
 
 
 def kpi_frame(conn: Connection, filters: Filters, viewer: Viewer, now: dt.datetime, group: str | None = None,
-              *, raw: bool = False, percentiles: bool = True) -> pd.DataFrame:
+              *, raw: bool = False, percentiles: bool = True, figures: Iterable[str] | None = None) -> pd.DataFrame:
     """KPIs of the filtered cohort; with `group`, one row per group value in column `key`.
 
     Columns: the counts above, medians in working hours (first response, escalation) and
@@ -43,12 +46,49 @@ def kpi_frame(conn: Connection, filters: Filters, viewer: Viewer, now: dt.dateti
     A grouped frame carries the first-response median and 90th percentile only.
     `percentiles=False`: the same frame with every percentile left empty (NaN), for a page that
     shows counts and shares only; the response-time histograms are then not read.
+    `figures`: only these figures of metrics.py (and the counts they are made of), reading only
+    what they need: a count alone is one read of the cells.
     Read from the summary tables when they are built (see queries.summaries); `raw=True` reads
     the appeals table with one GROUP BY (the plain approach, kept as the reference).
     """
+    plan = _Plan.of(figures, group, percentiles)
     if raw or not summaries.usable(conn, viewer):
-        return with_shares(_plain_frame(conn, filters, viewer, now, group, percentiles))
-    return with_shares(_assemble(*_read_parts(conn, filters, viewer, now, group, percentiles), group))
+        df = with_shares(_plain_frame(conn, filters, viewer, now, group, bool(plan.percentiles) or percentiles))
+        return df if figures is None else df[plan.columns(group)]
+    c = summaries.counts(conn, filters, viewer, group)
+    pend = summaries.pending(conn, filters, viewer, now, group) if plan.pending else None
+    pct = _percentiles(conn, filters, viewer, group, plan.percentiles, c) if plan.percentiles else None
+    cols = _assemble(c, pend, pct, group, plan)
+    return pd.DataFrame(add_shares(cols, plan.shares))
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """What a KPI frame reads and shows: counts (with the pending appeals when a count past the
+    deadline is among them), percentile columns, shares (None: all)."""
+    counts: tuple[str, ...]
+    pending: bool
+    percentiles: tuple[str, ...]
+    shares: tuple[str, ...] | None
+    empty_percentiles: tuple[str, ...] = ()  # shown as NaN (percentiles=False)
+
+    @classmethod
+    def of(cls, figures: Iterable[str] | None, group: str | None, percentiles: bool) -> "_Plan":
+        if figures is None:
+            pct = tuple(_percentile_columns(group))
+            return cls(COUNT_COLUMNS, True, pct if percentiles else (), None, () if percentiles else pct)
+        figures = tuple(figures)
+        counts = needs(figures)
+        if group and "received" not in counts:  # a grouped frame's rows are the groups with appeals
+            counts = ("received", *counts)
+        return cls(counts, bool({"no_response_overdue", "overdue_now"} & set(counts)),
+                   tuple(f for f in figures if f in PERCENTILES),
+                   tuple(f for f in figures if f in METRICS and METRICS[f].is_share))
+
+    def columns(self, group: str | None) -> list[str]:
+        shares = [x for name in self.shares or () for x in (name, f"{name}_n", f"{name}_low")]
+        bases = [b for b, parts in BASES.items() if set(parts) <= set(self.counts)]
+        return (["key"] if group else []) + list(self.counts) + bases + list(self.percentiles) + shares
 
 
 def _plain_frame(conn: Connection, filters: Filters, viewer: Viewer, now: dt.datetime, group: str | None,
@@ -72,6 +112,38 @@ def _percentile_columns(group: str | None) -> list[str]:
     return list(GROUPED_PERCENTILES) if group else list(PERCENTILES)
 
 
+# A cohort of at most this many appeals, filtered on at most one dimension, has its percentiles
+# computed from its rows' values, bucketed as the cells are (the same figure either way): cheaper
+# than merging its histogram cells. Filtered on two or more, its rows are found through one
+# dimension's index among all of that dimension's rows, which may be many more: the cells then.
+# bench.figures measures where the two cross.
+RAW_PERCENTILE_ROWS = {"sqlite": 3_000, "postgresql": 8_000}
+
+
+def _percentiles(conn: Connection, filters: Filters, viewer: Viewer, group: str | None, columns: tuple[str, ...],
+                 counts: pd.DataFrame) -> pd.DataFrame:
+    """The percentile columns of the cohort ([key,] columns): from its rows when the summaries'
+    counts say it is small, else from the histogram cells."""
+    d = dialect_of(conn)
+    metrics = sorted({PERCENTILES[col].metric for col in columns})
+    received = int(counts["received"].sum()) if len(counts) else 0
+    dimensions = sum(bool(x) for x in (filters.territories, filters.topics, filters.sources, filters.executors))
+    if dimensions <= 1 and received <= RAW_PERCENTILE_ROWS["postgresql" if d.pg else "sqlite"]:
+        cond, params = where(filters, d, viewer)
+        key, joins = (GROUPS[group].raw_key, GROUPS[group].raw_join) if group else ("", "")
+        values = timed_values(d)
+        names, rows = fetch(conn, f"select {key + ' as key, ' if group else ''}"
+                                  f"{', '.join(f'{values[m]} as h{m}' for m in metrics)} from appeals a{joins} "
+                                  f"where {cond}", params)
+        table = np.array(rows, dtype=object).reshape(len(rows), len(names))
+        keys = table[:, 0] if group else None
+        at = 1 if group else 0
+        return summaries.value_percentiles(keys, {m: table[:, at + i].astype(float) for i, m in enumerate(metrics)},
+                                           columns)
+    hist = summaries.histogram(conn, filters, viewer, group, metrics)
+    return summaries.hist_percentiles(hist, columns, bool(group))
+
+
 def _aligned(keys: np.ndarray | None, frame: pd.DataFrame, column: str, fill=0.0) -> np.ndarray:
     """frame[column] placed on `keys` (frame has a `key` column), or its single value when ungrouped."""
     if keys is None:
@@ -84,34 +156,29 @@ def _aligned(keys: np.ndarray | None, frame: pd.DataFrame, column: str, fill=0.0
     return out
 
 
-def _read_parts(conn: Connection, filters: Filters, viewer: Viewer, now: dt.datetime, group: str | None,
-                percentiles: bool) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame | None]:
-    """What a KPI frame is made of, from the summaries: counts, pending, histogram rows (None
-    without percentiles)."""
-    c = summaries.counts(conn, filters, viewer, group)
-    pend = summaries.pending(conn, filters, viewer, now, group)
-    hist = None
-    if percentiles:
-        metrics = {PERCENTILES[col].metric for col in _percentile_columns(group)}
-        hist = summaries.histogram(conn, filters, viewer, group, metrics)
-    return c, pend, hist
-
-
-def _assemble(c: pd.DataFrame, pend: pd.DataFrame, hist: pd.DataFrame | None, group: str | None) -> pd.DataFrame:
-    """A KPI frame (before shares) from _read_parts' pieces; percentiles empty when hist is None."""
+def _assemble(c: pd.DataFrame, pend: pd.DataFrame | None, pct: pd.DataFrame | None, group: str | None,
+              plan: "_Plan") -> dict[str, np.ndarray]:
+    """A KPI frame's columns (before the shares) from its pieces: the summaries' counts, the
+    pending appeals (None when the plan needs none) and the percentiles (None: not read)."""
     keys = c["key"].to_numpy() if group else None
-    cols = {name: c[name].to_numpy(dtype=np.int64) if len(c) else np.zeros(0 if group else 1, dtype=np.int64)
-            for name in COUNT_NAMES}
-    pending = np.nan_to_num(_aligned(keys, pend, "pending")).astype(np.int64)
-    pending_open = np.nan_to_num(_aligned(keys, pend, "pending_open")).astype(np.int64)
-    out = {name: cols[name] for name in FIXED_NAMES}
-    out["no_response_overdue"] = cols["no_response"] - pending
-    out["overdue_now"] = cols["no_response_open"] - pending_open
-    wanted = _percentile_columns(group)
-    pct = None if hist is None else summaries.hist_percentiles(hist, wanted, bool(group))
-    for col in wanted:
-        out[col] = np.full(len(cols["received"]), np.nan) if pct is None else _aligned(keys, pct, col, np.nan)
-    return pd.DataFrame({"key": keys, **out} if group else out)
+    n = len(c) if group else 1
+    # the counts are the frame's columns after the key, in COUNT_NAMES order (selecting them by
+    # name costs more than the rest of a small frame)
+    stored = c.iloc[:, 1 if group else 0:].to_numpy(dtype=np.int64) if len(c) else np.zeros((n, len(COUNT_NAMES)),
+                                                                                             np.int64)
+    count = {name: stored[:, i] for i, name in enumerate(COUNT_NAMES)}
+    if pend is not None:
+        pending = np.nan_to_num(_aligned(keys, pend, "pending")).astype(np.int64)
+        pending_open = np.nan_to_num(_aligned(keys, pend, "pending_open")).astype(np.int64)
+        count["no_response_overdue"] = count["no_response"] - pending
+        count["overdue_now"] = count["no_response_open"] - pending_open
+    out = {"key": keys} if group else {}
+    out.update({name: count[name] for name in plan.counts})
+    for col in plan.percentiles:
+        out[col] = _aligned(keys, pct, col, np.nan) if pct is not None else np.full(n, np.nan)
+    for col in plan.empty_percentiles:
+        out[col] = np.full(n, np.nan)
+    return out
 
 
 def territory_frames(conn: Connection, filters: Filters, viewer: Viewer, now: dt.datetime,
@@ -123,7 +190,10 @@ def territory_frames(conn: Connection, filters: Filters, viewer: Viewer, now: dt
     `shares=False`: counts and percentiles only, for a caller that adds the shares itself."""
     if not summaries.usable(conn, viewer):  # with shares either way: recomputing them changes nothing
         return kpi_frame(conn, filters, viewer, now, "territory"), kpi_frame(conn, filters, viewer, now, "municipality")
-    c, pend, hist = _read_parts(conn, filters, viewer, now, "municipality", True)
+    c = summaries.counts(conn, filters, viewer, "municipality")
+    pend = summaries.pending(conn, filters, viewer, now, "municipality")
+    hist = summaries.histogram(conn, filters, viewer, "municipality", {PERCENTILES[col].metric
+                                                                       for col in GROUPED_PERCENTILES})
     top = dict(zip(territories["id"].astype(int), territories["parent_id"].fillna(territories["id"]).astype(int)))
 
     def to_top(df: pd.DataFrame) -> pd.DataFrame:
@@ -131,11 +201,14 @@ def territory_frames(conn: Connection, filters: Filters, viewer: Viewer, now: dt
 
     counts = to_top(c).groupby("key", as_index=False)[list(COUNT_NAMES)].sum()
     pending = to_top(pend).groupby("key", as_index=False)[["pending", "pending_open"]].sum()
-    by_territory = _assemble(counts, pending, to_top(hist), "territory")  # histogram rows may repeat a key
-    by_municipality = _assemble(c, pend, hist, "municipality")
-    if not shares:
-        return by_territory, by_municipality
-    return with_shares(by_territory), with_shares(by_municipality)
+    plan = _Plan.of(None, "territory", True)
+
+    def frame(counts: pd.DataFrame, pending: pd.DataFrame, hist: pd.DataFrame) -> pd.DataFrame:
+        cols = _assemble(counts, pending, summaries.hist_percentiles(hist, plan.percentiles, True), "territory", plan)
+        return pd.DataFrame(add_shares(cols) if shares else cols)
+
+    # histogram rows may repeat a key: hist_percentiles sums them
+    return frame(counts, pending, to_top(hist)), frame(c, pend, hist)
 
 
 # ---- like for like ------------------------------------------------------------------------------

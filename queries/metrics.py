@@ -134,3 +134,36 @@ def with_shares(df: pd.DataFrame) -> pd.DataFrame:
         if df[col].dtype != np.int64:
             df[col] = df[col].fillna(0).astype("int64")
     return derive(with_bases(df))
+
+
+def needs(names) -> tuple[str, ...]:
+    """The counts that the figures `names` are computed from (a share's numerator and
+    denominator, a base's parts), in COUNT_COLUMNS order; percentiles need none."""
+    from queries.measures import PERCENTILES
+
+    wanted: set[str] = set()
+    for name in names:
+        m = METRICS.get(name)
+        if name in PERCENTILES:
+            continue
+        if m is None or name == "per_10k":
+            raise ValueError(f"not a figure of a KPI frame: {name}")
+        for count in ((m.numerator, m.denominator) if m.is_share else (name,)):
+            wanted.update(BASES.get(count, (count,)))
+    return tuple(c for c in COUNT_COLUMNS if c in wanted)
+
+
+def add_shares(cols: dict[str, np.ndarray], names=None) -> dict[str, np.ndarray]:
+    """derive() over a frame's columns before the frame is made (cheaper than a frame's column
+    operations for the few rows of a KPI frame): the bases whose parts are there, then each share
+    of `names` (None: every share), with its `_n` and `_low` columns."""
+    for name, parts in BASES.items():
+        if all(p in cols for p in parts):
+            cols[name] = sum(cols[p] for p in parts)
+    for m in METRICS.values():
+        if m.is_share and (names is None or m.name in names):
+            den = np.asarray(cols[m.denominator], dtype=float)
+            cols[m.name] = share(np.asarray(cols[m.numerator], dtype=float), den)
+            cols[f"{m.name}_n"] = den.astype(np.int64)
+            cols[f"{m.name}_low"] = den < SMALL_N
+    return cols

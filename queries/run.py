@@ -47,3 +47,11 @@ def run(conn: Connection, statement: str, params: dict | None = None) -> pd.Data
     # Plain tuples from the DB-API cursor: text() results carry no type processing, and pandas
     # builds a frame from tuples several times faster than from Row objects.
     return pd.DataFrame.from_records(result.cursor.fetchall(), columns=columns)
+
+
+def fetch(conn: Connection, statement: str, params: dict | None = None) -> tuple[list[str], list[tuple]]:
+    """run() without the frame: column names and plain tuples, for a caller that makes arrays of
+    a few rows (a frame costs more than the statement there)."""
+    params = bind(conn, params)
+    result = conn.execute(sql(statement, params), params)
+    return list(result.keys()), result.cursor.fetchall()

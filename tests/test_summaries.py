@@ -476,3 +476,40 @@ def test_territory_frames_from_one_read_equal_kpi_frames(small_db, topics):
             got, want = (x.sort_values("key").reset_index(drop=True) for x in (got, want))
             assert len(want) > 1 and want["first_response_median"].notna().any()
             pd.testing.assert_frame_equal(got[want.columns], want, check_dtype=False)
+
+
+@pytest.mark.parametrize("group", [None, "territory", "topic", "source", "executor"])
+def test_small_cohorts_percentiles_from_rows_equal_the_cells(small_db, group, monkeypatch):
+    """The planner reads a small cohort's percentiles from its rows, bucketed as the cells are:
+    the same figures as from the histogram cells, so that a figure does not change with the
+    path (the league reads cells, a page may read rows). Both paths forced, compared."""
+    f = Filters(dt.date(2020, 12, 10), dt.date(2021, 2, 14), topics=("covid.vaccination", "roads"))
+    frames = {}
+    with small_db.connect() as conn:
+        for limit in (0, 10 ** 9):
+            monkeypatch.setitem(kpis.RAW_PERCENTILE_ROWS, dialect_of(conn).name, limit)
+            df = kpis.kpi_frame(conn, f, ANALYST, SMALL_AS_OF, group)
+            frames[limit] = df.sort_values("key").reset_index(drop=True) if group else df
+    pct = [c for c in frames[0].columns if c in measures.PERCENTILES]
+    assert frames[0][pct].notna().any().any()
+    pd.testing.assert_frame_equal(frames[0], frames[10 ** 9], check_dtype=False)
+
+
+@pytest.mark.parametrize("group", [None, "municipality", "topic"])
+@pytest.mark.parametrize("figure", ["received", "resolved_share", "on_time_share", "overdue_now",
+                                    "first_response_median", "close_time_median"])
+def test_a_figure_alone_equals_its_column_of_the_full_frame(small_db, group, figure):
+    """kpi_frame(figures=[x]) reads only what x needs, and gives x's column (with the counts it is
+    made of) as the full frame does, through the summaries and the plain GROUP BY."""
+    if group and figure == "close_time_median":
+        pytest.skip("a grouped frame carries the first response's percentiles only")
+    f = Filters(dt.date(2021, 1, 5), dt.date(2021, 4, 20), sources=("vk", "pos"))
+    with small_db.connect() as conn:
+        for raw in (False, True):
+            full = kpis.kpi_frame(conn, f, ANALYST, SMALL_AS_OF, group, raw=raw)
+            alone = kpis.kpi_frame(conn, f, ANALYST, SMALL_AS_OF, group, raw=raw, figures=[figure])
+            assert figure in alone.columns and full[figure].notna().any()
+            if group:
+                full = full[full["received"] > 0]
+                full, alone = (x.sort_values("key").reset_index(drop=True) for x in (full, alone))
+            pd.testing.assert_frame_equal(alone, full[alone.columns].reset_index(drop=True), check_dtype=False)

@@ -6,7 +6,7 @@ from typing import Iterable
 import numpy as np
 import pandas as pd
 
-from queries.measures import BUCKET_LOWER, BUCKET_WIDTH, PERCENTILES
+from queries.measures import BUCKET_LOWER, BUCKET_WIDTH, PERCENTILES, bucket_of
 
 
 def hist_percentiles(hist: pd.DataFrame, columns: Iterable[str], grouped: bool) -> pd.DataFrame:
@@ -15,16 +15,42 @@ def hist_percentiles(hist: pd.DataFrame, columns: Iterable[str], grouped: bool) 
     Matches percentile_cont: the value at position q·(n−1) of the sorted values, interpolated
     between its two neighbours; each neighbour is placed evenly within its bucket.
     """
-    columns = list(columns)
-    nb = len(BUCKET_LOWER)
     if grouped:
         codes, keys = pd.factorize(hist["key"]) if len(hist) else (np.array([], dtype=int), pd.Index([]))
     else:
         codes, keys = np.zeros(len(hist), dtype=int), pd.Index([0])
-    out = {"key": keys} if grouped else {}
     metric = pd.to_numeric(hist["metric"]).to_numpy(np.int64) if len(hist) else np.array([], dtype=np.int64)
     bucket = pd.to_numeric(hist["bucket"]).to_numpy(np.int64) if len(hist) else np.array([], dtype=np.int64)
     n = pd.to_numeric(hist["n"]).to_numpy(np.float64) if len(hist) else np.array([], dtype=np.float64)
+    return _from_buckets(codes, keys, metric, bucket, n, list(columns), grouped)
+
+
+def value_percentiles(keys: np.ndarray | None, values: dict[int, np.ndarray], columns: Iterable[str]
+                      ) -> pd.DataFrame:
+    """hist_percentiles of appeals' own values (metric → a value per appeal, NaN where not
+    measured; `keys`: each appeal's group, None for one cohort), bucketed as the build buckets
+    them, so that a cohort read from its rows gets the figure its cells would give."""
+    grouped = keys is not None
+    if grouped:
+        codes, uniques = pd.factorize(keys)
+    else:
+        codes, uniques = np.zeros(len(next(iter(values.values()), [])), dtype=np.int64), pd.Index([0])
+    parts = []
+    for m, v in values.items():
+        v = np.asarray(v, dtype=float)
+        keep = ~np.isnan(v)
+        parts.append((codes[keep], np.full(int(keep.sum()), m, dtype=np.int64), bucket_of(np.maximum(v[keep], 0))))
+    if not parts:
+        parts = [(np.zeros(0, np.int64),) * 3]
+    code, metric, bucket = (np.concatenate([p[i] for p in parts]) for i in range(3))
+    return _from_buckets(code, pd.Index(uniques) if grouped else uniques, metric, np.asarray(bucket, np.int64),
+                         np.ones(len(code)), list(columns), grouped)
+
+
+def _from_buckets(codes: np.ndarray, keys: pd.Index, metric: np.ndarray, bucket: np.ndarray, n: np.ndarray,
+                  columns: list[str], grouped: bool) -> pd.DataFrame:
+    nb = len(BUCKET_LOWER)
+    out = {"key": keys} if grouped else {}
     dense: dict[int, np.ndarray] = {}
     rows = np.arange(len(keys))
     for col in columns:
