@@ -160,7 +160,7 @@ order by {order} limit :limit offset :offset""", params)
         order = "a.response_due_at, a.id"
         df = run(conn, f"""
 select * from (
-  select * from ({rows()} and {UNANSWERED_OPEN} and a.response_due_at >= :due_from
+  select * from ({rows('ix_appeals_unanswered_due')} and {UNANSWERED_OPEN} and a.response_due_at >= :due_from
                  order by {order} limit :upto) p1
   union all
   select * from ({rows('ix_appeals_due_id')} and not ({UNANSWERED_OPEN}) and a.response_due_at >= :due_from
