@@ -30,6 +30,7 @@ from pathlib import Path
 
 from sqlalchemy import text
 
+from bench.columnar import Columnar
 from dashboard.drill import grain_for
 from queries import cases, kpis, league, speed, summaries, trend
 from queries.db import make_engine
@@ -127,6 +128,7 @@ def measure(url: str, combos: int, seed: int, baseline_combos: int = 8) -> list[
     codes, now, today = filter_pool(engine)
     timings: dict[str, list[float]] = {}
     baseline: dict[str, list[float]] = {}
+    duck: dict[str, list[float]] = {}
     errors: list[str] = []
 
     def timed(fn, conn) -> float:
@@ -145,6 +147,14 @@ def measure(url: str, combos: int, seed: int, baseline_combos: int = 8) -> list[
         with engine.connect() as conn:
             for page, fn in page_queries(conn, f, now, sort, word).items():
                 timings.setdefault(page, []).append(timed(fn, conn))
+    # DuckDB over a Parquet copy computing each page's figures (bench.columnar.Columnar.page), after
+    # the project's pages so that its reading the copy does not evict the database's pages first
+    columnar = Columnar(engine, engine.dialect.name)
+    for f, sort, word in drawn:
+        for page in timings:
+            started = time.perf_counter()
+            columnar.page(page, f, now, grain_for(f), word)
+            duck.setdefault(page, []).append(time.perf_counter() - started)
     # the baseline after all of them: its scans of the whole appeals table (a minute each at 10 M)
     # evicted the summary tables from memory, and the combinations timed after one read from disk
     for f, sort, word in drawn[:baseline_combos]:
@@ -161,7 +171,10 @@ def measure(url: str, combos: int, seed: int, baseline_combos: int = 8) -> list[
         out.append({"page": page, "n": len(ts), "p50_ms": round(statistics.median(ts) * 1000, 1),
                     "p95_ms": round(p95(ts) * 1000, 1), "baseline_n": len(base),
                     "baseline_p95_ms": round(p95(base) * 1000) if base else None,
-                    "ratio": round(p95(base) / p95(same), 1) if base and p95(same) > 0 else None})
+                    "ratio": round(p95(base) / p95(same), 1) if base and p95(same) > 0 else None,
+                    "duckdb_p50_ms": round(statistics.median(duck[page]) * 1000, 1),
+                    "duckdb_p95_ms": round(p95(duck[page]) * 1000, 1),
+                    "duckdb_over_project_p95": round(p95(duck[page]) / p95(ts), 2)})
     return out
 
 
@@ -185,11 +198,13 @@ def main(argv=None) -> int:
         report["databases"][name] = {"appeals": n, "pages": rows}
         print(f"\n{name}: {n:,} appeals, {args.combos} random filter combinations per page "
               f"(baseline: the first {args.baseline_combos})")
-        print("| page | p50, ms | p95, ms | baseline p95, ms | ratio |\n|---|---|---|---|---|")
+        print("| page | p50, ms | p95, ms | DuckDB p50, ms | DuckDB p95, ms | DuckDB ÷ project (p95) "
+              "| baseline p95, ms | baseline ÷ project |\n|---|---|---|---|---|---|---|---|")
         for r in rows:
             base = f"{r['baseline_p95_ms']:,}" if r["baseline_p95_ms"] is not None else "—"
             ratio = f"{r['ratio']:,.0f}×" if r["ratio"] is not None else "—"
-            print(f"| {r['page']} | {r['p50_ms']:,.1f} | {r['p95_ms']:,.1f} | {base} | {ratio} |")
+            print(f"| {r['page']} | {r['p50_ms']:,.1f} | {r['p95_ms']:,.1f} | {r['duckdb_p50_ms']:,.1f} | "
+                  f"{r['duckdb_p95_ms']:,.1f} | {r['duckdb_over_project_p95']}× | {base} | {ratio} |")
     report["max_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
     RESULTS.write_text(json.dumps(report, indent=2, ensure_ascii=False))
     print(f"\nmemory (this process, max RSS): {report['max_rss_mb']} MB; written to {RESULTS}")

@@ -120,7 +120,9 @@ class Pipeline:
         else:
             future = Future()
             future.set_result(fn(*args))
-        self.pending.append(future)
+        # a future done without failure is the caller's alone: held here, its result (a month of
+        # appeals in a build) would stay in memory until the block ends
+        self.pending = [f for f in self.pending if not (f.done() and f.exception() is None)] + [future]
         return future
 
     def __enter__(self) -> "Pipeline":
