@@ -27,10 +27,8 @@ EXECUTOR_PEERS = {"ministry": "ministry", "regional_agency": "ministry", "munici
 def rank(df: pd.DataFrame) -> pd.Series:
     """Rank by score within peer group, only for rows with enough appeals and a score (1 = best)."""
     eligible = (df["received"] >= SMALL_N) & df["score"].notna()
-    ranks = pd.Series(np.nan, index=df.index)
-    for _, idx in df[eligible].groupby("peer_group").groups.items():
-        ranks.loc[idx] = df.loc[idx, "score"].rank(ascending=False, method="min")
-    return ranks
+    # an ineligible row's score is NaN here, and a NaN takes no rank
+    return df["score"].where(eligible).groupby(df["peer_group"]).rank(ascending=False, method="min")
 
 
 def _territory_rows(conn: Connection, filters: Filters, viewer: Viewer, now: dt.datetime,
@@ -47,9 +45,11 @@ def _territory_rows(conn: Connection, filters: Filters, viewer: Viewer, now: dt.
     return rows
 
 
-def _finish(rows: pd.DataFrame) -> pd.DataFrame:
-    """Shares again (territories without appeals were appended with NaN counts), score and rank."""
-    rows = with_shares(rows)
+def _finish(rows: pd.DataFrame, shares: bool = True) -> pd.DataFrame:
+    """The shares (`shares`: territories without appeals were appended with NaN counts), score and
+    rank."""
+    if shares:
+        rows = with_shares(rows)
     rows["score"] = score(rows)
     rows["rank"] = rank(rows)
     return rows
@@ -75,7 +75,7 @@ def executor_league(conn: Connection, filters: Filters, viewer: Viewer, now: dt.
     def rows(flt: Filters) -> pd.DataFrame:
         df = kpi_frame(conn, flt, viewer, now, "executor").merge(orgs, left_on="key", right_on="id")
         df["peer_group"] = df["kind"].map(EXECUTOR_PEERS)
-        return _finish(df)
+        return _finish(df, shares=False)  # kpi_frame's own, every executor in it having appeals
 
     return _with_change(rows(f), rows(f.previous()))
 
