@@ -248,6 +248,12 @@ Index("ix_appeal_events_moderation", appeal_events.c.appeal_id,
       sqlite_where=appeal_events.c.kind.in_(("comment_removed", "author_blocked")),
       postgresql_where=appeal_events.c.kind.in_(("comment_removed", "author_blocked")))
 
+# The citizens' verdicts by time: which appeals had theirs after a moment (the like-for-like
+# figures' confirmations; probing each appeal's timeline instead took 11 s for a year at 10 M).
+Index("ix_appeal_events_verdict_at", appeal_events.c.at, appeal_events.c.appeal_id,
+      sqlite_where=appeal_events.c.kind.in_(("citizen_confirmed", "citizen_disputed")),
+      postgresql_where=appeal_events.c.kind.in_(("citizen_confirmed", "citizen_disputed")))
+
 # Escalated appeals by date, with every column the escalation flow reads (an index-only read).
 Index("ix_appeals_escalated_received", appeals.c.received_at, appeals.c.organization_id, appeals.c.escalated_to_id,
       appeals.c.escalation_work_hours, appeals.c.municipality_id, appeals.c.topic_id, appeals.c.source,
