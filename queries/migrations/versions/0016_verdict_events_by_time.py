@@ -1,15 +1,16 @@
 """verdict events by time: the citizens' verdicts given after a moment, for the like-for-like figures
 
-Revision ID: 0002
+Revision ID: 0016
 Revises: baseline
 Create Date: 2026-12-03
 
+Numbered after the squashed 0001-0015 (queries.migrate refuses those numbers as too old).
 Self-contained (imports nothing of the application); why: queries/schema.py, beside the index.
 """
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0002"
+revision = "0016"
 down_revision = "baseline"
 branch_labels = None
 depends_on = None
