@@ -13,8 +13,8 @@ from queries import summaries
 from queries.dialect import dialect_of
 from queries.filters import Filters, where
 from queries.measures import (COUNT_COLUMNS, COUNT_NAMES, GROUPED_PERCENTILES, GROUPS, PERCENTILES,
-                              counts, flag_conditions, late_verdicts, overdue_conditions,
-                              percentile_sql, timed_values)
+                              counts, flag_conditions, overdue_conditions, percentile_sql,
+                              timed_values)
 from queries.metrics import BASES, METRICS, add_shares, needs, with_shares
 from queries.run import fetch, run
 from queries.viewer import Viewer
@@ -229,7 +229,7 @@ def kpi_as_of(conn: Connection, filters: Filters, viewer: Viewer, as_of: dt.date
     exprs = {**counts(flag_conditions(":asof")), **counts(overdue_conditions(":asof", ":asof")),
              **percentile_sql(d, [c for c in PERCENTILES if c != "first_response_median_calendar"], ":asof")}
     columns = ",\n  ".join(f"{expr} as {name}" for name, expr in exprs.items())
-    df = run(conn, f"select\n  {columns}\nfrom appeals a{late_verdicts(':asof')}\nwhere {cond}", params)
+    df = run(conn, f"select\n  {columns}\nfrom appeals a\nwhere {cond}", params)
     for col in df.columns:
         df[col] = pd.to_numeric(df[col], errors="coerce")
     df["first_response_median_calendar"] = np.nan
