@@ -78,6 +78,14 @@ class Resolver:
         return out, unknown
 
 
+XLSX_DATE = "%Y-%m-%dT%H:%M:%S"  # how ingest.readers writes a spreadsheet's date cell
+
+# Control characters (all but tab, line feed and carriage return): taken out of a text, where
+# they are noise of the system that exported it, and a reason to reject a row anywhere else (an
+# id or a code with one is not what it looks like). PostgreSQL cannot store a NUL at all.
+CONTROL = r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]"
+
+
 def parse_dates(values: pd.Series, m: Mapping) -> tuple[np.ndarray, pd.Series]:
     """(UTC seconds with NEVER for empty, mask of unparsable non-empty values)."""
     s = values  # already stripped
@@ -87,8 +95,9 @@ def parse_dates(values: pd.Series, m: Mapping) -> tuple[np.ndarray, pd.Series]:
     else:
         parsed = pd.to_datetime(s.where(~empty), errors="coerce", format=m.date_format)
         retry = parsed.isna() & ~empty
-        if retry.any():  # XLSX date cells arrive as ISO text
-            parsed = parsed.where(~retry, pd.to_datetime(s.where(retry), errors="coerce", format="ISO8601"))
+        if retry.any():  # XLSX date cells arrive as the reader's text of them: that form exactly, never
+            # any ISO text (a day alone would be read as its midnight: a time made up)
+            parsed = parsed.where(~retry, pd.to_datetime(s.where(retry), errors="coerce", format=XLSX_DATE))
     bad = parsed.isna() & ~empty
     if getattr(parsed.dt, "tz", None) is None:
         parsed = parsed.dt.tz_localize(m.tz, ambiguous="NaT", nonexistent="NaT")
@@ -127,6 +136,11 @@ def validate(batch: Batch, m: Mapping, res: Resolver, seen: dict[str, int], cal)
         if values is not None:  # only the failing rows' values leave Arrow
             value[mask] = values.iloc[np.flatnonzero(mask)].to_numpy(dtype=object)
 
+    col["text"] = col["text"].str.replace(CONTROL, "", regex=True)
+    for f in FIELDS:
+        if f != "text" and f in m.columns:
+            fail(col[f].str.contains(CONTROL, regex=True), "control", f,
+                 col[f].str.replace(CONTROL, "\ufffd", regex=True))
     for f in ("external_id", "text", "received_at", "territory", "topic", "status"):
         fail((col[f] if f != "text" else col[f].str.strip()) == "", "missing", f)
     ids = col["external_id"].to_numpy(dtype=object)
@@ -155,8 +169,13 @@ def validate(batch: Batch, m: Mapping, res: Resolver, seen: dict[str, int], cal)
     times = {}
     for f in DATE_FIELDS:
         secs, bad = parse_dates(col[f], m)
-        fail(bad, "date", f, col[f])
+        if m.date_format == "iso":
+            fail(bad, "date", f, col[f])
+        else:  # the declared format is a contract: a value in another is refused, never guessed
+            fail(bad, "date_format", f, col[f])
         times[f] = secs
+    for i in np.flatnonzero(reason == "date_format"):
+        extra[int(i)] = {"format": m.date_format}
     rec = times["received_at"]
     for f in ("response_due_at", "first_response_at", "closed_at", "escalated_at", "comment_removed_at",
               "author_blocked_at"):

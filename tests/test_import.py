@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from hypothesis import given, settings, strategies as st
 from sqlalchemy import text
 
 from ingest import readers, run as importer
@@ -18,7 +19,7 @@ from queries.migrate import upgrade
 from ingest.export import export_csv
 from ingest.mapping import load_mapping
 
-from .conftest import SMALL_AS_OF
+from .conftest import SMALL_AS_OF, examples
 from .pagetools import ANALYST, expected_kpis, frame
 from .test_seed import fingerprint
 from .test_summaries import GROUPS, check_frame, read_raw, table_rows
@@ -203,7 +204,7 @@ def test_foreign_export_with_every_kind_of_bad_row(backend, fresh_url, tmp_path)
     # lines: header 1; A-1 2-3 (a newline inside quotes); A-2 4; A-3 5; bad rows 6..10; cp1251 row 11; truncated 12
     assert got == sorted([
         (6, "Номер", "required field is empty"),
-        (7, "Дата регистрации", "cannot parse date '31.02.2024 10:00'"),
+        (7, "Дата регистрации", "cannot read date '31.02.2024 10:00' in the mapping's date_format %d.%m.%Y %H:%M"),
         (8, "Дата закрытия", "date before the received date"),
         (9, "Муниципалитет", "unknown value 'Атлантида'"),
         (10, "Номер", "duplicate id in the file (first on line 2)"),
@@ -374,3 +375,77 @@ def test_broken_quoting_is_read_exactly_and_rejected(tmp_path):
     assert (s.read, s.inserted, s.rejected) == (4, 3, 1)
     rejects = pd.read_csv(s.rejects_path, sep=";", dtype=str, encoding="utf-8-sig")
     assert rejects[["line", "reason_en"]].values.tolist() == [["6", "truncated line or broken quoting"]]
+
+
+# ---- formats are contracts; control characters (issue 24) ------------------------------------------
+
+FORMATS = ["%d.%m.%Y %H:%M", "%Y-%m-%d %H:%M:%S", "%d/%m/%Y %H:%M:%S", "%Y-%m-%d", "%d.%m.%Y", "%m/%d/%Y %I:%M %p"]
+
+
+@settings(max_examples=examples(60), deadline=None)
+@given(moment=st.datetimes(min_value=dt.datetime(2015, 1, 1), max_value=dt.datetime(2040, 12, 31)),  # no DST here
+       written=st.sampled_from(FORMATS), declared=st.sampled_from(FORMATS))
+def test_a_date_is_read_only_in_the_declared_format(moment, written, declared):
+    """A value is accepted exactly when it reads back in the declared format to what was written
+    (the same text in both formats, e.g. a day without a time in a format without one); anything
+    else is refused, never read in some other format."""
+    from dataclasses import replace
+
+    from ingest.validate import parse_dates
+
+    moment = moment.replace(second=0, microsecond=0)
+    value = moment.strftime(written)
+    m = replace(FOREIGN, date_format=declared)
+    secs, bad = parse_dates(pd.Series([value], dtype="str"), m)
+    try:
+        fits = dt.datetime.strptime(value, declared).strftime(declared) == value
+    except ValueError:
+        fits = False
+    assert bool(bad.iloc[0]) == (not fits), (value, declared)
+    if fits:  # and then the moment it says, in the mapping's zone
+        want = pd.Timestamp(dt.datetime.strptime(value, declared)).tz_localize(m.tz).tz_convert("UTC")
+        assert secs[0] == want.timestamp()
+
+
+def test_day_only_dates_under_a_time_format_are_refused_not_midnight(backend, fresh_url, tmp_path):
+    """A second export whose dates carry only the day, while the mapping declares minutes: every
+    such value refused with its line, column and reason, and what is stored stays as it was."""
+    target = make_engine(fresh_url)
+    upgrade(target)
+    importer.run_import(target, write_foreign(tmp_path / "first.csv", GOOD), FOREIGN)
+    with target.connect() as c:
+        before = c.execute(text("select external_id, received_at, first_response_at, closed_at from appeals "
+                                "order by external_id")).all()
+    poorer = [[r[0], r[1][:10], *r[2:9], r[9][:10], r[10][:10], r[11]] for r in GOOD]
+    s = importer.run_import(target, write_foreign(tmp_path / "second.csv", poorer), FOREIGN)
+    assert (s.read, s.updated, s.rejected) == (3, 0, 3)
+    rejects = pd.read_csv(s.rejects_path, sep=";", dtype=str, encoding="utf-8-sig")
+    assert sorted(zip(rejects["line"].astype(int), rejects["column"])) == [
+        (2, "Дата регистрации"), (4, "Дата регистрации"), (5, "Дата регистрации")]  # A-1 spans lines 2-3
+    assert rejects["reason_en"].str.contains("in the mapping's date_format %d.%m.%Y %H:%M", regex=False).all()
+    assert rejects["reason_ru"].str.contains("не читается в формате").all()
+    with target.connect() as c:
+        assert c.execute(text("select external_id, received_at, first_response_at, closed_at from appeals "
+                              "order by external_id")).all() == before
+
+
+def test_control_characters_are_handled_the_same_on_both_databases(backend, fresh_url, tmp_path):
+    """NUL and other control characters: taken out of a text, a row refused for one in any other
+    field (with its reason); the file's other rows load, on either database."""
+    rows = [
+        ["C-1", "01.03.2024 10:00", "Текст\x00 с нулём\x07 и\tтабуляцией", "ВКонтакте", "", "Бердск", "Дороги", "",
+         "Новое", "", "", ""],
+        ["C-\x002", "01.03.2024 11:00", "номер с нулём", "ВКонтакте", "", "Бердск", "Дороги", "", "Новое", "", "", ""],
+        ["C-3", "01.03.2024 12:00", "обычный текст", "ВКонтакте", "", "Берд\x1bск", "Дороги", "", "Новое", "", "", ""],
+        *GOOD,
+    ]
+    target = make_engine(fresh_url)
+    upgrade(target)
+    s = importer.run_import(target, write_foreign(tmp_path / "in.csv", rows), FOREIGN)
+    assert (s.read, s.inserted, s.rejected) == (6, 4, 2)
+    rejects = pd.read_csv(s.rejects_path, sep=";", dtype=str, encoding="utf-8-sig")
+    assert sorted(zip(rejects["line"].astype(int), rejects["column"])) == [(3, "Номер"), (4, "Муниципалитет")]
+    assert rejects["reason_en"].str.startswith("a control character").all()
+    with target.connect() as c:
+        assert c.execute(text("select text from appeals where external_id = 'C-1'")).scalar_one() == \
+            "Текст с нулём и\tтабуляцией"
