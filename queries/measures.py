@@ -76,6 +76,17 @@ def flag_conditions(asof: str | None = None) -> dict[str, str]:
     }
 
 
+def changed_after(asof: str) -> str:
+    """The appeal `a` changed after `asof`: it was answered, closed, escalated, given its verdict
+    or moderated after it, or is still unanswered or open. Every flag and timed value of any other
+    appeal is the same in its as-of form as now. Its times are read from
+    ix_appeals_received_changes, the verdicts and moderations from their partial indexes."""
+    return (f"(a.first_response_at is null or a.first_response_at > {asof} or a.closed_at is null"
+            f" or a.closed_at > {asof} or a.escalated_at > {asof}"
+            f" or a.id in (select appeal_id from appeal_events where kind in {VERDICTS} and at > {asof})"
+            f" or a.id in (select appeal_id from appeal_events where {MODERATION} and at > {asof}))")
+
+
 def unanswered(asof: str | None = None) -> str:
     """No first response (by `asof`)."""
     return "a.first_response_at is null" if asof is None else \

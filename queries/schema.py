@@ -254,6 +254,12 @@ Index("ix_appeal_events_verdict_at", appeal_events.c.at, appeal_events.c.appeal_
       sqlite_where=appeal_events.c.kind.in_(("citizen_confirmed", "citizen_disputed")),
       postgresql_where=appeal_events.c.kind.in_(("citizen_confirmed", "citizen_disputed")))
 
+# A period's appeals with the times they change by: which of them changed after a moment, read
+# from the index alone (the like-for-like read corrects the final figures by those appeals only:
+# 2 % of a year's at 10 M appeals).
+Index("ix_appeals_received_changes", appeals.c.received_at, appeals.c.first_response_at, appeals.c.closed_at,
+      appeals.c.escalated_at, appeals.c.id)
+
 # Escalated appeals by date, with every column the escalation flow reads (an index-only read).
 Index("ix_appeals_escalated_received", appeals.c.received_at, appeals.c.organization_id, appeals.c.escalated_to_id,
       appeals.c.escalation_work_hours, appeals.c.municipality_id, appeals.c.topic_id, appeals.c.source,
