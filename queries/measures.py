@@ -52,11 +52,12 @@ def _by(column: str, asof: str | None) -> str:
     return f"a.{column} is not null" if asof is None else f"a.{column} <= {asof}"
 
 
-def flag_conditions(asof: str | None = None) -> dict[str, str]:
+def flag_conditions(asof: str | None = None, few: bool = False) -> dict[str, str]:
     """Every count's condition over appeals `a` (None: every appeal counts)."""
     closed = f"a.status in {CLOSED}" if asof is None else f"a.status in {CLOSED} and {_by('closed_at', asof)}"
     resolved = "a.status = 'resolved'" if asof is None else f"a.status = 'resolved' and {_by('closed_at', asof)}"
-    verdict = "" if asof is None else f" and {_verdict_by(asof)}"
+    # `few`: a few appeals (kpi_as_of's changed ones) probe their timelines for the verdict's time
+    verdict = "" if asof is None else f" and {FEEDBACK_AT} <= {asof}" if few else f" and {_verdict_by(asof)}"
     answered = _by("first_response_at", asof)
     return {
         "received": None,
