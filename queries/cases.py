@@ -27,7 +27,8 @@ EXPORT_CAP = 200_000  # rows in an export from the app; the command line (ingest
 MAX_ID = 2**63 - 1  # a bigint: a larger id in a link exists nowhere (and would not bind)
 COUNT_CAP = 100_000  # past this the list says "more than 100 000" instead of counting every row
 TEXT_COUNT_CAP = 1_000  # a text search counts its matches up to here ("more than 1 000")
-DENSE_COHORT = 2_000  # SQLite: from this many cases, the reach and deadline sorts walk their index
+DENSE_COHORT = 2_000  # SQLite: from this many cases, the reach and deadline sorts walk their index,
+WALK = 100  # ... if the cases are not too thin among the period's appeals (case_list)
 # PostgreSQL: up to this many cases, the reach and deadline sorts read the cohort through its
 # filters and sort it. The planner cannot know how a filter correlates with the sort's column
 # (a month of covid appeals in 2026, at the far end of the deadline order) and would walk the
@@ -124,7 +125,13 @@ def case_list(conn: Connection, filters: Filters, viewer: Viewer, now: dt.dateti
     # large part of all appeals, walking the sort's own index meets 50 of its rows soon: named.
     # So too for a search with more matches than the cap: the sort's index meets them soon, each
     # row tested against the text index's matches, where SQLite would read and stem every match.
-    dense = not d.pg and (total > DENSE_COHORT or (searching and total > cap))
+    # Walking meets a page's rows after about 50·whole/total entries of the sort's index (whole: the
+    # period's appeals); sorting reads the total: the walk when total² ≥ WALK·whole. A rare topic
+    # over years (5 k cases of 1 M) walked 2–3 s along the reach index; sorted, tens of ms.
+    dense = not d.pg and (searching and total > cap or not searching and total > DENSE_COHORT and (
+        escalated_to_me or not summaries.usable(conn, viewer) or total * total >= WALK * int(summaries.counts(
+            conn, filters.narrowed(territories=(), topics=(), sources=(), executors=()), viewer, None,
+            "cases")["received"].iloc[0])))
 
     def rows(index: str | None = None) -> str:
         return f"""
