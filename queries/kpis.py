@@ -16,7 +16,7 @@ from queries.measures import (COUNT_COLUMNS, COUNT_NAMES, FIXED_NAMES, GROUPED_P
                               TIMED, bucket_of, changed_after, counts, flag, flag_conditions, overdue_conditions,
                               percentile_sql, timed_values)
 from queries.metrics import BASES, METRICS, add_shares, needs, with_shares
-from queries.run import fetch, run
+from queries.run import fetch_table, run
 from queries.viewer import Viewer
 
 
@@ -53,7 +53,8 @@ def kpi_frame(conn: Connection, filters: Filters, viewer: Viewer, now: dt.dateti
     """
     plan = _Plan.of(figures, group, percentiles)
     if raw or not summaries.usable(conn, viewer):
-        df = with_shares(_plain_frame(conn, filters, viewer, now, group, bool(plan.percentiles) or percentiles))
+        df = with_shares(_plain_frame(conn, filters, viewer, now, group,
+                                       percentiles if figures is None else bool(plan.percentiles)))
         return df if figures is None else df[plan.columns(group)]
     c = summaries.counts(conn, filters, viewer, group)
     pend = summaries.pending(conn, filters, viewer, now, group) if plan.pending else None
@@ -132,10 +133,9 @@ def _percentiles(conn: Connection, filters: Filters, viewer: Viewer, group: str 
         cond, params = where(filters, d, viewer)
         key, joins = (GROUPS[group].raw_key, GROUPS[group].raw_join) if group else ("", "")
         values = timed_values(d)
-        names, rows = fetch(conn, f"select {key + ' as key, ' if group else ''}"
+        table = fetch_table(conn, f"select {key + ' as key, ' if group else ''}"
                                   f"{', '.join(f'{values[m]} as h{m}' for m in metrics)} from appeals a{joins} "
                                   f"where {cond}", params)
-        table = np.array(rows, dtype=object).reshape(len(rows), len(names))
         keys = table[:, 0] if group else None
         at = 1 if group else 0
         return summaries.value_percentiles(keys, {m: table[:, at + i].astype(float) for i, m in enumerate(metrics)},
@@ -254,9 +254,8 @@ def kpi_as_of(conn: Connection, filters: Filters, viewer: Viewer, as_of: dt.date
     # PostgreSQL: the ids as an array, read by key; as an IN list its planner guessed a hundredth
     # of a year's appeals as millions and read the whole table to join them
     found = cond if small else f"a.id = any(array({changed}))" if d.pg else f"a.id in ({changed})"
-    names, rows = fetch(conn, f"select {', '.join(f'{c} as c{i}' for i, c in enumerate(columns))} "
+    table = fetch_table(conn, f"select {', '.join(f'{c} as c{i}' for i, c in enumerate(columns))} "
                               f"from appeals a where {found}", params)
-    table = np.array(rows, dtype=object).reshape(len(rows), len(names))
     ints = table[:, :len(FIXED_NAMES) + 2].astype(np.int64).sum(axis=0) if len(table) else \
         np.zeros(len(FIXED_NAMES) + 2, dtype=np.int64)
     cols = {n: np.array([int(final[n].iloc[0]) + int(ints[i])]) for i, n in enumerate(FIXED_NAMES)}

@@ -88,19 +88,7 @@ def with_bases(df: pd.DataFrame) -> pd.DataFrame:
 
 def derive(df: pd.DataFrame) -> pd.DataFrame:
     """Add every share (a fraction 0..1, NaN when its denominator is 0) and its low-data flag."""
-    new: dict[str, np.ndarray] = {}
-    for m in METRICS.values():
-        if m.is_share:
-            den = df[m.denominator].to_numpy(dtype=float)
-            new[m.name] = share(df[m.numerator].to_numpy(dtype=float), den)
-            new[f"{m.name}_n"] = den.astype(int)
-            new[f"{m.name}_low"] = den < SMALL_N
-    if "population" in df.columns:
-        pop = df["population"].to_numpy(dtype=float)
-        new["per_10k"] = np.where(pop > 0, df["received"].to_numpy(dtype=float) / np.where(pop > 0, pop, 1) * 10_000,
-                                  np.nan)
-    kept = df.drop(columns=[c for c in new if c in df.columns])
-    return pd.concat([kept, pd.DataFrame(new, index=df.index)], axis=1)
+    return pd.DataFrame(add_shares(dict(df.items())), index=df.index)
 
 
 def score(df: pd.DataFrame) -> np.ndarray:
@@ -154,9 +142,10 @@ def needs(names) -> tuple[str, ...]:
 
 
 def add_shares(cols: dict[str, np.ndarray], names=None) -> dict[str, np.ndarray]:
-    """derive() over a frame's columns before the frame is made (cheaper than a frame's column
-    operations for the few rows of a KPI frame): the bases whose parts are there, then each share
-    of `names` (None: every share), with its `_n` and `_low` columns."""
+    """The bases whose parts are in `cols` (a frame's columns as arrays), then each share of `names`
+    (None: every share) with its `_n` and `_low` columns, and per_10k where there is a population.
+    Arrays rather than a frame: a KPI frame has few rows, and each frame operation per column
+    cost more than its statements."""
     for name, parts in BASES.items():
         if all(p in cols for p in parts):
             cols[name] = sum(cols[p] for p in parts)
@@ -166,4 +155,8 @@ def add_shares(cols: dict[str, np.ndarray], names=None) -> dict[str, np.ndarray]
             cols[m.name] = share(np.asarray(cols[m.numerator], dtype=float), den)
             cols[f"{m.name}_n"] = den.astype(np.int64)
             cols[f"{m.name}_low"] = den < SMALL_N
+    if "population" in cols and (names is None or "per_10k" in names):
+        pop = np.asarray(cols["population"], dtype=float)
+        cols["per_10k"] = np.where(pop > 0, np.asarray(cols["received"], dtype=float) / np.where(pop > 0, pop, 1)
+                                   * 10_000, np.nan)
     return cols

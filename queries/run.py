@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import weakref
 
+import numpy as np
 import pandas as pd
 from sqlalchemy.engine import Connection
 
@@ -41,12 +42,10 @@ def bind(conn: Connection, params: dict | None) -> dict:
 
 
 def run(conn: Connection, statement: str, params: dict | None = None) -> pd.DataFrame:
-    params = bind(conn, params)
-    result = conn.execute(sql(statement, params), params)
-    columns = list(result.keys())
     # Plain tuples from the DB-API cursor: text() results carry no type processing, and pandas
     # builds a frame from tuples several times faster than from Row objects.
-    return pd.DataFrame.from_records(result.cursor.fetchall(), columns=columns)
+    columns, rows = fetch(conn, statement, params)
+    return pd.DataFrame.from_records(rows, columns=columns)
 
 
 def fetch(conn: Connection, statement: str, params: dict | None = None) -> tuple[list[str], list[tuple]]:
@@ -55,3 +54,9 @@ def fetch(conn: Connection, statement: str, params: dict | None = None) -> tuple
     params = bind(conn, params)
     result = conn.execute(sql(statement, params), params)
     return list(result.keys()), result.cursor.fetchall()
+
+
+def fetch_table(conn: Connection, statement: str, params: dict | None = None) -> np.ndarray:
+    """fetch() as one object array, a row per result row (shape kept when there are none)."""
+    columns, rows = fetch(conn, statement, params)
+    return np.array(rows, dtype=object).reshape(len(rows), len(columns))
