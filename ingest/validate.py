@@ -139,8 +139,9 @@ def validate(batch: Batch, m: Mapping, res: Resolver, seen: dict[str, int], cal)
     col["text"] = col["text"].str.replace(CONTROL, "", regex=True)
     for f in FIELDS:
         if f != "text" and f in m.columns:
-            fail(col[f].str.contains(CONTROL, regex=True), "control", f,
-                 col[f].str.replace(CONTROL, "\ufffd", regex=True))
+            found = col[f].str.contains(CONTROL, regex=True)
+            if found.any():  # the shown value (a mark for each character) only for the rows refused
+                fail(found, "control", f, col[f].where(found, "").str.replace(CONTROL, "\ufffd", regex=True))
     for f in ("external_id", "text", "received_at", "territory", "topic", "status"):
         fail((col[f] if f != "text" else col[f].str.strip()) == "", "missing", f)
     ids = col["external_id"].to_numpy(dtype=object)
