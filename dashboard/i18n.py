@@ -167,6 +167,58 @@ M: dict[str, tuple[str, str]] = {
                                          "Date format '{format}' is not a strptime format (e.g. %d.%m.%Y %H:%M)."),
     "import.error.mapping_fallback": ("Запасное значение [fallback] {dim} = «{value}» не найдено в справочнике.",
                                       "The fallback {dim} = '{value}' is not a known value."),
+    "import.error.mapping_precision": (
+        "В разделе [precision] «{field} = {value}»: допустимы поля дат ({known}) и значения day или exact.",
+        "[precision] '{field} = {value}': a date field ({known}) and day or exact."),
+    "import.error.mapping_authoritative": (
+        "authoritative в разделе [input] — это \"all\" или список полей ({known}).",
+        "authoritative in [input] is \"all\" or a list of fields ({known})."),
+    "import.error.input_confirm": (
+        "Загрузка изменила бы {changed} из {stored} сохранённых обращений ({share} %, больше {limit} %). Нажмите "
+        "«Проверить без записи», просмотрите изменения и подтвердите их.",
+        "The load would change {changed} of {stored} stored appeals ({share}%, more than {limit}%). Press "
+        "\"Check without writing\", review the changes and confirm them."),
+    "import.error.input_plan_changed": (
+        "С момента проверки обращения в базе изменились, и загрузка изменила бы не то, что было показано. "
+        "Проверьте файл снова.",
+        "The stored appeals changed since the check: the load would not change what was shown. Check the file again."),
+    "import.plan.title": ("Что изменится в базе", "What the load changes"),
+    "import.plan.summary": (
+        "Новых обращений: {new}. Изменятся {changed} из {stored} сохранённых обращений ({share}); без изменений: "
+        "{unchanged}.",
+        "New appeals: {new}. {changed} of {stored} stored appeals change ({share}); unchanged: {unchanged}."),
+    "import.plan.none": ("Сохранённые обращения не изменятся. Новых обращений: {new}.",
+                         "No stored appeal changes. New appeals: {new}."),
+    "import.plan.field": ("Поле", "Field"),
+    "import.plan.changed": ("Изменится обращений", "Appeals changed"),
+    "import.plan.examples": ("Примеры: номер, было → станет", "Examples: id, before → after"),
+    "import.plan.kept": ("Сохранено из базы", "Kept from the database"),
+    "import.plan.kept.day": ("{n}: в файле только дата, в базе точное время", "{n}: the file has the day only, "
+                             "the database the time"),
+    "import.plan.kept.empty": ("{n}: в файле пусто, в базе заполнено", "{n}: empty in the file, filled in the database"),
+    "import.plan.kept_examples": ("Примеры сохранённых: номер, в базе (в файле)", "Kept, e.g.: id, stored (in the file)"),
+    "import.plan.empty_value": ("пусто", "empty"),
+    "import.plan.note": (
+        "Поле, которое файл заполняет хуже, чем база (дата без времени, пустое значение), не меняется, если "
+        "в файле соответствия оно не названо в authoritative. «Загрузить» запишет ровно эти изменения.",
+        "A field the file fills less well than the database (a day without a time, an empty value) is not changed "
+        "unless the mapping names it in authoritative. \"Load\" writes exactly these changes."),
+    "import.plan.confirm": ("Подтверждаю: загрузка изменит {changed} из {stored} сохранённых обращений ({share})",
+                            "I confirm: the load changes {changed} of {stored} stored appeals ({share})"),
+    "import.plan.confirm_needed": (
+        "Загрузка изменит больше {limit} сохранённых обращений: отметьте подтверждение, чтобы загрузить.",
+        "The load changes more than {limit} of the stored appeals: tick the confirmation to load."),
+    "import.field.received_at": ("дата поступления", "received"), "import.field.source": ("источник", "source"),
+    "import.field.source_url": ("ссылка", "link"), "import.field.author_ref": ("автор", "author"),
+    "import.field.text": ("текст", "text"), "import.field.territory": ("территория", "territory"),
+    "import.field.topic": ("тема", "topic"), "import.field.executor": ("исполнитель", "executor"),
+    "import.field.status": ("статус", "status"), "import.field.response_due_at": ("срок ответа", "response due"),
+    "import.field.first_response_at": ("первый ответ", "first response"),
+    "import.field.closed_at": ("дата закрытия", "closed"), "import.field.escalated_at": ("дата эскалации", "escalated"),
+    "import.field.escalated_to": ("эскалировано в", "escalated to"),
+    "import.field.citizen_feedback": ("подтверждение гражданина", "citizen's confirmation"),
+    "import.field.citizen_rating": ("оценка", "rating"), "import.field.reopened_count": ("повторные открытия", "reopenings"),
+    "import.field.reach": ("охват", "reach"),
     "audit.title": ("Журнал доступа", "Audit log"),
     "audit.at": ("Когда", "When"), "audit.user": ("Пользователь", "User"), "audit.role": ("Роль", "Role"),
     "audit.action": ("Действие", "Action"), "audit.target": ("Объект", "Target"), "audit.details": ("Подробности", "Details"),

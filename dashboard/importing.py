@@ -15,9 +15,11 @@ from pathlib import Path
 import pandas as pd
 from sqlalchemy.exc import DBAPIError
 
-from dashboard.i18n import M, get_lang, t
+from dashboard import fmt
+from dashboard.i18n import M, get_lang, has, t
 from queries.config import ConfigError, resolve_admin_database
 from queries.db import make_engine
+from ingest.plan import CONFIRM_SHARE, Plan
 from ingest.run import Summary, run_import
 from ingest.mapping import InputError, Mapping, load_mapping
 
@@ -91,7 +93,7 @@ def _safe_name(filename: str) -> str:
 
 
 def run(content: bytes, filename: str, mapping: Mapping, *, dry_run: bool, sheet: str | None = None,
-        progress=None) -> Outcome:
+        progress=None, confirm: bool = False, expect: str | None = None) -> Outcome:
     """Import (or check, with dry_run) one uploaded file. Raises Refused with the reason."""
     name = _safe_name(filename)  # the uploader admits SUFFIXES only
     try:
@@ -104,7 +106,8 @@ def run(content: bytes, filename: str, mapping: Mapping, *, dry_run: bool, sheet
         engine = None
         try:
             engine = make_engine(url, create_dirs=False)
-            summary = run_import(engine, path, mapping, dry_run=dry_run, sheet=sheet or None, progress=progress)
+            summary = run_import(engine, path, mapping, dry_run=dry_run, sheet=sheet or None, progress=progress,
+                                 confirm=confirm, expect=expect)
         except InputError as exc:
             raise Refused(explain(exc)) from None
         except (DBAPIError, ConfigError) as exc:  # OperationalError is a DBAPIError
@@ -125,3 +128,38 @@ def run(content: bytes, filename: str, mapping: Mapping, *, dry_run: bool, sheet
         t("import.rejects.reason"): table[f"reason_{get_lang()}"],
     })
     return Outcome(summary, shown, raw, rejects_name)
+
+
+def confirm_limit() -> str:
+    """The share of stored appeals above which a load is confirmed first, as the user reads it."""
+    return fmt.share(CONFIRM_SHARE, 0)
+
+
+LABELS = {"source": "source.", "status": "status.", "citizen_feedback": "feedback."}
+
+
+def _value(field: str, value: str, plan: Plan) -> str:
+    """A plan's value as the user reads it: names for codes, the catalog's words for statuses."""
+    if value == "":
+        return t("import.plan.empty_value")
+    if field in LABELS and has(LABELS[field] + value):
+        return t(LABELS[field] + value)
+    if value in plan.names:
+        return plan.names[value][0 if get_lang() == "ru" else 1]
+    return value
+
+
+def plan_table(plan: Plan) -> pd.DataFrame:
+    """One row per field the load changes or keeps: what changes, examples, what is kept and why."""
+    rows = []
+    for f in plan.fields:
+        name = t(f"import.field.{f.field}")
+        label = name if f.column == f.field else f"{f.column} ({name})"
+        eg = "; ".join(f"{i}: {_value(f.field, b, plan)} → {_value(f.field, a, plan)}" for i, b, a in f.examples)
+        kept = "; ".join(t(f"import.plan.kept.{why}", n=fmt.number(n)) for why, n in sorted(f.kept.items()))
+        kept_eg = "; ".join(f"{i}: {_value(f.field, s, plan)} ({_value(f.field, g, plan)})"
+                            for i, s, g, _ in f.kept_examples)
+        rows.append({t("import.plan.field"): label, t("import.plan.changed"): f.changed,
+                     t("import.plan.examples"): eg, t("import.plan.kept"): kept,
+                     t("import.plan.kept_examples"): kept_eg})
+    return pd.DataFrame(rows)

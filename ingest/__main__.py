@@ -11,6 +11,7 @@ from pathlib import Path
 
 from ingest.mapping import InputError, MappingError, load_mapping
 from ingest.progress import text_progress
+from ingest.plan import CONFIRM_SHARE
 from ingest.run import run_import
 from queries.config import ConfigError, resolve_admin_database
 from queries.db import check_connection, describe_failure
@@ -25,6 +26,8 @@ def main(argv=None, prog: str = "python -m ingest") -> int:
     p.add_argument("--db", metavar="URL", help="database URL (default: DATABASE_URL, secrets.toml, data/appeals.sqlite)")
     p.add_argument("--dry-run", action="store_true", help="validate and count, write nothing but the rejects file")
     p.add_argument("--sheet", help="XLSX sheet name (default: the mapping's, else the first)")
+    p.add_argument("--yes", action="store_true",
+                   help=f"write a load that changes more than {CONFIRM_SHARE:.0%} of the stored appeals")
     p.add_argument("--quiet", action="store_true")
     args = p.parse_args(argv)
     try:
@@ -35,7 +38,7 @@ def main(argv=None, prog: str = "python -m ingest") -> int:
         print(f"{prog}: error: {exc}", file=sys.stderr)
         return 2
     try:
-        s = run_import(engine, args.file, m, dry_run=args.dry_run, sheet=args.sheet,
+        s = run_import(engine, args.file, m, dry_run=args.dry_run, sheet=args.sheet, confirm=args.yes,
                        progress=None if args.quiet else text_progress())
     except InputError as exc:
         print(f"{prog}: error: {exc} (nothing was written)", file=sys.stderr)
@@ -49,6 +52,8 @@ def main(argv=None, prog: str = "python -m ingest") -> int:
     finally:
         engine.dispose()
     print(f"{args.file}: {s.line()}", file=sys.stderr)
+    if s.plan is not None and (s.plan.changed or any(f.kept for f in s.plan.fields)):
+        print("\n".join(s.plan.lines()), file=sys.stderr)
     if s.rejected:
         print(f"rejected rows, with reasons: {s.rejects_path}", file=sys.stderr)
     return 0

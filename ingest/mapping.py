@@ -22,6 +22,7 @@ FIELDS = [
 REQUIRED = ["external_id", "received_at", "territory", "topic", "status", "text"]
 DATE_FIELDS = ["received_at", "response_due_at", "first_response_at", "closed_at", "escalated_at",
                "comment_removed_at", "author_blocked_at"]
+PRECISIONS = ["day", "exact"]  # "day": the value says the day only (docs/importing.md, "Precision")
 DIMENSIONS = ["source", "territory", "topic", "executor", "escalated_to", "status", "citizen_feedback"]
 
 
@@ -50,6 +51,8 @@ class Mapping:
     sheet: str | None = None
     date_format: str = "iso"                # strptime format, or "iso"
     timezone: str = "Asia/Novosibirsk"
+    precision: dict[str, str] = field(default_factory=dict)   # date field → "day" (default: as the format)
+    authoritative: set[str] = field(default_factory=set)       # fields whose values replace stored ones as they are
 
     @property
     def tz(self) -> ZoneInfo:
@@ -65,7 +68,7 @@ def load_mapping(path: str | Path) -> Mapping:
         where = re.search(r"line (\d+)", str(exc))
         raise MappingError(f"mapping file {path} is not valid TOML: {exc}", "mapping_toml",
                            line=where.group(1) if where else "?") from None
-    for section in ("input", "columns", "constants", "map", "fallback"):
+    for section in ("input", "columns", "constants", "map", "fallback", "precision"):
         if not isinstance(raw.get(section, {}), dict) or (
                 section == "map" and not all(isinstance(v, dict) for v in raw.get("map", {}).values())):
             raise MappingError(f"mapping {path}: [{section}] must be a table of names and values",
@@ -90,7 +93,19 @@ def load_mapping(path: str | Path) -> Mapping:
                 fallback={str(k): str(v) for k, v in raw.get("fallback", {}).items()},
                 format=str(inp.get("format", "auto")), encoding=str(inp.get("encoding", "auto")).lower(),
                 delimiter=str(inp.get("delimiter", "auto")), sheet=inp.get("sheet"),
-                date_format=str(inp.get("date_format", "iso")), timezone=str(inp.get("timezone", "Asia/Novosibirsk")))
+                date_format=str(inp.get("date_format", "iso")), timezone=str(inp.get("timezone", "Asia/Novosibirsk")),
+                precision={str(k): str(v) for k, v in raw.get("precision", {}).items()})
+    for f, p in m.precision.items():
+        if f not in DATE_FIELDS or p not in PRECISIONS:
+            raise MappingError(f"mapping {path}: [precision] {f} = {p!r}: a date field ({', '.join(DATE_FIELDS)}) "
+                               f"and one of {', '.join(PRECISIONS)}", "mapping_precision", field=f, value=p,
+                               known=", ".join(DATE_FIELDS))
+    auth = inp.get("authoritative", [])
+    auth = FIELDS if auth == "all" else auth
+    if not isinstance(auth, list) or set(map(str, auth)) - set(FIELDS):
+        raise MappingError(f"mapping {path}: authoritative must be \"all\" or a list of fields ({', '.join(FIELDS)})",
+                           "mapping_authoritative", known=", ".join(FIELDS))
+    m.authoritative = set(map(str, auth))
     try:
         m.tz
     except (ZoneInfoNotFoundError, ValueError):

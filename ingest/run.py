@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator
 
@@ -19,7 +19,9 @@ from ingest.mapping import Mapping, MappingError
 from ingest.readers import Batch, ImportError_, NotPlain, read_csv, read_csv_fast, read_xlsx
 from ingest.reference import build_reference, load_reference
 from ingest.rejects import Reject, write_rejects
-from ingest.upsert import WORK_MEM, load_stage, stage_table, upsert
+from ingest.merge import keep_stored
+from ingest.plan import CONFIRM_SHARE, Plan, make_plan
+from ingest.upsert import WORK_MEM, index_stage, load_stage, match, stage_table, upsert
 from ingest.validate import Resolver, validate
 from queries import summaries
 from queries.db import Pipeline
@@ -38,6 +40,8 @@ class Summary:
     seconds: float = 0.0
     rejects_path: Path | None = None
     dry_run: bool = False
+    plan: Plan | None = None                   # what the load changes (ingest.plan)
+    kept: dict[str, int] = field(default_factory=dict)  # field → stored values kept (ingest.merge)
 
     def line(self) -> str:
         verb = "would be" if self.dry_run else "were"
@@ -80,8 +84,10 @@ def stage_file(conn: Connection, batches: Iterator[Batch], m: Mapping, res: Reso
 
 def run_import(engine: Engine, path: Path, m: Mapping, *, dry_run: bool = False, sheet: str | None = None,
                progress=None, rejects_path: Path | None = None, now: dt.datetime | None = None,
-               fail_after_chunks: int | None = None) -> Summary:
-    """Import one file in one transaction; see the module docstring."""
+               fail_after_chunks: int | None = None, confirm: bool = False, expect: str | None = None) -> Summary:
+    """Import one file in one transaction; see the module docstring. `confirm`: write a load that
+    changes more than CONFIRM_SHARE of the stored appeals; `expect`: the digest of the checked
+    plan, which the load must match."""
     started = time.perf_counter()
     now = now or dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
     kind = m.format if m.format != "auto" else ("xlsx" if path.suffix.lower() in (".xlsx", ".xlsm") else "csv")
@@ -114,7 +120,19 @@ def run_import(engine: Engine, path: Path, m: Mapping, *, dry_run: bool = False,
         # the summary tables follow the appeals, in the same transaction: built on a first load,
         # else the changed and new appeals' cells added to them (summaries.apply_delta)
         track = not dry_run and not was_empty and summaries.is_ready(conn)
-        summary.inserted, summary.updated, summary.unchanged, summary.events, change = upsert(conn, now, track)
+        index_stage(conn)
+        summary.kept = keep_stored(conn, m, res.norm, cal)
+        counts = match(conn)
+        summary.plan = plan = make_plan(conn, m, counts)
+        if not dry_run and expect is not None and plan.digest() != expect:
+            raise ImportError_("the stored appeals changed since the check: what the load would change is not what "
+                               "was checked; check again", "input_plan_changed")
+        if not dry_run and plan.needs_confirmation and not confirm:
+            raise ImportError_(f"this load changes {plan.changed:,} of {plan.stored:,} stored appeals "
+                               f"({plan.share:.1%}, more than {CONFIRM_SHARE:.0%}); check it with --dry-run, "
+                               "then confirm with --yes", "input_confirm", changed=plan.changed, stored=plan.stored,
+                               share=round(plan.share * 100, 1), limit=round(CONFIRM_SHARE * 100))
+        summary.inserted, summary.updated, summary.unchanged, summary.events, change = upsert(conn, now, counts, track)
         changed = bool(summary.inserted or summary.updated)
         if not dry_run and changed:
             if was_empty:

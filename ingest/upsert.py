@@ -16,7 +16,8 @@ from queries import summaries
 WORK_MEM = "256MB"  # PostgreSQL, for the import's transaction only
 
 
-COMPARED = [c for c in STAGE_COLUMNS if c not in ("line", "comment_removed_at", "author_blocked_at")]
+COMPARED = [c for c in STAGE_COLUMNS
+            if c not in ("line", "comment_removed_at", "author_blocked_at", "day_mask", "blank_mask")]
 
 
 def stage_table(conn: Connection) -> None:
@@ -29,7 +30,7 @@ def stage_table(conn: Connection) -> None:
         response_due_at {ts}, first_response_at {ts}, closed_at {ts}, escalated_at {ts}, escalated_to_id integer,
         citizen_feedback text, citizen_rating integer, reopened_count integer, reach integer,
         first_response_work_hours double precision, escalation_work_hours double precision,
-        comment_removed_at {ts}, author_blocked_at {ts})"""))
+        comment_removed_at {ts}, author_blocked_at {ts}, day_mask integer, blank_mask integer)"""))
 
 
 def load_stage(conn: Connection, stage: pd.DataFrame) -> None:
@@ -66,16 +67,10 @@ def _analyze(conn: Connection, table: str) -> None:
     conn.execute(text(f"analyze {table}"))
 
 
-def upsert(conn: Connection, now: dt.datetime, track: bool = False
-           ) -> tuple[int, int, int, int, tuple[pd.DataFrame, pd.DataFrame] | None]:
-    """Apply import_stage to appeals: (inserted, updated, unchanged, events written, change).
-    Set-based SQL. `track`: `change` is the changed and new appeals before and after, as
-    summaries.appeal_rows frames (what summaries.apply_delta takes); else None."""
+def match(conn: Connection) -> dict[str, int]:
+    """import_stage matched with the stored appeals on external_id: import_match (line, appeal,
+    kind new | changed | same), and the count of each kind. Run after ingest.merge."""
     pg = conn.dialect.name == "postgresql"
-    now_p = now if pg else now.strftime("%Y-%m-%dT%H:%M:%S")
-    conn.execute(text("create index import_stage_ext on import_stage (external_id)"))
-    conn.execute(text("create index import_stage_line on import_stage (line)"))
-    _analyze(conn, "import_stage")
     conn.execute(text("drop table if exists import_match"))
     diff = " or ".join(_distinct(f"s.{c}", f"a.{c}", pg) for c in COMPARED if c != "external_id")
     conn.execute(text(f"""create temp table import_match as
@@ -84,7 +79,22 @@ def upsert(conn: Connection, now: dt.datetime, track: bool = False
         from import_stage s left join appeals a on a.external_id = s.external_id"""))
     conn.execute(text("create index import_match_line on import_match (line)"))
     _analyze(conn, "import_match")
-    counts = dict(conn.execute(text("select kind, count(*) from import_match group by kind")).all())
+    return dict(conn.execute(text("select kind, count(*) from import_match group by kind")).all())
+
+
+def index_stage(conn: Connection) -> None:
+    conn.execute(text("create index import_stage_ext on import_stage (external_id)"))
+    conn.execute(text("create index import_stage_line on import_stage (line)"))
+    _analyze(conn, "import_stage")
+
+
+def upsert(conn: Connection, now: dt.datetime, counts: dict[str, int], track: bool = False
+           ) -> tuple[int, int, int, int, tuple[pd.DataFrame, pd.DataFrame] | None]:
+    """Apply the matched import_stage to appeals: (inserted, updated, unchanged, events written,
+    change). Set-based SQL. `track`: `change` is the changed and new appeals before and after, as
+    summaries.appeal_rows frames (what summaries.apply_delta takes); else None."""
+    pg = conn.dialect.name == "postgresql"
+    now_p = now if pg else now.strftime("%Y-%m-%dT%H:%M:%S")
     cols = list(COMPARED)
     events = 0
     before = after = None

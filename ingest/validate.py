@@ -5,6 +5,8 @@ dates are parsed as the mapping says; each row's first failing check makes its r
 """
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 from sqlalchemy.engine import Connection
@@ -25,7 +27,13 @@ STAGE_COLUMNS = [
     "topic_id", "organization_id", "status", "response_due_at", "first_response_at", "closed_at", "escalated_at",
     "escalated_to_id", "citizen_feedback", "citizen_rating", "reopened_count", "reach",
     "first_response_work_hours", "escalation_work_hours", "comment_removed_at", "author_blocked_at",
+    "day_mask", "blank_mask",  # which of the row's values say the day only / were empty (ingest.merge)
 ]
+
+# Fields whose stored value an empty input value does not erase (ingest.merge). Not the closing
+# date: an open status without one is a reopening, and validation keeps status and date together.
+KEPT = ["source_url", "author_ref", "executor", "response_due_at", "first_response_at", "escalated_at",
+        "citizen_feedback", "citizen_rating", "reopened_count", "reach"]
 
 
 class Resolver:
@@ -86,24 +94,78 @@ XLSX_DATE = "%Y-%m-%dT%H:%M:%S"  # how ingest.readers writes a spreadsheet's dat
 CONTROL = r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]"
 
 
-def parse_dates(values: pd.Series, m: Mapping) -> tuple[np.ndarray, pd.Series]:
-    """(UTC seconds with NEVER for empty, mask of unparsable non-empty values)."""
+TIME_DIRECTIVE = re.compile(r"%[HIMSfpXTRcrz]")
+DAY_ONLY = r"^\d{4}-\d{2}-\d{2}$"  # an ISO value without its time
+
+
+def day_part(fmt: str) -> str:
+    """A strptime format cut before its first time directive: "%d.%m.%Y %H:%M" → "%d.%m.%Y"."""
+    found = TIME_DIRECTIVE.search(fmt)
+    return fmt if found is None else fmt[:found.start()].rstrip(" T,")
+
+
+def parse_dates(values: pd.Series, m: Mapping, name: str = "") -> tuple[np.ndarray, pd.Series, np.ndarray]:
+    """(UTC seconds with NEVER for empty, mask of unparsable non-empty values, mask of values that
+    say the day only). A day-precision value is its local midnight here; validate() places it."""
     s = values  # already stripped
     empty = s == ""
+    declared = m.precision.get(name) == "day"
     if m.date_format == "iso":
         parsed = pd.to_datetime(s.where(~empty), errors="coerce", format="ISO8601")
+        day = (~empty & (declared or s.str.match(DAY_ONLY))).to_numpy(dtype=bool)
     else:
-        parsed = pd.to_datetime(s.where(~empty), errors="coerce", format=m.date_format)
-        retry = parsed.isna() & ~empty
-        if retry.any():  # XLSX date cells arrive as the reader's text of them: that form exactly, never
-            # any ISO text (a day alone would be read as its midnight: a time made up)
-            parsed = parsed.where(~retry, pd.to_datetime(s.where(retry), errors="coerce", format=XLSX_DATE))
+        timed = TIME_DIRECTIVE.search(m.date_format) is not None
+        first = day_part(m.date_format) if declared and timed else m.date_format
+        parsed = pd.to_datetime(s.where(~empty), errors="coerce", format=first)
+        for fmt in ((m.date_format, XLSX_DATE) if first != m.date_format else (XLSX_DATE,)):
+            retry = parsed.isna() & ~empty
+            if retry.any():  # XLSX date cells arrive as the reader's text of them: that form exactly, never
+                # any ISO text (a day alone would be read as its midnight: a time made up)
+                parsed = parsed.where(~retry, pd.to_datetime(s.where(retry), errors="coerce", format=fmt))
+        day = (~empty & (declared or not timed)).to_numpy(dtype=bool)
     bad = parsed.isna() & ~empty
+    if declared:  # the day is what the value says; a time beside it (often 00:00) is noise
+        parsed = parsed.dt.floor("D") if getattr(parsed.dt, "tz", None) is None else parsed
     if getattr(parsed.dt, "tz", None) is None:
-        parsed = parsed.dt.tz_localize(m.tz, ambiguous="NaT", nonexistent="NaT")
+        parsed = _localize(parsed, m.tz)
     parsed = parsed.dt.tz_convert("UTC")
     secs = ((parsed - pd.Timestamp(0, tz="UTC")) // pd.Timedelta(seconds=1)).astype("float64").to_numpy()
-    return np.where(np.isnan(secs), NEVER, secs).astype(np.int64), bad
+    return np.where(np.isnan(secs), NEVER, secs).astype(np.int64), bad, day & ~bad.to_numpy(dtype=bool)
+
+
+def _localize(naive: pd.Series, tz) -> pd.Series:
+    """Local wall-clock times → aware ones. Daylight saving, by one documented rule: a time that
+    occurs twice (the hour the clocks go back) is its first occurrence; a time that does not
+    occur (the hour skipped) moves forward by the gap, as a clock that was not set would show."""
+    return naive.dt.tz_localize(tz, ambiguous=np.ones(len(naive), dtype=bool), nonexistent="shift_forward")
+
+
+def local_days(secs: np.ndarray, tz) -> tuple[np.ndarray, np.ndarray]:
+    """(start, end) of each UTC time's local day in `tz`, as UTC seconds: end is the day's last second."""
+    local = pd.to_datetime(secs, unit="s", utc=True).tz_convert(tz).tz_localize(None).normalize()
+    start = _localize(pd.Series(local), tz)
+    end = _localize(pd.Series(local + pd.Timedelta(days=1)), tz)
+    to_secs = lambda x: ((x.dt.tz_convert("UTC") - pd.Timestamp(0, tz="UTC")) // pd.Timedelta(seconds=1)).to_numpy()  # noqa: E731
+    return to_secs(start).astype(np.int64), to_secs(end).astype(np.int64) - 1
+
+
+def _place_days(times: dict[str, np.ndarray], days: dict[str, np.ndarray], m: Mapping) -> None:
+    """Day-precision values placed in their day (docs/importing.md, "Precision"): a receipt at the
+    day's start; a deadline at its end; any other time at the receipt itself when it is the
+    receipt's day (a same-day closing is not before its receipt), else at the day's end."""
+    rec = times["received_at"]
+    for f in DATE_FIELDS:
+        if f == "received_at" or not days[f].any():
+            continue
+        i = np.flatnonzero(days[f] & (times[f] < NEVER))
+        start, end = local_days(times[f][i], m.tz)
+        placed = end
+        if f != "response_due_at":
+            known = rec[i] < NEVER
+            same = np.zeros(len(i), dtype=bool)
+            same[known] = local_days(rec[i][known], m.tz)[0] == start[known]
+            placed = np.where(same, rec[i], end)
+        times[f][i] = placed
 
 
 def validate(batch: Batch, m: Mapping, res: Resolver, seen: dict[str, int], cal) -> tuple[pd.DataFrame, list[Reject]]:
@@ -167,9 +229,9 @@ def validate(batch: Batch, m: Mapping, res: Resolver, seen: dict[str, int], cal)
         resolved["executor"] = resolved["executor"].where(~need, resolved["territory"].map(res.admin_of))
     fail(resolved["executor"].isna(), "missing", "executor")
     fail(resolved["source"].isna(), "missing", "source")
-    times = {}
+    times, days = {}, {}
     for f in DATE_FIELDS:
-        secs, bad = parse_dates(col[f], m)
+        secs, bad, days[f] = parse_dates(col[f], m, f)
         if m.date_format == "iso":
             fail(bad, "date", f, col[f])
         else:  # the declared format is a contract: a value in another is refused, never guessed
@@ -178,6 +240,7 @@ def validate(batch: Batch, m: Mapping, res: Resolver, seen: dict[str, int], cal)
     for i in np.flatnonzero(reason == "date_format"):
         extra[int(i)] = {"format": m.date_format}
     rec = times["received_at"]
+    _place_days(times, days, m)
     for f in ("response_due_at", "first_response_at", "closed_at", "escalated_at", "comment_removed_at",
               "author_blocked_at"):
         fail((times[f] < NEVER) & (times[f] < rec), "order", f, col[f])
@@ -211,6 +274,10 @@ def validate(batch: Batch, m: Mapping, res: Resolver, seen: dict[str, int], cal)
     fr_wh = np.where(fr < NEVER, cal.work_hours_between(received, np.where(fr < NEVER, fr, received)), np.nan)
     esc_wh = np.where(esc < NEVER, cal.work_hours_between(received, np.where(esc < NEVER, esc, received)), np.nan)
     fb = resolved["citizen_feedback"].to_numpy()[k]
+    day_mask = sum(days[f][k].astype(np.int64) << i for i, f in enumerate(DATE_FIELDS))
+    blank = {f: (col[f] == "").to_numpy()[k] for f in KEPT}
+    blank["executor"] &= resolved["executor"].notna().to_numpy()[k]  # filled by the fallback
+    blank_mask = sum(blank[f].astype(np.int64) << i for i, f in enumerate(KEPT))
     stage = pd.DataFrame({
         "line": lines[k], "external_id": ids[k], "source": resolved["source"].to_numpy()[k],
         "source_url": col["source_url"].to_numpy()[k], "author_ref": col["author_ref"].to_numpy()[k],
@@ -225,6 +292,7 @@ def validate(batch: Batch, m: Mapping, res: Resolver, seen: dict[str, int], cal)
         "reach": numbers["reach"].fillna(-1).to_numpy()[k].astype(np.int64),
         "first_response_work_hours": np.round(fr_wh, 4), "escalation_work_hours": np.round(esc_wh, 4),
         "comment_removed_at": times["comment_removed_at"][k], "author_blocked_at": times["author_blocked_at"][k],
+        "day_mask": day_mask, "blank_mask": blank_mask,
     })
     for c in ("source_url", "author_ref"):
         stage[c] = stage[c].where(stage[c] != "", None)

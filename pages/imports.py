@@ -50,6 +50,12 @@ row = st.container(horizontal=True, gap="small")
 check = row.button(t("import.check"), key="import_check", icon=":material/fact_check:")
 load = row.button(t("import.load"), key="import_load", type="primary", icon=":material/upload:")
 
+# «Загрузить» writes exactly what the last check of the same file and mapping showed: its plan's
+# digest goes with the load, which refuses when the database moved in between (ingest.plan)
+this = (upload.file_id if upload is not None else None, choice, own.file_id if own is not None else None, sheet)
+checked = st.session_state.get("import_checked")
+checked = checked if checked and checked[0] == this else None
+
 if check or load:
     st.session_state.pop("import_outcome", None)
     if upload is None:
@@ -61,7 +67,9 @@ if check or load:
         try:
             mapping = importing.read_mapping(own.getvalue() if choice == OWN else shipped[choice])
             outcome = importing.run(upload.getvalue(), upload.name, mapping, dry_run=check, sheet=sheet,
-                                    progress=lambda f, label: bar.progress(min(max(f, 0.0), 1.0), text=t("import.running")))
+                                    progress=lambda f, label: bar.progress(min(max(f, 0.0), 1.0), text=t("import.running")),
+                                    expect=None if check or checked is None else checked[1],
+                                    confirm=bool(load and checked and st.session_state.get("import_confirm")))
         except importing.Refused as exc:
             bar.empty()
             st.error(f"{fmt.plain(exc)} {t('import.nothing_written')}", icon=":material/error:")
@@ -75,6 +83,11 @@ if check or load:
             if not check and (s.inserted or s.updated):
                 st.cache_data.clear()  # every page reads the new figures
             st.session_state["import_outcome"] = (upload.name, bool(check), outcome)
+            st.session_state.pop("import_confirm", None)
+            if check and s.plan is not None:
+                st.session_state["import_checked"] = (this, s.plan.digest())
+            else:
+                st.session_state.pop("import_checked", None)
 
 done = st.session_state.get("import_outcome")
 if done:
@@ -93,3 +106,20 @@ if done:
         st.dataframe(outcome.rejects, hide_index=True, key="import_rejects")
         st.download_button(t("import.rejects.download"), outcome.rejects_csv, outcome.rejects_name, "text/csv",
                            key="import_rejects_csv", icon=":material/download:")
+    plan = s.plan
+    if plan is not None:
+        st.subheader(t("import.plan.title"))
+        if plan.changed:
+            st.markdown(fmt.plain(t("import.plan.summary", new=fmt.number(plan.new), changed=fmt.number(plan.changed),
+                                    stored=fmt.number(plan.stored), share=fmt.share(plan.share),
+                                    unchanged=fmt.number(plan.unchanged))))
+        else:
+            st.markdown(fmt.plain(t("import.plan.none", new=fmt.number(plan.new))))
+        if plan.fields:
+            st.dataframe(importing.plan_table(plan), hide_index=True, key="import_plan")
+        st.caption(t("import.plan.note"))
+        if dry and plan.needs_confirmation and (st.session_state.get("import_checked") or (None,))[0] == this:
+            st.warning(t("import.plan.confirm_needed", limit=importing.confirm_limit()),
+                       icon=":material/warning:")
+            st.checkbox(t("import.plan.confirm", changed=fmt.number(plan.changed), stored=fmt.number(plan.stored),
+                          share=fmt.share(plan.share)), key="import_confirm")

@@ -396,7 +396,7 @@ def test_a_date_is_read_only_in_the_declared_format(moment, written, declared):
     moment = moment.replace(second=0, microsecond=0)
     value = moment.strftime(written)
     m = replace(FOREIGN, date_format=declared)
-    secs, bad = parse_dates(pd.Series([value], dtype="str"), m)
+    secs, bad, _ = parse_dates(pd.Series([value], dtype="str"), m)
     try:
         fits = dt.datetime.strptime(value, declared).strftime(declared) == value
     except ValueError:

@@ -203,3 +203,36 @@ def test_a_read_only_app_imports_through_the_owners_connection(backend, db, tmp_
         assert "добавлено 2 + обновлено 0" in at.success[0].value
         assert state(engine)[0] == sorted(before[0] + [("N-1", "new"), ("N-2", "resolved")])
         assert [a for a, _, _ in audit_rows(engine)] == ["import_refused", "import"]
+
+
+def test_the_check_shows_each_fields_change_and_a_large_load_is_confirmed(backend, db, tmp_path):
+    """Check: per field, how many stored appeals change, with examples in Russian (names, not
+    codes); a load above the confirmation share is refused until the box is ticked, then writes
+    exactly what was checked."""
+    url, engine = db
+    rows = [r[:] for r in GOOD]
+    rows[0][11], rows[1][8], rows[1][10], rows[1][11] = "2", "Решено", "05.03.2024 09:00", "4"
+    content = write_foreign(tmp_path / "second.csv", rows).read_bytes()
+    before = state(engine)
+    at = submit(run_page(url, AS_OF, PAGE), content, "second.csv", "import_check")
+    plan = at.dataframe[-1].value  # no rejects here: the one table is the plan
+    table = dict(zip(plan["Поле"], plan["Изменится обращений"]))
+    assert table == {"Статус (статус)": 1, "Дата закрытия (дата закрытия)": 1, "Оценка (оценка)": 2}, table
+    examples = dict(zip(plan["Поле"], plan["Примеры: номер, было → станет"]))
+    assert examples["Статус (статус)"] == "A-2: в работе → решено"
+    assert examples["Оценка (оценка)"] == "A-1: 5 → 2; A-2: пусто → 4"
+    assert "Изменятся 2 из 3 сохранённых обращений (66,7" in at.markdown[-1].value or any(
+        "Изменятся 2 из 3" in m.value for m in at.markdown)
+    assert at.checkbox(key="import_confirm").value is False
+    at.button(key="import_load").click()
+    at.run()
+    assert "изменила бы 2 из 3 сохранённых обращений" in at.error[0].value
+    assert state(engine) == before
+    at = submit(at, content, "second.csv", "import_check")
+    at.checkbox(key="import_confirm").check()
+    at.button(key="import_load").click()
+    at.run()
+    assert not at.exception and "обновлено 2" in at.success[0].value, [e.value for e in at.error]
+    assert state(engine) != before
+    with engine.connect() as c:
+        assert c.execute(text("select citizen_rating from appeals where external_id = 'A-2'")).scalar_one() == 4
