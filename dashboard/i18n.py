@@ -173,6 +173,21 @@ M: dict[str, tuple[str, str]] = {
     "import.error.mapping_authoritative": (
         "authoritative в разделе [input] — это \"all\" или список полей ({known}).",
         "authoritative in [input] is \"all\" or a list of fields ({known})."),
+    "import.error.input_utf16": (
+        "Файл в кодировке UTF-16 (в Excel — «Текст в Юникоде»): сохраните его как CSV в UTF-8 или Windows-1251.",
+        "The file is in UTF-16 (Excel's 'Unicode text'): save it as CSV in UTF-8 or Windows-1251."),
+    "import.error.unexpected": (
+        "Загрузка не удалась из-за ошибки программы ({kind}); в базу ничего не записано. Сообщите о ней "
+        "администратору, приложив первые строки файла и файл соответствия.",
+        "The import failed on a defect of the program ({kind}); nothing was written. Please report it to the "
+        "administrator with the file's first lines and the mapping."),
+    "import.error.mapping_target": ("В разделе [map.{dim}] «{word}» = «{value}»: такого значения нет в справочнике.",
+                                    "In [map.{dim}], '{word}' = '{value}': not a known value."),
+    "import.error.mapping_template": (
+        "Шаблон [template] {field} должен называть столбцы файла в фигурных скобках, например «{{Категория}}: "
+        "{{Описание}}», а поле не должно быть и в [columns].",
+        "The template [template] {field} must name the file's columns in braces, e.g. '{{Category}}: "
+        "{{Description}}', and the field must not be in [columns] too."),
     "import.error.input_confirm": (
         "Загрузка изменила бы {changed} из {stored} сохранённых обращений ({share} %, больше {limit} %). Нажмите "
         "«Проверить без записи», просмотрите изменения и подтвердите их.",
@@ -199,8 +214,9 @@ M: dict[str, tuple[str, str]] = {
     "import.plan.kept_examples": ("Примеры сохранённых: номер, в базе (в файле)", "Kept, e.g.: id, stored (in the file)"),
     "import.plan.empty_value": ("пусто", "empty"),
     "import.plan.note": (
-        "Поле, которое файл заполняет хуже, чем база (дата без времени, пустое значение), не меняется, если "
-        "в файле соответствия оно не названо в authoritative. «Загрузить» запишет ровно эти изменения.",
+        "Поле, которое файл заполняет хуже, чем база (дата без времени, пустое значение), остаётся прежним, если "
+        "файл соответствия не объявляет этот файл главным источником для поля. «Загрузить» запишет ровно эти "
+        "изменения.",
         "A field the file fills less well than the database (a day without a time, an empty value) is not changed "
         "unless the mapping names it in authoritative. \"Load\" writes exactly these changes."),
     "import.plan.confirm": ("Подтверждаю: загрузка изменит {changed} из {stored} сохранённых обращений ({share})",

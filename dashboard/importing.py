@@ -7,6 +7,7 @@ comes back as one sentence from the message catalog.
 from __future__ import annotations
 
 import io
+import logging
 import re
 import tempfile
 from dataclasses import dataclass
@@ -23,6 +24,7 @@ from ingest.plan import CONFIRM_SHARE, Plan
 from ingest.run import Summary, run_import
 from ingest.mapping import InputError, Mapping, load_mapping
 
+log = logging.getLogger(__name__)
 MAPPINGS = Path(__file__).resolve().parent.parent / "ingest" / "mappings"
 SUFFIXES = ("csv", "txt", "xlsx", "xlsm")
 REJECTS_SHOWN = 500
@@ -113,6 +115,9 @@ def run(content: bytes, filename: str, mapping: Mapping, *, dry_run: bool, sheet
         except (DBAPIError, ConfigError) as exc:  # OperationalError is a DBAPIError
             reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
             raise Refused(t("import.error.database", reason=reason)) from None
+        except Exception as exc:  # a defect of ours: one sentence, never a traceback; rolled back
+            log.exception("import of %s failed", name)
+            raise Refused(t("import.error.unexpected", kind=type(exc).__name__)) from None
         finally:
             if engine is not None:
                 engine.dispose()
@@ -133,6 +138,11 @@ def run(content: bytes, filename: str, mapping: Mapping, *, dry_run: bool, sheet
 def confirm_limit() -> str:
     """The share of stored appeals above which a load is confirmed first, as the user reads it."""
     return fmt.share(CONFIRM_SHARE, 0)
+
+
+def share_text(x: float) -> str:
+    """A plan's share of stored appeals: a few of many is "< 0,1 %", not "0,0 %"."""
+    return fmt.share(x) if x == 0 or x >= 0.001 else "<\u00a0" + fmt.share(0.001)
 
 
 LABELS = {"source": "source.", "status": "status.", "citizen_feedback": "feedback."}

@@ -9,6 +9,8 @@ import argparse
 import sys
 from pathlib import Path
 
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+
 from ingest.mapping import InputError, MappingError, load_mapping
 from ingest.progress import text_progress
 from ingest.plan import CONFIRM_SHARE
@@ -46,8 +48,16 @@ def main(argv=None, prog: str = "python -m ingest") -> int:
     except KeyboardInterrupt:
         print(f"{prog}: interrupted; nothing was written", file=sys.stderr)
         return 130
-    except Exception as exc:  # a database failure mid-way: the transaction was rolled back
+    except (OperationalError, InterfaceError) as exc:  # the server went away mid-way: rolled back
         print(f"{prog}: error: {describe_failure(url, exc)} (nothing was written)", file=sys.stderr)
+        return 1
+    except DBAPIError as exc:  # the database refused a statement: rolled back
+        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+        print(f"{prog}: error: the database refused the import: {reason} (nothing was written)", file=sys.stderr)
+        return 1
+    except Exception as exc:  # a defect of ours, said as one line; the transaction was rolled back
+        print(f"{prog}: error: the import failed ({type(exc).__name__}: {exc}); nothing was written. "
+              "Please report it with the file's first lines and the mapping.", file=sys.stderr)
         return 1
     finally:
         engine.dispose()

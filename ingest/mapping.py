@@ -5,6 +5,7 @@ A mapping is a TOML file; docs/importing.md describes the complete format.
 from __future__ import annotations
 
 import re
+import string
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -51,12 +52,25 @@ class Mapping:
     sheet: str | None = None
     date_format: str = "iso"                # strptime format, or "iso"
     timezone: str = "Asia/Novosibirsk"
+    templates: dict[str, str] = field(default_factory=dict)    # field → "{column} text {column}"
     precision: dict[str, str] = field(default_factory=dict)   # date field → "day" (default: as the format)
     authoritative: set[str] = field(default_factory=set)       # fields whose values replace stored ones as they are
 
     @property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
+
+    def input_columns(self) -> dict[str, str]:
+        """Every input column the mapping reads, with the field it goes to."""
+        used = {c: f for f, c in self.columns.items()}
+        for f, tpl in self.templates.items():
+            used.update({c: f for _, c in template_parts(tpl) if c})
+        return used
+
+
+def template_parts(tpl: str) -> list[tuple[str, str | None]]:
+    """A template as (literal text, input column or None) pairs; {{ and }} are braces."""
+    return [(lit, col) for lit, col, _, _ in string.Formatter().parse(tpl)]
 
 
 def load_mapping(path: str | Path) -> Mapping:
@@ -68,7 +82,7 @@ def load_mapping(path: str | Path) -> Mapping:
         where = re.search(r"line (\d+)", str(exc))
         raise MappingError(f"mapping file {path} is not valid TOML: {exc}", "mapping_toml",
                            line=where.group(1) if where else "?") from None
-    for section in ("input", "columns", "constants", "map", "fallback", "precision"):
+    for section in ("input", "columns", "constants", "map", "fallback", "precision", "template"):
         if not isinstance(raw.get(section, {}), dict) or (
                 section == "map" and not all(isinstance(v, dict) for v in raw.get("map", {}).values())):
             raise MappingError(f"mapping {path}: [{section}] must be a table of names and values",
@@ -76,11 +90,20 @@ def load_mapping(path: str | Path) -> Mapping:
     inp = raw.get("input", {})
     columns = {str(k): str(v) for k, v in raw.get("columns", {}).items()}
     constants = {str(k): str(v) for k, v in raw.get("constants", {}).items()}
-    unknown = (set(columns) | set(constants)) - set(FIELDS)
+    templates = {str(k): str(v) for k, v in raw.get("template", {}).items()}
+    for f, tpl in templates.items():
+        try:
+            parts = template_parts(tpl)
+        except ValueError:
+            parts = []
+        if not any(col for _, col in parts) or f in columns:
+            raise MappingError(f"mapping {path}: [template] {f} = {tpl!r} must name input columns as {{column}} "
+                               "(and the field must not be in [columns] too)", "mapping_template", field=f)
+    unknown = (set(columns) | set(constants) | set(templates)) - set(FIELDS)
     if unknown:
         raise MappingError(f"mapping {path}: unknown field(s) {', '.join(sorted(unknown))}; known: {', '.join(FIELDS)}",
                            "mapping_fields", fields=", ".join(sorted(unknown)), known=", ".join(FIELDS))
-    missing = [f for f in REQUIRED if f not in columns and f not in constants]
+    missing = [f for f in REQUIRED if f not in columns and f not in constants and f not in templates]
     if missing:
         raise MappingError(f"mapping {path}: no column or constant for required field(s) {', '.join(missing)}",
                            "mapping_required", fields=", ".join(missing))
@@ -89,7 +112,7 @@ def load_mapping(path: str | Path) -> Mapping:
     if bad_dims:
         raise MappingError(f"mapping {path}: [map.{sorted(bad_dims)[0]}] is not a dimension ({', '.join(DIMENSIONS)})",
                            "mapping_dimension", name=sorted(bad_dims)[0], known=", ".join(DIMENSIONS))
-    m = Mapping(columns=columns, constants=constants, values=values,
+    m = Mapping(columns=columns, constants=constants, values=values, templates=templates,
                 fallback={str(k): str(v) for k, v in raw.get("fallback", {}).items()},
                 format=str(inp.get("format", "auto")), encoding=str(inp.get("encoding", "auto")).lower(),
                 delimiter=str(inp.get("delimiter", "auto")), sheet=inp.get("sheet"),

@@ -86,6 +86,9 @@ def _header(path: Path, m: Mapping) -> tuple[str, str, list[str], int]:
         first = fh.readline()
     if first.startswith((b"PK\x03\x04", b"\xd0\xcf\x11\xe0")):  # a zip (XLSX) or an old Office file
         raise ImportError_(f"{path} is a workbook, not CSV: use a mapping with format xlsx or auto", "input_csv_binary")
+    if first.startswith((b"\xff\xfe", b"\xfe\xff")) or first[1:2] == b"\x00" or first[:1] == b"\x00":
+        # Excel's «Unicode text»: two bytes a character, which neither reader reads
+        raise ImportError_(f"{path} is in UTF-16: save it as CSV in UTF-8 (or Windows-1251)", "input_utf16")
     text_line = first.decode(encoding, errors="surrogateescape").lstrip("\ufeff")
     delimiter = m.delimiter if m.delimiter != "auto" else max([";", ",", "\t"], key=text_line.count)
     try:

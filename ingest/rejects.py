@@ -19,6 +19,8 @@ REASONS = {
     "date": ("не удалось разобрать дату «{value}»", "cannot parse date '{value}'"),
     "date_format": ("дата «{value}» не читается в формате {format}, объявленном в описании файла",
                     "cannot read date '{value}' in the mapping's date_format {format}"),
+    "calendar": ("дата «{value}» вне производственного календаря ({first}–{last})",
+                 "date '{value}' outside the working calendar ({first} to {last})"),
     "control": ("управляющий символ в поле: «{value}»", "a control character in the field: '{value}'"),
     "order": ("дата раньше даты поступления", "date before the received date"),
     "closed_without_date": ("статус закрыт, но нет даты закрытия", "closed status without a closing date"),

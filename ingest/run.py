@@ -65,7 +65,7 @@ def stage_file(conn: Connection, batches: Iterator[Batch], m: Mapping, res: Reso
     with Pipeline(threaded=conn.dialect.name == "postgresql") as pipe:
         for i, batch in enumerate(batches, start=1):
             header = batch.header
-            absent = [(f, c) for f, c in m.columns.items() if c not in header]
+            absent = [(f, c) for c, f in m.input_columns().items() if c not in header]
             if absent:  # the file's own header beside them: a wrong mapping or delimiter shows at once
                 shown = ", ".join(f"«{h}»" for h in header[:12]) + (", …" if len(header) > 12 else "")
                 raise MappingError(f"the input has no column(s) {', '.join(f'{f} ← {c!r}' for f, c in absent)}; "

@@ -5,13 +5,14 @@ dates are parsed as the mapping says; each row's first failing check makes its r
 """
 from __future__ import annotations
 
+import datetime as dt
 import re
 
 import numpy as np
 import pandas as pd
 from sqlalchemy.engine import Connection
 
-from ingest.mapping import DATE_FIELDS, FIELDS, Mapping, MappingError
+from ingest.mapping import DATE_FIELDS, FIELDS, Mapping, MappingError, template_parts
 from ingest.readers import Batch
 from ingest.reference import read_reference
 from ingest.rejects import Reject
@@ -56,34 +57,63 @@ class Resolver:
         }
         self.known["escalated_to"] = self.known["executor"]
         self._lookups: dict[str, dict] = {}
+        self._refused: dict[str, set[str]] = {}  # words a mapping maps to "reject"
         self.categories = set(topics.loc[topics["parent_id"].isna(), "id"])
         self.norm = dict(zip(topics["id"], topics["response_norm_hours"]))
         self.admin_of = {int(mid): int(oid) for mid, oid in
                          zip(orgs.loc[orgs["code"].str.startswith("admin."), "municipality_id"],
                              orgs.loc[orgs["code"].str.startswith("admin."), "id"])}
 
-    def resolve(self, dim: str, values: pd.Series) -> tuple[pd.Series, pd.Series]:
-        """(canonical values or NaN, mask of unknown non-empty values): one dict lookup per value."""
+    def lookup(self, dim: str) -> dict:
+        """Input words → canonical ids: the reference's codes and names, then the mapping's words
+        (a blank too, as the word ""), whose targets are canonical values, ADMIN or "reject"."""
         lookup = self._lookups.get(dim)
         if lookup is None:
             known = self.known[dim]
-            lookup = dict(known)  # canonical codes and names
+            lookup = dict(known)
             for word, target in self.m.values.get(dim, {}).items():  # the mapping's words win
                 if target in known:
                     lookup[word] = known[target]
+                elif target == TERRITORY_ADMIN and dim in ("executor", "escalated_to"):
+                    lookup[word] = ADMIN
+                elif target == "reject":
+                    lookup.pop(word, None)
+                    self._refused.setdefault(dim, set()).add(word)
+                else:
+                    raise MappingError(f"[map.{dim}] {word!r} = {target!r}: not a known value", "mapping_target",
+                                       dim=dim, word=word, value=target)
             self._lookups[dim] = lookup
+        return lookup
+
+    def blank_is_mapped(self, dim: str) -> bool:
+        return self.m.values.get(dim, {}).get("", "reject") != "reject"
+
+    def resolve(self, dim: str, values: pd.Series) -> tuple[pd.Series, pd.Series]:
+        """(canonical values, ADMIN or NaN, mask of unknown non-empty values): one dict lookup per
+        distinct value. An unknown word takes the mapping's fallback when it names one."""
+        lookup = self.lookup(dim)
         codes, uniques = pd.factorize(values)  # few distinct words per column (stripped already)
         resolved = np.array([lookup.get(u) for u in uniques] + [None], dtype=object)  # code -1: None
         out = pd.Series(resolved[codes], index=values.index, dtype=object)
         unknown = out.isna() & (values != "")
         fb = self.m.fallback.get(dim)
-        if fb and fb != "reject" and fb != "@territory_admin" and unknown.any():
-            if fb not in lookup:
+        refused = self._refused.get(dim)
+        if fb and fb != "reject" and unknown.any():
+            taken = unknown & ~values.isin(refused) if refused else unknown  # "reject" in [map] is final
+            if fb == TERRITORY_ADMIN and dim in ("executor", "escalated_to"):
+                target = ADMIN
+            elif fb in lookup:
+                target = lookup[fb]
+            else:
                 raise MappingError(f"[fallback] {dim} = {fb!r} is not a known value", "mapping_fallback",
                                    dim=dim, value=fb)
-            out = out.where(~unknown, lookup[fb])
-            unknown = unknown & False
+            out = out.where(~taken, target)
+            unknown = unknown & ~taken
         return out, unknown
+
+
+TERRITORY_ADMIN = "@territory_admin"  # a mapping's word for the administration of the row's territory
+ADMIN = -1                            # ...as Resolver.resolve returns it, placed by validate()
 
 
 XLSX_DATE = "%Y-%m-%dT%H:%M:%S"  # how ingest.readers writes a spreadsheet's date cell
@@ -149,6 +179,14 @@ def local_days(secs: np.ndarray, tz) -> tuple[np.ndarray, np.ndarray]:
     return to_secs(start).astype(np.int64), to_secs(end).astype(np.int64) - 1
 
 
+def _calendar_range(cal) -> tuple[int, int]:
+    """The UTC seconds a working calendar covers, with a day's margin for the local offset; a
+    deadline from the norm, weeks later, must fit too, hence the last month left out."""
+    first = (cal.first - dt.date(1970, 1, 1)).days * 86400 + 86400
+    last = (cal.last - dt.date(1970, 1, 1)).days * 86400 - 60 * 86400
+    return first, last
+
+
 def _place_days(times: dict[str, np.ndarray], days: dict[str, np.ndarray], m: Mapping) -> None:
     """Day-precision values placed in their day (docs/importing.md, "Precision"): a receipt at the
     day's start; a deadline at its end; any other time at the receipt itself when it is the
@@ -182,6 +220,15 @@ def validate(batch: Batch, m: Mapping, res: Resolver, seen: dict[str, int], cal)
             # a spreadsheet guard's apostrophe (queries.formulas) taken off: our exports load back unchanged
             values = batch.columns[index[m.columns[f]]].str.replace(UNGUARD, "", regex=True)
             col[f] = values if f == "text" else values.str.strip()
+        elif f in m.templates:  # several columns in one field, e.g. a category and a description
+            text_ = None
+            for lit, c in template_parts(m.templates[f]):
+                piece = pd.Series([lit] * n, dtype="str") if lit else None
+                if c:
+                    value = batch.columns[index[c]].str.replace(UNGUARD, "", regex=True).str.strip()
+                    piece = value if piece is None else piece + value
+                text_ = piece if text_ is None else text_ + piece
+            col[f] = text_.str.strip()
         else:
             col[f] = pd.Series([m.constants.get(f, "")] * n, dtype="str")
     reason = np.full(n, None, dtype=object)
@@ -205,6 +252,8 @@ def validate(batch: Batch, m: Mapping, res: Resolver, seen: dict[str, int], cal)
             if found.any():  # the shown value (a mark for each character) only for the rows refused
                 fail(found, "control", f, col[f].where(found, "").str.replace(CONTROL, "\ufffd", regex=True))
     for f in ("external_id", "text", "received_at", "territory", "topic", "status"):
+        if f in res.known and res.blank_is_mapped(f):
+            continue  # the mapping says what a blank means
         fail((col[f] if f != "text" else col[f].str.strip()) == "", "missing", f)
     ids = col["external_id"].to_numpy(dtype=object)
     candidates = np.flatnonzero(reason == None)  # noqa: E711  (an id is claimed by its first valid-so-far row)
@@ -224,9 +273,12 @@ def validate(batch: Batch, m: Mapping, res: Resolver, seen: dict[str, int], cal)
         resolved[dim] = out
     is_cat = resolved["topic"].isin(res.categories)
     fail(is_cat, "category", "topic", col["topic"])
-    if res.m.fallback.get("executor") == "@territory_admin":
-        need = resolved["executor"].isna() & resolved["territory"].notna()
-        resolved["executor"] = resolved["executor"].where(~need, resolved["territory"].map(res.admin_of))
+    admin = resolved["territory"].map(res.admin_of)
+    for dim in ("executor", "escalated_to"):
+        need = resolved[dim].eq(ADMIN).fillna(False)
+        if dim == "executor" and res.m.fallback.get(dim) == TERRITORY_ADMIN:  # a blank, as documented
+            need |= resolved[dim].isna()
+        resolved[dim] = resolved[dim].where(~need, admin)
     fail(resolved["executor"].isna(), "missing", "executor")
     fail(resolved["source"].isna(), "missing", "source")
     times, days = {}, {}
@@ -239,6 +291,14 @@ def validate(batch: Batch, m: Mapping, res: Resolver, seen: dict[str, int], cal)
         times[f] = secs
     for i in np.flatnonzero(reason == "date_format"):
         extra[int(i)] = {"format": m.date_format}
+    first, last = _calendar_range(cal)
+    for f in DATE_FIELDS:
+        t = times[f]
+        fail((t < NEVER) & ((t < first) | (t > last)), "calendar", f, col[f])
+    for i in np.flatnonzero(reason == "calendar"):
+        extra[int(i)] = {"first": cal.first.strftime("%d.%m.%Y"), "last": cal.last.strftime("%d.%m.%Y")}
+    for f in DATE_FIELDS:  # out of the calendar: refused above, kept out of the arithmetic below
+        times[f] = np.where((times[f] < first) | (times[f] > last), NEVER, times[f])
     rec = times["received_at"]
     _place_days(times, days, m)
     for f in ("response_due_at", "first_response_at", "closed_at", "escalated_at", "comment_removed_at",

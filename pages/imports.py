@@ -111,7 +111,7 @@ if done:
         st.subheader(t("import.plan.title"))
         if plan.changed:
             st.markdown(fmt.plain(t("import.plan.summary", new=fmt.number(plan.new), changed=fmt.number(plan.changed),
-                                    stored=fmt.number(plan.stored), share=fmt.share(plan.share),
+                                    stored=fmt.number(plan.stored), share=importing.share_text(plan.share),
                                     unchanged=fmt.number(plan.unchanged))))
         else:
             st.markdown(fmt.plain(t("import.plan.none", new=fmt.number(plan.new))))
@@ -122,4 +122,4 @@ if done:
             st.warning(t("import.plan.confirm_needed", limit=importing.confirm_limit()),
                        icon=":material/warning:")
             st.checkbox(t("import.plan.confirm", changed=fmt.number(plan.changed), stored=fmt.number(plan.stored),
-                          share=fmt.share(plan.share)), key="import_confirm")
+                          share=importing.share_text(plan.share)), key="import_confirm")

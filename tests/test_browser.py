@@ -280,3 +280,44 @@ def test_the_file_box_speaks_russian(server, browser):
     assert "Перетащите файл сюда" in shown and "Выбрать файл" in shown
     assert not [w for w in re.findall(r"[A-Za-z]{2,}", shown) if w not in ("CSV", "XLSX", "none", "normal")], shown
     page.close()
+
+
+@pytest.mark.parametrize("width", [1280, 1440])
+def test_the_check_shows_what_the_load_changes_in_russian(server, browser, small_sqlite, tmp_path, width):
+    """An analyst checks a second export of five appeals, one rating changed and the links left
+    empty: the plan table says it in Russian, names the kept values, and nothing is written."""
+    import csv
+    import io
+    import re
+
+    from ingest.export import export_csv
+    with small_sqlite.connect() as conn:
+        buf = io.StringIO()
+        export_csv(conn, buf)
+    rows = list(csv.reader(io.StringIO(buf.getvalue())))
+    header = rows[0]
+    body = [r for r in rows[1:] if r[header.index("source_url")]][:5]
+    rating = header.index("citizen_rating")
+    body[0][rating] = "1" if body[0][rating] != "1" else "2"
+    for r in body:
+        r[header.index("source_url")] = ""
+    path = tmp_path / "second.csv"
+    with open(path, "w", encoding="utf-8", newline="") as fh:
+        csv.writer(fh).writerows([header, *body])
+    page = open_page(browser, f"{server}/import", width=width)
+    page.locator("[data-testid='stFileUploader'] input[type=file]").first.set_input_files(str(path))
+    settle(page)
+    page.get_by_role("button", name="Проверить без записи").click()
+    settle(page)
+    page.get_by_text("Что изменится в базе").wait_for(timeout=30_000)
+    shot = SHOTS / f"import_plan_{width}.png"
+    page.screenshot(path=str(shot), full_page=True)
+    body_text = page.locator("[data-testid='stMain']").inner_text()
+    assert "Изменятся 1 из" in body_text and "Не изменятся" not in body_text
+    grid = page.locator("[data-testid='stDataFrame']").last
+    assert grid.is_visible()
+    assert "Проверка «second.csv»" in body_text
+    plan = body_text.split("Что изменится в базе", 1)[1]  # the rest of the page: the crawl's
+    english = [w for w in re.findall(r"[A-Za-z]{3,}", plan) if w not in ("CSV",)]
+    assert not english, english
+    page.close()

@@ -1,0 +1,162 @@
+"""Real exports as a new user loads them, by writing a mapping: any year the production calendar
+knows, fallbacks on unknown words and as [map] targets, a blank given a meaning, several columns in
+one text, and file errors said as file errors. Each on both databases, with files made here."""
+import csv
+import datetime as dt
+import tomllib
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import holidays
+import pandas as pd
+import pytest
+from sqlalchemy import text
+
+from ingest import run as importer
+from ingest.mapping import MappingError, load_mapping
+from queries.db import make_engine
+from queries.migrate import upgrade
+from queries.workcal import CALENDAR_FIRST
+
+from .test_import import FOREIGN, GOOD, cli, write_foreign
+
+ROOT = Path(__file__).resolve().parent.parent
+NSK = ZoneInfo("Asia/Novosibirsk")
+
+
+def engine_for(fresh_url):
+    engine = make_engine(fresh_url)
+    upgrade(engine)
+    return engine
+
+
+def appeals(engine) -> pd.DataFrame:
+    with engine.connect() as c:
+        return pd.read_sql(text("""select a.external_id, a.text, a.received_at, a.first_response_at,
+                a.first_response_work_hours, o.code as executor, m.code as territory
+            from appeals a join organizations o on o.id = a.organization_id
+            join municipalities m on m.id = a.municipality_id order by a.external_id"""), c).set_index("external_id")
+
+
+def working_hours(start: dt.datetime, end: dt.datetime) -> float:
+    """Independently: 09:00–18:00 local on the days the `holidays` package calls working."""
+    ru = holidays.country_holidays("RU", years=range(start.year, end.year + 1))
+    total, day = 0.0, start.date()
+    while day <= end.date():
+        if ru.is_working_day(day):
+            lo = max(start, dt.datetime.combine(day, dt.time(9), NSK))
+            hi = min(end, dt.datetime.combine(day, dt.time(18), NSK))
+            total += max((hi - lo).total_seconds(), 0) / 3600
+        day += dt.timedelta(days=1)
+    return total
+
+
+def test_an_export_from_before_2020_loads_with_its_working_hours(backend, fresh_url, tmp_path):
+    rows = [["Y-1", "28.12.2018 17:00", "старая заявка", "ВКонтакте", "", "Бердск", "Дороги", "", "Решено",
+             "09.01.2019 10:00", "10.01.2019 10:00", ""],
+            ["Y-2", "29.12.1990 10:00", "до календаря", "ВКонтакте", "", "Бердск", "Дороги", "", "Новое", "", "", ""]]
+    engine = engine_for(fresh_url)
+    s = importer.run_import(engine, write_foreign(tmp_path / "old.csv", rows), FOREIGN)
+    assert (s.inserted, s.rejected) == (1, 1)
+    got = appeals(engine).loc["Y-1"]
+    want = working_hours(dt.datetime(2018, 12, 28, 17, tzinfo=NSK), dt.datetime(2019, 1, 9, 10, tzinfo=NSK))
+    # 28.12 17–18 h, the working Saturday 29.12.2018, 9.01.2019 9–10 h: the new-year holidays between
+    assert got["first_response_work_hours"] == pytest.approx(want, abs=1e-3) and want == 11.0
+    rejects = pd.read_csv(s.rejects_path, sep=";", dtype=str, encoding="utf-8-sig")
+    assert rejects["reason_en"].iloc[0] == (f"date '29.12.1990 10:00' outside the working calendar "
+                                            f"({CALENDAR_FIRST:%d.%m.%Y} to 31.12.{dt.date.today().year + 2})")
+
+
+def mapping_with(tmp_path, extra: str) -> Path:
+    base = (ROOT / "ingest" / "mappings" / "example_incident.toml").read_text(encoding="utf-8")
+    path = tmp_path / "mine.toml"
+    path.write_text(base + "\n" + extra, encoding="utf-8")
+    tomllib.loads(path.read_text(encoding="utf-8"))
+    return path
+
+
+def test_unknown_executor_words_take_the_fallback_and_a_map_may_name_it(backend, fresh_url, tmp_path):
+    """@territory_admin applies to unknown words, not only to blanks; a [map.executor] word may
+    name it too; a word mapped to "reject" is refused."""
+    m = load_mapping(mapping_with(tmp_path, '[map.executor]\n"Управа" = "@territory_admin"\n"Спам" = "reject"\n'))
+    rows = [[f"E-{i}", "01.03.2024 10:00", "текст", "ВКонтакте", "", terr, "Дороги", word, "Новое", "", "", ""]
+            for i, (terr, word) in enumerate([("Бердск", "Неизвестное ведомство"), ("Обь", "Управа"),
+                                              ("Бердск", "Минздрав"), ("Обь", ""), ("Бердск", "Спам")])]
+    engine = engine_for(fresh_url)
+    s = importer.run_import(engine, write_foreign(tmp_path / "in.csv", rows), m)
+    assert (s.inserted, s.rejected) == (4, 1)
+    with engine.connect() as c:
+        admin = dict(c.execute(text("""select m.code, o.code from organizations o
+            join municipalities m on m.id = o.municipality_id where o.code like 'admin.%'""")).all())
+        name_of = dict(c.execute(text("select name_ru, code from municipalities")).all())
+        health = c.execute(text("select code from organizations where short_name_ru = 'Минздрав' or name_ru = 'Минздрав'")).scalar()
+    got = appeals(engine)["executor"].to_dict()
+    assert got == {"E-0": admin[name_of["Бердск"]], "E-1": admin[name_of["Обь"]], "E-2": health,
+                   "E-3": admin[name_of["Обь"]]}
+
+
+def test_a_blank_may_be_given_a_value_and_otherwise_is_missing(backend, fresh_url, tmp_path):
+    rows = [["B-1", "01.03.2024 10:00", "без территории", "ВКонтакте", "", "", "Дороги", "", "Новое", "", "", ""],
+            ["B-2", "01.03.2024 11:00", "без рубрики", "ВКонтакте", "", "Бердск", "", "", "Новое", "", "", ""]]
+    engine = engine_for(fresh_url)
+    s = importer.run_import(engine, write_foreign(tmp_path / "in.csv", rows), FOREIGN, dry_run=True)
+    assert s.rejected == 2  # no meaning given: a blank is a missing required field
+    m = load_mapping(mapping_with(tmp_path, '[map.territory]\n"" = "Новосибирск"\n'))
+    m.values["topic"][""] = "other.general"  # beside the shipped mapping's words
+    s = importer.run_import(engine, write_foreign(tmp_path / "in.csv", rows), m)
+    assert (s.inserted, s.rejected) == (2, 0)
+    with engine.connect() as c:
+        nsk = c.execute(text("select code from municipalities where name_ru = 'Новосибирск'")).scalar_one()
+        topic = c.execute(text("select t.code from appeals a join topics t on t.id = a.topic_id "
+                               "where a.external_id = 'B-2'")).scalar_one()
+    assert appeals(engine).loc["B-1", "territory"] == nsk and topic == "other.general"
+
+
+def test_a_template_joins_several_columns_into_the_text(backend, fresh_url, tmp_path):
+    header = ["Номер", "Дата", "Категория", "Описание", "Район", "Статус"]
+    rows = [["T-1", "01.03.2024 10:00", "Дороги", "Яма у школы №5", "Бердск", "Новое"],
+            ["T-2", "01.03.2024 11:00", "Отопление", "", "Обь", "Новое"]]
+    path = tmp_path / "t.csv"
+    with open(path, "w", encoding="utf-8", newline="") as fh:
+        csv.writer(fh, delimiter=";").writerows([header, *rows])
+    mp = tmp_path / "t.toml"
+    mp.write_text('[input]\ndate_format = "%d.%m.%Y %H:%M"\n[columns]\nexternal_id = "Номер"\nreceived_at = "Дата"\n'
+                  'territory = "Район"\ntopic = "Категория"\nstatus = "Статус"\n[constants]\nsource = "pos"\n'
+                  '[template]\ntext = "{Категория}: {Описание}"\n[map.topic]\n"Дороги" = "roads.repair"\n'
+                  '"Отопление" = "housing.heating"\n[map.status]\n"Новое" = "new"\n'
+                  '[fallback]\nexecutor = "@territory_admin"\n', encoding="utf-8")
+    engine = engine_for(fresh_url)
+    s = importer.run_import(engine, path, load_mapping(mp))
+    assert (s.inserted, s.rejected) == (2, 0)
+    assert appeals(engine)["text"].to_dict() == {"T-1": "Дороги: Яма у школы №5", "T-2": "Отопление:"}
+
+
+def test_mapping_errors_name_the_place(tmp_path):
+    for extra, key in (('[map.territory]\n"Ямы" = "nowhere"\n', "mapping_target"),
+                       ('[template]\ntext = "без столбцов"\n', "mapping_template"),
+                       ('[precision]\nclosed_at = "hour"\n', "mapping_precision")):
+        base = (ROOT / "ingest" / "mappings" / "example_incident.toml").read_text(encoding="utf-8")
+        path = tmp_path / f"{key}.toml"
+        path.write_text(base + "\n" + extra, encoding="utf-8")
+        with pytest.raises(MappingError) as err:
+            m = load_mapping(path)
+            engine = engine_for(f"sqlite:///{tmp_path / f'{key}.sqlite'}")
+            importer.run_import(engine, write_foreign(tmp_path / "in.csv", GOOD), m, dry_run=True)
+        assert err.value.key == key
+
+
+def test_file_errors_are_file_errors_on_the_command_line(tmp_path):
+    """A UTF-16 file and a pre-calendar date are said as what they are, with exit status 2 for the
+    file and 0 for a load that rejected a row; never as a connection failure, never a traceback."""
+    db = f"sqlite:///{tmp_path / 'c.sqlite'}"
+    mapping = str(ROOT / "ingest" / "mappings" / "example_incident.toml")
+    utf16 = tmp_path / "u16.csv"
+    utf16.write_bytes(write_foreign(tmp_path / "u8.csv", GOOD).read_text(encoding="utf-8").encode("utf-16"))
+    out = cli(str(utf16), "--mapping", mapping, "--db", db, "--quiet")
+    assert out.returncode == 2 and "UTF-16" in out.stderr and "cannot connect" not in out.stderr, out.stderr
+    rows = [r[:] for r in GOOD]
+    rows[0][1] = "01.01.1985 10:00"
+    rows[1][2] = "нулевой\x00байт"
+    out = cli(str(write_foreign(tmp_path / "old.csv", rows)), "--mapping", mapping, "--db", db, "--quiet")
+    assert out.returncode == 0 and "inserted 2" in out.stderr and "rejected 1" in out.stderr, out.stderr
+    assert "Traceback" not in out.stderr and "cannot connect" not in out.stderr
