@@ -188,6 +188,10 @@ M: dict[str, tuple[str, str]] = {
         "{{Описание}}», а поле не должно быть и в [columns].",
         "The template [template] {field} must name the file's columns in braces, e.g. '{{Category}}: "
         "{{Description}}', and the field must not be in [columns] too."),
+    "import.error.mapping_first_response": (
+        "first_response в разделе [input] — «column» (из столбца) или «closing» (ответом считается закрытие), "
+        "а не «{value}».",
+        "first_response in [input] is \"column\" or \"closing\" (the closing is the first response), not '{value}'."),
     "import.error.input_confirm": (
         "Загрузка изменила бы {changed} из {stored} сохранённых обращений ({share} %, больше {limit} %). Нажмите "
         "«Проверить без записи», просмотрите изменения и подтвердите их.",
@@ -234,6 +238,9 @@ M: dict[str, tuple[str, str]] = {
     "import.field.escalated_to": ("эскалировано в", "escalated to"),
     "import.field.citizen_feedback": ("подтверждение гражданина", "citizen's confirmation"),
     "import.field.citizen_rating": ("оценка", "rating"), "import.field.reopened_count": ("повторные открытия", "reopenings"),
+    "import.field.response_measured": ("измерение ответа", "response measured"),
+    "card.not_measured": ("нет данных (источник не сообщает время ответа)",
+                          "no data (the source gives no response times)"),
     "import.field.reach": ("охват", "reach"),
     "audit.title": ("Журнал доступа", "Audit log"),
     "audit.at": ("Когда", "When"), "audit.user": ("Пользователь", "User"), "audit.role": ("Роль", "Role"),

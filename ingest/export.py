@@ -16,7 +16,7 @@ from queries.db import check_connection
 COLUMNS = ["external_id", "source", "source_url", "author_ref", "text", "received_at", "territory_code",
            "topic_code", "executor_code", "status", "response_due_at", "first_response_at", "closed_at",
            "escalated_at", "escalated_to_code", "citizen_feedback", "citizen_rating", "reopened_count", "reach",
-           "comment_removed_at", "author_blocked_at"]
+           "comment_removed_at", "author_blocked_at", "response_measured"]
 TIMES = {"received_at", "response_due_at", "first_response_at", "closed_at", "escalated_at",
          "comment_removed_at", "author_blocked_at"}
 
@@ -26,7 +26,8 @@ select a.external_id, a.source, a.source_url, a.author_ref, a.text, a.received_a
        a.closed_at, a.escalated_at, e.code as escalated_to_code, a.citizen_feedback, a.citizen_rating,
        a.reopened_count, a.reach,
        (select min(x.at) from appeal_events x where x.appeal_id = a.id and x.kind = 'comment_removed') as comment_removed_at,
-       (select min(x.at) from appeal_events x where x.appeal_id = a.id and x.kind = 'author_blocked') as author_blocked_at
+       (select min(x.at) from appeal_events x where x.appeal_id = a.id and x.kind = 'author_blocked') as author_blocked_at,
+       a.response_measured
 from appeals a
   join municipalities m on m.id = a.municipality_id
   join topics t on t.id = a.topic_id

@@ -19,6 +19,7 @@ FIELDS = [
     "external_id", "source", "source_url", "author_ref", "text", "received_at", "territory", "topic",
     "executor", "status", "response_due_at", "first_response_at", "closed_at", "escalated_at", "escalated_to",
     "citizen_feedback", "citizen_rating", "reopened_count", "reach", "comment_removed_at", "author_blocked_at",
+    "response_measured",  # 1/0: whether the source measures responses (default: whether the mapping reads them)
 ]
 REQUIRED = ["external_id", "received_at", "territory", "topic", "status", "text"]
 DATE_FIELDS = ["received_at", "response_due_at", "first_response_at", "closed_at", "escalated_at",
@@ -54,11 +55,19 @@ class Mapping:
     timezone: str = "Asia/Novosibirsk"
     templates: dict[str, str] = field(default_factory=dict)    # field → "{column} text {column}"
     precision: dict[str, str] = field(default_factory=dict)   # date field → "day" (default: as the format)
-    authoritative: set[str] = field(default_factory=set)       # fields whose values replace stored ones as they are
+    authoritative: set[str] = field(default_factory=set)
+    first_response: str = "column"          # "closing": an appeal's closing is its first response       # fields whose values replace stored ones as they are
 
     @property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
+
+    @property
+    def measures_response(self) -> bool:
+        """Whether the input says when each appeal was first answered: else its response is not
+        measured (neither on time nor late nor overdue; docs/metrics.md)."""
+        return self.first_response == "closing" or any(
+            "first_response_at" in d for d in (self.columns, self.templates, self.constants))
 
     def input_columns(self) -> dict[str, str]:
         """Every input column the mapping reads, with the field it goes to."""
@@ -117,7 +126,11 @@ def load_mapping(path: str | Path) -> Mapping:
                 format=str(inp.get("format", "auto")), encoding=str(inp.get("encoding", "auto")).lower(),
                 delimiter=str(inp.get("delimiter", "auto")), sheet=inp.get("sheet"),
                 date_format=str(inp.get("date_format", "iso")), timezone=str(inp.get("timezone", "Asia/Novosibirsk")),
-                precision={str(k): str(v) for k, v in raw.get("precision", {}).items()})
+                precision={str(k): str(v) for k, v in raw.get("precision", {}).items()},
+                first_response=str(inp.get("first_response", "column")))
+    if m.first_response not in ("column", "closing"):
+        raise MappingError(f"mapping {path}: first_response must be \"column\" or \"closing\"",
+                           "mapping_first_response", value=m.first_response)
     for f, p in m.precision.items():
         if f not in DATE_FIELDS or p not in PRECISIONS:
             raise MappingError(f"mapping {path}: [precision] {f} = {p!r}: a date field ({', '.join(DATE_FIELDS)}) "

@@ -23,7 +23,7 @@ TEXT_SHOWN = 60
 # the input's fields, as the plan reports them (the working hours follow the times)
 REPORTED = ["received_at", "source", "source_url", "author_ref", "text", "territory", "topic", "executor", "status",
             "response_due_at", "first_response_at", "closed_at", "escalated_at", "escalated_to",
-            "citizen_feedback", "citizen_rating", "reopened_count", "reach"]
+            "citizen_feedback", "citizen_rating", "reopened_count", "reach", "response_measured"]
 CODES = {"municipality_id": "municipalities", "topic_id": "topics", "organization_id": "organizations",
          "escalated_to_id": "organizations"}
 

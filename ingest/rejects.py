@@ -21,6 +21,7 @@ REASONS = {
                     "cannot read date '{value}' in the mapping's date_format {format}"),
     "calendar": ("дата «{value}» вне производственного календаря ({first}–{last})",
                  "date '{value}' outside the working calendar ({first} to {last})"),
+    "measured": ("ожидалось 1 или 0 (измеряется ли ответ): «{value}»", "1 or 0 expected (response measured): '{value}'"),
     "control": ("управляющий символ в поле: «{value}»", "a control character in the field: '{value}'"),
     "order": ("дата раньше даты поступления", "date before the received date"),
     "closed_without_date": ("статус закрыт, но нет даты закрытия", "closed status without a closing date"),

@@ -30,7 +30,8 @@ def stage_table(conn: Connection) -> None:
         response_due_at {ts}, first_response_at {ts}, closed_at {ts}, escalated_at {ts}, escalated_to_id integer,
         citizen_feedback text, citizen_rating integer, reopened_count integer, reach integer,
         first_response_work_hours double precision, escalation_work_hours double precision,
-        comment_removed_at {ts}, author_blocked_at {ts}, day_mask integer, blank_mask integer)"""))
+        comment_removed_at {ts}, author_blocked_at {ts}, response_measured smallint, day_mask integer,
+        blank_mask integer)"""))
 
 
 def load_stage(conn: Connection, stage: pd.DataFrame) -> None:

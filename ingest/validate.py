@@ -28,13 +28,13 @@ STAGE_COLUMNS = [
     "topic_id", "organization_id", "status", "response_due_at", "first_response_at", "closed_at", "escalated_at",
     "escalated_to_id", "citizen_feedback", "citizen_rating", "reopened_count", "reach",
     "first_response_work_hours", "escalation_work_hours", "comment_removed_at", "author_blocked_at",
-    "day_mask", "blank_mask",  # which of the row's values say the day only / were empty (ingest.merge)
+    "response_measured", "day_mask", "blank_mask",  # which of the row's values say the day only / were empty (ingest.merge)
 ]
 
 # Fields whose stored value an empty input value does not erase (ingest.merge). Not the closing
 # date: an open status without one is a reopening, and validation keeps status and date together.
 KEPT = ["source_url", "author_ref", "executor", "response_due_at", "first_response_at", "escalated_at",
-        "citizen_feedback", "citizen_rating", "reopened_count", "reach"]
+        "citizen_feedback", "citizen_rating", "reopened_count", "reach", "response_measured"]
 
 
 class Resolver:
@@ -301,6 +301,9 @@ def validate(batch: Batch, m: Mapping, res: Resolver, seen: dict[str, int], cal)
         times[f] = np.where((times[f] < first) | (times[f] > last), NEVER, times[f])
     rec = times["received_at"]
     _place_days(times, days, m)
+    if m.first_response == "closing":  # the mapping says the closing answered the appeal
+        times["first_response_at"] = np.where(times["first_response_at"] < NEVER, times["first_response_at"],
+                                              times["closed_at"])
     for f in ("response_due_at", "first_response_at", "closed_at", "escalated_at", "comment_removed_at",
               "author_blocked_at"):
         fail((times[f] < NEVER) & (times[f] < rec), "order", f, col[f])
@@ -315,6 +318,7 @@ def validate(batch: Batch, m: Mapping, res: Resolver, seen: dict[str, int], cal)
         bad = (s != "") & (num.isna() | (num != num.round()) | (num < 0))
         fail(bad, "number", f, col[f])
         numbers[f] = num
+    fail(~col["response_measured"].isin(["", "0", "1"]), "measured", "response_measured", col["response_measured"])
     rating = numbers["citizen_rating"]
     fail(rating.notna() & ((rating < 1) | (rating > 5)), "rating", "citizen_rating", col["citizen_rating"])
 
@@ -335,7 +339,11 @@ def validate(batch: Batch, m: Mapping, res: Resolver, seen: dict[str, int], cal)
     esc_wh = np.where(esc < NEVER, cal.work_hours_between(received, np.where(esc < NEVER, esc, received)), np.nan)
     fb = resolved["citizen_feedback"].to_numpy()[k]
     day_mask = sum(days[f][k].astype(np.int64) << i for i, f in enumerate(DATE_FIELDS))
-    blank = {f: (col[f] == "").to_numpy()[k] for f in KEPT}
+    blank = {f: (col[f] == "").to_numpy()[k] for f in KEPT if f != "response_measured"}
+    said = (col["response_measured"] != "").to_numpy(dtype=bool)[k]
+    measured = np.where(said, (col["response_measured"] != "0").to_numpy(dtype=bool)[k], m.measures_response)
+    measured = measured.astype(np.int64)
+    blank["response_measured"] = ~said & (measured == 0)  # unsaid, and the mapping reads no responses
     blank["executor"] &= resolved["executor"].notna().to_numpy()[k]  # filled by the fallback
     blank_mask = sum(blank[f].astype(np.int64) << i for i, f in enumerate(KEPT))
     stage = pd.DataFrame({
@@ -352,6 +360,7 @@ def validate(batch: Batch, m: Mapping, res: Resolver, seen: dict[str, int], cal)
         "reach": numbers["reach"].fillna(-1).to_numpy()[k].astype(np.int64),
         "first_response_work_hours": np.round(fr_wh, 4), "escalation_work_hours": np.round(esc_wh, 4),
         "comment_removed_at": times["comment_removed_at"][k], "author_blocked_at": times["author_blocked_at"][k],
+        "response_measured": measured,
         "day_mask": day_mask, "blank_mask": blank_mask,
     })
     for c in ("source_url", "author_ref"):

@@ -85,7 +85,8 @@ def copy_postgres(conn: Connection, table: str, columns: list[str], df: pd.DataF
 
 def write_chunk(conn: Connection, appeals: pd.DataFrame, events: pd.DataFrame) -> None:
     load = insert_sqlite if conn.dialect.name == "sqlite" else copy_postgres
-    load(conn, "appeals", APPEAL_COLUMNS, appeals)
+    # a column the generator does not write (response_measured) takes its server default
+    load(conn, "appeals", [c for c in APPEAL_COLUMNS if c in appeals.columns], appeals)
     load(conn, "appeal_events", EVENT_COLUMNS, events)
 
 

@@ -46,7 +46,8 @@ def show_card(appeal_id: int) -> None:
         (t("card.executor"), card["executor"]),
         (t("card.status"), status),
         (t("card.due"), fmt.local(card["response_due_at"])),
-        (t("card.first_response"), fmt.local(card["first_response_at"])),
+        (t("card.first_response"), fmt.local(card["first_response_at"]) if card.get("response_measured", 1)
+         else t("card.not_measured")),
         (t("card.fr_hours"), fmt.hours(card["first_response_work_hours"])),
         (t("card.closed"), fmt.local(card["closed_at"])),
         (t("card.escalated"), f"{fmt.local(card['escalated_at'])} → {card['escalated_to']}" if card["escalated_to"] else "—"),

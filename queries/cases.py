@@ -8,7 +8,7 @@ from sqlalchemy.engine import Connection
 
 from queries import summaries
 from queries.dialect import dialect_of
-from queries.measures import OPEN, UNANSWERED_OPEN
+from queries.measures import UNANSWERED_OPEN
 from queries.filters import Filters, where
 from queries.pii import for_viewer
 from queries.run import run
@@ -151,7 +151,7 @@ where {cond}"""
 
     if d.pg and sort in ("overdue", "reach") and total <= SMALL_COHORT:
         # the cohort's sort keys read through its filters and sorted (the fence: offset 0), then its page
-        columns = "a.id, a.received_at, a.reach, a.response_due_at, a.first_response_at, a.status"
+        columns = "a.id, a.received_at, a.reach, a.response_due_at, a.first_response_at, a.status, a.response_measured"
         order = SORTS[sort]
         params["upto"] = params["offset"] + params["limit"]
         df = run(conn, f"""{rows()} and a.id in (
@@ -167,14 +167,13 @@ order by {order} limit :limit offset :offset""", params)
         order = "a.response_due_at, a.id"
         df = run(conn, f"""
 select * from (
-  select * from ({rows('ix_appeals_unanswered_due')} and {UNANSWERED_OPEN} and a.response_due_at >= :due_from
-                 order by {order} limit :upto) p1
+  select p1.*, 0 as arm from ({rows('ix_appeals_unanswered_due')} and {UNANSWERED_OPEN}
+                 and a.response_due_at >= :due_from order by {order} limit :upto) p1
   union all
-  select * from ({rows('ix_appeals_due_id')} and not ({UNANSWERED_OPEN}) and a.response_due_at >= :due_from
-                 order by {order} limit :upto) p2
-) u order by case when u.first_response_at is null and u.status in {OPEN} then 0 else 1 end,
-  u.response_due_at, u.id
-limit :limit offset :offset""", params)
+  select p2.*, 1 as arm from ({rows('ix_appeals_due_id')} and not ({UNANSWERED_OPEN})
+                 and a.response_due_at >= :due_from order by {order} limit :upto) p2
+) u order by u.arm, u.response_due_at, u.id
+limit :limit offset :offset""", params).drop(columns=["arm"])
     elif sort == "reach" and (d.pg or dense):  # (SQLite sorts a small cohort well by itself)
         # per source, its appeals with a reach by reach, and those without (reach -1) by date: each
         # arm a bounded walk of ix_appeals_source_reach (the second seeks the period). One walk of

@@ -20,7 +20,8 @@ def _sql_list(values: tuple[str, ...]) -> str:
 
 OPEN = _sql_list(OPEN_STATUSES)
 CLOSED = _sql_list(CLOSED_STATUSES)
-UNANSWERED_OPEN = f"a.first_response_at is null and a.status in {OPEN}"
+UNANSWERED = "a.first_response_at is null and a.response_measured = 1"  # = schema.UNANSWERED_WHERE
+UNANSWERED_OPEN = f"{UNANSWERED} and a.status in {OPEN}"
 
 # The timeline events of a removed comment or a blocked author (partial index ix_appeal_events_moderation).
 MODERATION = "kind in ('comment_removed', 'author_blocked')"
@@ -90,8 +91,7 @@ def changed_after(asof: str) -> str:
 
 def unanswered(asof: str | None = None) -> str:
     """No first response (by `asof`)."""
-    return "a.first_response_at is null" if asof is None else \
-        f"(a.first_response_at is null or a.first_response_at > {asof})"
+    return UNANSWERED if asof is None else f"({UNANSWERED} or a.first_response_at > {asof})"
 
 
 def overdue_conditions(at: str, asof: str | None = None) -> dict[str, str]:

@@ -10,7 +10,7 @@ from sqlalchemy.engine import Connection
 from queries import summaries
 from queries.dialect import dialect_of
 from queries.filters import Filters, where
-from queries.measures import BUCKET_LOWER, OPEN
+from queries.measures import BUCKET_LOWER, UNANSWERED_OPEN
 from queries.pii import for_viewer
 from queries.run import run
 from queries.viewer import Viewer
@@ -58,7 +58,7 @@ from appeals a{d.indexed_by('ix_appeals_unanswered_due')}
   join organizations o on o.id = a.organization_id
   join municipalities m on m.id = a.municipality_id
   join topics t on t.id = a.topic_id
-where {cond} and a.first_response_at is null and a.status in {OPEN}
+where {cond} and {UNANSWERED_OPEN}
   and a.response_due_at < :now
 order by a.response_due_at asc, a.id asc
 limit :limit""", params)

@@ -4,6 +4,7 @@ one text, and file errors said as file errors. Each on both databases, with file
 import csv
 import datetime as dt
 import tomllib
+from dataclasses import replace
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -160,3 +161,44 @@ def test_file_errors_are_file_errors_on_the_command_line(tmp_path):
     out = cli(str(write_foreign(tmp_path / "old.csv", rows)), "--mapping", mapping, "--db", db, "--quiet")
     assert out.returncode == 0 and "inserted 2" in out.stderr and "rejected 1" in out.stderr, out.stderr
     assert "Traceback" not in out.stderr and "cannot connect" not in out.stderr
+
+
+NOT_MEASURED = [
+    ["M-1", "01.03.2024 10:00", "закрыто без ответа", "ВКонтакте", "", "Бердск", "Дороги", "", "Решено", "", "05.03.2024 10:00", ""],
+    ["M-2", "01.03.2024 11:00", "закрыто без ответа", "ВКонтакте", "", "Бердск", "Дороги", "", "Решено", "", "01.03.2024 12:00", ""],
+    ["M-3", "01.03.2024 12:00", "ещё открыто", "ВКонтакте", "", "Бердск", "Дороги", "", "Новое", "", "", ""],
+]
+
+
+@pytest.mark.parametrize("declared", [False, True])
+def test_an_export_without_response_times_is_not_measured_not_late(backend, fresh_url, tmp_path, declared):
+    """A mapping that reads no response times: those appeals are neither on time, late nor
+    overdue (the on-time share has no base at all); declaring that the closing is the first
+    response measures them by their closings. Figures against a plain count of the rows."""
+    from queries.filters import Filters
+    from queries.kpis import kpi_frame
+
+    from .pagetools import ANALYST
+    columns = {f: c for f, c in FOREIGN.columns.items() if f != "first_response_at"}
+    m = replace(FOREIGN, columns=columns, first_response="closing" if declared else "column")
+    engine = engine_for(fresh_url)
+    s = importer.run_import(engine, write_foreign(tmp_path / "in.csv", NOT_MEASURED), m)
+    assert (s.inserted, s.rejected) == (3, 0)
+    now = dt.datetime(2024, 3, 20, tzinfo=dt.timezone.utc)
+    with engine.connect() as c:
+        rows = pd.read_sql(text("select first_response_at, response_due_at, status, response_measured from appeals"), c)
+        got = kpi_frame(c, Filters(dt.date(2024, 3, 1), dt.date(2024, 3, 31)), ANALYST, now).iloc[0]
+    for col in ("first_response_at", "response_due_at"):
+        rows[col] = pd.to_datetime(rows[col], utc=True, format="ISO8601")
+    measured = rows[rows["response_measured"] == 1]
+    answered = measured["first_response_at"].notna()
+    on_time = int((answered & (measured["first_response_at"] <= measured["response_due_at"])).sum())
+    late = int((answered & (measured["first_response_at"] > measured["response_due_at"])).sum())
+    overdue = int((~answered & (measured["response_due_at"] < now)).sum())
+    assert len(measured) == (3 if declared else 0)
+    assert (got["on_time"], got["late"], got["no_response_overdue"]) == (on_time, late, overdue)
+    if declared:  # M-2 answered by its closing within the norm, M-1 late, M-3 overdue
+        assert (on_time, late, overdue) == (1, 1, 1)
+        assert got["on_time_share"] == pytest.approx(1 / 3)
+    else:
+        assert pd.isna(got["on_time_share"]) and got["overdue_now"] == 0

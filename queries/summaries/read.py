@@ -17,7 +17,7 @@ from sqlalchemy.engine import Connection
 
 from queries.dialect import Dialect, dialect_of
 from queries.filters import Filters, where
-from queries.measures import COUNT_NAMES, GROUPS, OPEN, STORED_CONDITIONS, few_rows, timed_values
+from queries.measures import COUNT_NAMES, GROUPS, OPEN, STORED_CONDITIONS, UNANSWERED, few_rows, timed_values
 from queries.run import fetch, run
 from queries.summaries.cells import bucketed
 from queries.summaries.codec import decode_hist
@@ -177,7 +177,7 @@ def pending(conn: Connection, filters: Filters, viewer: Viewer, now: dt.datetime
 select {', '.join(keys) + ', ' if keys else ''}count(*) as pending,
        sum(case when a.status in {OPEN} then 1 else 0 end) as pending_open
 from appeals a{d.indexed_by('ix_appeals_unanswered_due')}{joins}
-where a.first_response_at is null and a.response_due_at >= :now and {cond}
+where {UNANSWERED} and a.response_due_at >= :now and {cond}
 {'group by ' + ', '.join(str(i + 1) for i in range(n_keys)) if n_keys else ''}""", params)
 
 
