@@ -54,7 +54,7 @@ def date(d: dt.date | None) -> str:
 
 
 def local(moment: dt.datetime | None, with_seconds: bool = False) -> str:
-    """A UTC moment in Novosibirsk time: 29.11.2026 14:05."""
+    """A UTC moment in the region's local time: 29.11.2026 14:05."""
     if moment is None or moment != moment:
         return "—"
     if moment.tzinfo is not None:

@@ -3,13 +3,17 @@ from __future__ import annotations
 
 from contextvars import ContextVar
 
+from queries.region import REGION
+
+CAP_RU, CAP_EN = REGION.capital_genitive_ru, REGION.capital_en  # «районы Новосибирска»
+
 LANGS = ("ru", "en")
 _lang: ContextVar[str] = ContextVar("lang", default="ru")
 
 M: dict[str, tuple[str, str]] = {
     # app shell
     "app.title": ("Пульс ЦУР", "CUR Pulse"),
-    "app.subtitle": ("Обращения жителей Новосибирской области", "Citizens' appeals, Novosibirsk Oblast"),
+    "app.subtitle": (f"Обращения жителей {REGION.name_genitive_ru}", f"Citizens' appeals, {REGION.name_en}"),
     "nav.overview": ("Обзор", "Overview"),
     "nav.topics": ("Темы", "Topics"),
     "nav.territories": ("Территории", "Territories"),
@@ -305,8 +309,8 @@ M: dict[str, tuple[str, str]] = {
     "feedback.confirmed": ("подтвердил", "confirmed"), "feedback.disputed": ("не подтвердил", "disputed"),
     # metrics: labels and definitions (metrics.md, in the app's own words)
     "metric.received.label": ("Поступило", "Received"),
-    "metric.received.help": ("Обращения, поступившие в выбранный период (по дате регистрации, время новосибирское).",
-                             "Appeals registered in the selected period (local Novosibirsk time)."),
+    "metric.received.help": ("Обращения, поступившие в выбранный период (по дате регистрации, по местному времени).",
+                             "Appeals registered in the selected period (local time)."),
     "metric.per_10k.label": ("На 10 тыс. жителей", "Per 10k residents"),
     "metric.per_10k.help": ("Поступило ÷ численность населения × 10 000 (только для территорий).",
                             "Received ÷ population × 10,000 (territories only)."),
@@ -434,8 +438,8 @@ M: dict[str, tuple[str, str]] = {
     # territories
     "territories.title": ("Территории", "Territories"),
     "territories.league": ("Рейтинг территорий", "Territory league table"),
-    "territories.league.help": ("Места присваиваются внутри групп (городские округа; муниципальные районы и округа; районы Новосибирска) только территориям с 30 и более обращениями.",
-                                "Ranks are given within peer groups (urban okrugs; municipal districts and okrugs; Novosibirsk's city districts), only to rows with at least 30 appeals."),
+    "territories.league.help": (f"Места присваиваются внутри групп (городские округа; муниципальные районы и округа; районы {CAP_RU}) только территориям с 30 и более обращениями.",
+                                f"Ranks are given within peer groups (urban okrugs; municipal districts and okrugs; {CAP_EN} city districts), only to rows with at least 30 appeals."),
     "territories.funnel": ("Воронкообразный график: доля в срок и число обращений", "Funnel plot: on-time share against volume"),
     "territories.funnel.help": ("Линии — 95 % и 99,8 % границы биномиального разброса вокруг областного значения: точка между линиями не отличается от области сильнее, чем случайно.",
                                 "Lines: 95% and 99.8% binomial control limits around the regional share; points inside them do not differ from the region beyond chance."),
@@ -458,14 +462,14 @@ M: dict[str, tuple[str, str]] = {
     "executors.own.average": ("Среднее по организациям того же вида", "Average of its kind"),
     "peer.of.urban_okrug": ("городских округов", "urban okrugs"),
     "peer.of.municipal": ("муниципальных районов и округов", "municipal districts and okrugs"),
-    "peer.of.city_district": ("районов Новосибирска", "Novosibirsk city districts"),
+    "peer.of.city_district": (f"районов {CAP_RU}", f"{CAP_EN} city districts"),
     "territories.rank.group": ("{rank}-е место из {n} {group}", "Rank {rank} of {n} {group}"),
     "territories.rank.none": ("Без места в рейтинге: мало данных", "No rank: too little data"),
     "territories.rank.per_10k": ("{rank}-е из {n} в области по обращениям на 10 тыс. жителей",
                                  "{rank} of {n} in the region by appeals per 10,000 residents"),
     "territories.profile.peers": ("Среднее по группе", "Peer group average"),
     "peer.municipal": ("Муниципальные районы и округа", "Municipal districts and okrugs"),
-    "peer.city_district": ("Районы Новосибирска", "Novosibirsk city districts"),
+    "peer.city_district": (f"Районы {CAP_RU}", f"{CAP_EN} city districts"),
     "peer.ministry": ("Министерства и ведомства", "Ministries and agencies"),
     "peer.municipal_admin": ("Администрации", "Administrations"),
     "peer.clinic": ("Медицинские организации", "Medical organisations"),
@@ -521,12 +525,12 @@ M: dict[str, tuple[str, str]] = {
     "card.fr_hours": ("До первого ответа", "Until first response"),
     # methodology
     "method.title": ("Методика", "Methodology"),
-    "method.intro": ("Все показатели считаются по когорте: обращения, поступившие в выбранный период (по новосибирскому времени), в их состоянии на момент выгрузки данных. Сравнение — с периодом той же длины непосредственно перед выбранным; изменения долей — в процентных пунктах, чисел — в процентах.",
-                     "Every figure describes a cohort: appeals received in the selected period (Novosibirsk time), as they stand when the data was read. The comparison period is the equal-length period right before; shares change in percentage points, counts in per cent."),
+    "method.intro": ("Все показатели считаются по когорте: обращения, поступившие в выбранный период (по местному времени), в их состоянии на момент выгрузки данных. Сравнение — с периодом той же длины непосредственно перед выбранным; изменения долей — в процентных пунктах, чисел — в процентах.",
+                     "Every figure describes a cohort: appeals received in the selected period (local time), as they stand when the data was read. The comparison period is the equal-length period right before; shares change in percentage points, counts in per cent."),
     "method.definitions": ("Определения показателей", "Definitions"),
     "method.calendar": ("Рабочее время", "Working hours"),
-    "method.calendar.text": ("Пн–пт 9:00–18:00 по новосибирскому времени, кроме праздников и перенесённых выходных производственного календаря РФ (библиотека holidays); рабочие субботы по переносу учитываются. Норматив первого ответа — {norm} рабочих часов, для срочных тем — {urgent}.",
-                             "Mon–Fri 09:00–18:00 Novosibirsk time, minus the holidays and transferred days off of the Russian production calendar (the holidays library); transferred working Saturdays count. First-response norm: {norm} working hours, {urgent} for urgent topics."),
+    "method.calendar.text": ("Пн–пт 9:00–18:00 по местному времени, кроме праздников и перенесённых выходных производственного календаря РФ (библиотека holidays); рабочие субботы по переносу учитываются. Норматив первого ответа — {norm} рабочих часов, для срочных тем — {urgent}.",
+                             "Mon–Fri 09:00–18:00 local time, minus the holidays and transferred days off of the Russian production calendar (the holidays library); transferred working Saturdays count. First-response norm: {norm} working hours, {urgent} for urgent topics."),
     "method.calendar.days_off": ("Нерабочие будние дни и рабочие выходные {year} года", "Weekday days off and working weekend days in {year}"),
     "method.score": ("Балл и места", "Score and ranks"),
     "method.score.text": ("Балл (0–100) = среднее из «В срок», «Доля решённых», «Подтверждено жителем», «Удовлетворённость» в процентах, без показателей, посчитанных менее чем по 30 обращениям («мало данных»). Места присваиваются внутри групп сопоставимых территорий или исполнителей и только при 30 и более обращениях. Изменение места — по сравнению с предыдущим периодом той же длины.",

@@ -1,24 +1,27 @@
-"""Reference tables (territories, topics, executors) built from the CSV files shipped in ingest/data."""
+"""Reference tables (territories, topics, executors) built from the region folder's CSV files
+(queries.region; Novosibirsk Oblast's is ingest/data)."""
 from __future__ import annotations
 
 import csv
 import re
 from dataclasses import dataclass
-from pathlib import Path
 
 import pandas as pd
 from sqlalchemy import func, insert, select
 from sqlalchemy.engine import Connection
 
 from queries import schema
+from queries.region import REGION
 
-DATA_DIR = Path(__file__).resolve().parent / "data"
+DATA_DIR = REGION.dir
 NORM_HOURS = 8.0
 URGENT_NORM_HOURS = 4.0
-NOVOSIBIRSK_CODE = "50701000"
+CAPITAL_CODE = REGION.capital_code  # the city whose districts are territories too (or None)
 
 
 def _read_csv(name: str) -> list[dict[str, str]]:
+    if not (DATA_DIR / name).is_file():
+        return []  # an optional file of the region folder
     with open(DATA_DIR / name, encoding="utf-8", newline="") as fh:
         return list(csv.DictReader(fh))
 
@@ -50,7 +53,7 @@ class Reference:
 
 
 def build_municipalities() -> pd.DataFrame:
-    """One row per territory: 35 top-level, then Novosibirsk's 10 city districts (parent = the city)."""
+    """One row per territory: the top-level ones, then the capital's city districts (parent = the city)."""
     rows = _read_csv("municipalities.csv")
     by_code: dict[str, int] = {}
     out = []
@@ -92,24 +95,27 @@ def build_topics() -> pd.DataFrame:
 
 def _clinic_name(m: dict) -> tuple[str, str]:
     if m["kind"] == "city_district":
-        return (f"Городская поликлиника ({m['name_ru']} Новосибирска)", f"City clinic ({m['name_en']})")
+        return (f"Городская поликлиника ({m['name_ru']} {REGION.capital_genitive_ru})".replace(" )", ")"),
+                f"City clinic ({m['name_en']})")
     if m["kind"] == "urban_okrug":
         return (f"Городская больница г. {m['name_ru']}", f"{m['name_en']} City Hospital")
     return (f"Центральная районная больница ({m['name_ru']})", f"{m['name_en']} Central District Hospital")
 
 
 def _admin_name(m: dict) -> tuple[str, str]:
-    if m["code"] == NOVOSIBIRSK_CODE:
-        return ("Мэрия города Новосибирска", "Novosibirsk City Hall")
+    if m["code"] == CAPITAL_CODE and REGION.capital_admin_ru:
+        return (REGION.capital_admin_ru, REGION.capital_admin_en or REGION.capital_admin_ru)
     if m["kind"] == "city_district":
-        return (f"Администрация: {m['name_ru']} Новосибирска", f"{m['name_en']} Administration")
+        return (f"Администрация: {m['name_ru']} {REGION.capital_genitive_ru}".rstrip(),
+                f"{m['name_en']} Administration")
     if m["kind"] == "urban_okrug":
         return (f"Администрация г. {m['name_ru']}", f"{m['name_en']} City Administration")
     return (f"Администрация: {m['name_ru']}", f"{m['name_en']} Administration")
 
 
 def build_organizations(municipalities: pd.DataFrame) -> pd.DataFrame:
-    """Regional bodies, then an administration and a clinic for every territory, and the city's road department."""
+    """Regional bodies, then an administration for every territory, the bodies of a territory
+    (territory_bodies.csv: the city's road department), and a clinic for every territory."""
     out: list[dict] = []
     code_to_id: dict[str, int] = {}
 
@@ -124,16 +130,17 @@ def build_organizations(municipalities: pd.DataFrame) -> pd.DataFrame:
     for r in _read_csv("regional_bodies.csv"):
         add(r["code"], r["name_ru"], r["short_name_ru"], r["name_en"], r["kind"], r["parent_code"] or None)
     munis = municipalities.to_dict("records")
-    city = next(m for m in munis if m["code"] == NOVOSIBIRSK_CODE)
+    city = next((m for m in munis if m["code"] == CAPITAL_CODE), None)
     for m in munis:
         name_ru, name_en = _admin_name(m)
-        parent = f"admin.{city['slug']}" if m["kind"] == "city_district" else None
+        parent = f"admin.{city['slug']}" if m["kind"] == "city_district" and city else None
         add(f"admin.{m['slug']}", name_ru, None, name_en, "municipal_admin", parent, m["id"])
-    add("novosibirsk.roads_dept", "Департамент дорожно-благоустроительного комплекса мэрии Новосибирска",
-        "ДДБК мэрии", "Novosibirsk Roads and Landscaping Department", "municipal_admin",
-        f"admin.{city['slug']}", city["id"])
+    by_code = {m["code"]: m for m in munis}
+    for r in _read_csv("territory_bodies.csv"):
+        add(r["code"], r["name_ru"], r["short_name_ru"] or None, r["name_en"], r["kind"], r["parent_code"] or None,
+            by_code[r["territory_code"]]["id"])
     for m in munis:
-        if m["code"] == NOVOSIBIRSK_CODE:
+        if m["code"] == CAPITAL_CODE and any(x["kind"] == "city_district" for x in munis):
             continue  # the city's clinics are listed by district
         name_ru, name_en = _clinic_name(m)
         add(f"clinic.{m['slug']}", name_ru, None, name_en, "clinic", "minzdrav", m["id"])

@@ -9,9 +9,10 @@ from sqlalchemy.sql.elements import TextClause
 
 from queries.dialect import Dialect
 from queries.localtime import day_start
+from queries.region import REGION
 from queries.viewer import Viewer, in_codes, scope
 
-CENTRE_START = dt.date(2020, 11, 26)
+CENTRE_START = REGION.centre_start  # the "since the start" preset
 
 
 @dataclass(frozen=True)

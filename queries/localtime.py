@@ -1,9 +1,9 @@
 """The region's local time: its zone from configuration, and local days as UTC moments.
 
 Every local day, month and working hour is reckoned in this zone (docs/metrics.md, "Cohort by
-received date"). The zone is `PULSE_TIME_ZONE` (an IANA name), Asia/Novosibirsk by default. SQLite
-shifts timestamps by a fixed offset, so a zone must keep one offset the year round (Novosibirsk
-has since 2016); a zone with daylight saving time is refused at start-up.
+received date"). The zone is `PULSE_TIME_ZONE` (an IANA name), else the region's (queries.region). SQLite
+shifts timestamps by a fixed offset, so a zone must keep one offset the year round (as every
+Russian zone has since 2014); a zone with daylight saving time is refused at start-up.
 """
 from __future__ import annotations
 
@@ -11,7 +11,9 @@ import datetime as dt
 import os
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-DEFAULT_TIME_ZONE = "Asia/Novosibirsk"
+from queries.region import REGION
+
+DEFAULT_TIME_ZONE = REGION.time_zone
 
 
 def _fixed_offset(name: str) -> dt.timedelta:

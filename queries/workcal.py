@@ -1,8 +1,9 @@
-"""Working hours in Novosibirsk by the Russian production calendar, vectorised over numpy arrays.
+"""Working hours in the region by its production calendar, vectorised over numpy arrays.
 
-Times are int64 seconds since the Unix epoch (UTC). Working time is Mon–Fri 09:00–18:00 local
-(Asia/Novosibirsk, UTC+7 all year since 2016), minus public holidays and transferred days off,
-plus transferred working Saturdays, as the `holidays` package maintains them.
+Times are int64 seconds since the Unix epoch (UTC). Working time is Mon–Fri 09:00–18:00 in the
+region's local time (queries.localtime: one offset all year), minus public holidays and transferred
+days off, plus transferred working Saturdays, as the `holidays` package maintains them for the
+region's country.
 """
 from __future__ import annotations
 
@@ -12,7 +13,10 @@ from functools import lru_cache
 import holidays
 import numpy as np
 
-LOCAL_OFFSET_S = 7 * 3600
+from queries.localtime import OFFSET_SECONDS
+from queries.region import REGION
+
+LOCAL_OFFSET_S = OFFSET_SECONDS
 DAY_S = 86400
 WORK_START_S = 9 * 3600
 WORK_END_S = 18 * 3600
@@ -26,7 +30,7 @@ class WorkCalendar:
         self.first = first
         self.last = last
         n = (last - first).days + 1
-        ru = holidays.country_holidays("RU", years=range(first.year, last.year + 1))
+        ru = holidays.country_holidays(REGION.holidays, years=range(first.year, last.year + 1))
         self.dates = [first + dt.timedelta(days=i) for i in range(n)]
         self.working = np.array([ru.is_working_day(d) for d in self.dates], dtype=bool)
         secs = np.where(self.working, WORK_DAY_S, 0).astype(np.int64)

@@ -7,12 +7,13 @@ import sys
 
 from queries.config import ConfigError, mask_url, resolve_admin_database
 from queries.db import check_connection, describe_failure
+from queries.localtime import LOCAL, local_date
 from seed import scenario as sc
 from seed.generator import Scenario
 from ingest.progress import text_progress
 from seed.load import SeedError, appeal_count, seed_database
 
-LOCAL_TZ = dt.timezone(dt.timedelta(hours=7))
+LOCAL_TZ = LOCAL  # the region's (the demo scenario is Novosibirsk Oblast's)
 
 EPILOG = """\
 The scenario simulates ЦУР НСО from its start on 2020-11-26: monthly volumes per channel
@@ -84,7 +85,7 @@ def main(argv: list[str] | None = None) -> int:
     as_of = args.until or now
     if as_of > now:
         as_of = now
-    if (as_of + dt.timedelta(hours=7)).date() < sc.CENTRE_START:
+    if local_date(as_of) < sc.CENTRE_START:
         print(f"python -m seed: error: --until must not be before the centre's start date {sc.CENTRE_START}", file=sys.stderr)
         return 2
     try:

@@ -18,7 +18,9 @@ import pandas as pd
 from queries.workcal import DAY_S, LOCAL_OFFSET_S, WorkCalendar
 from seed import scenario as sc
 from seed import texts
-from ingest.reference import NOVOSIBIRSK_CODE, Reference
+from ingest.reference import Reference
+
+NOVOSIBIRSK_CODE = "50701000"  # the demo scenario is Novosibirsk Oblast's
 
 H = 3600
 NEVER = np.iinfo(np.int64).max // 4
