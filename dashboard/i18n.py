@@ -311,6 +311,12 @@ M: dict[str, tuple[str, str]] = {
     "metric.received.label": ("Поступило", "Received"),
     "metric.received.help": ("Обращения, поступившие в выбранный период (по дате регистрации, по местному времени).",
                              "Appeals registered in the selected period (local time)."),
+    "metric.unmeasured.note": (
+        "Без данных о сроке ответа: {n} обращ. (источник не сообщает время ответа или сообщает только дату); "
+        "в показатель они не входят.",
+        "Without response-time data: {n} appeal(s) (the source gives no response times, or the day only); "
+        "the figure leaves them out."),
+    "no_data": ("нет данных", "no data"),
     "metric.per_10k.label": ("На 10 тыс. жителей", "Per 10k residents"),
     "metric.per_10k.help": ("Поступило ÷ численность населения × 10 000 (только для территорий).",
                             "Received ÷ population × 10,000 (territories only)."),

@@ -45,6 +45,9 @@ def _delta_text(m: Metric, d: float | None) -> str | None:
     return fmt.signed(d, 1, suffix).replace("−", "-")
 
 
+RESPONSE_FIGURES = ("on_time_share", "first_response_median", "overdue_now")  # leave unmeasured appeals out
+
+
 def kpi_cards(cur: pd.Series, prev: pd.Series, names: list[str]) -> None:
     """Rows of st.metric cards: value, delta against the comparison period, the definition as help.
     At most four to a row, rows balanced (six: three and three): five or six cards in one row cut
@@ -62,6 +65,12 @@ def kpi_cards(cur: pd.Series, prev: pd.Series, names: list[str]) -> None:
         d = delta(cur[name], prev[name], m) if comparable else None
         color = "off" if m.higher_is_better is None else ("normal" if m.higher_is_better else "inverse")
         help_text = t(f"metric.{name}.help")
+        unmeasured = cur.get("unmeasured", 0)
+        if name in RESPONSE_FIGURES and pd.notna(unmeasured) and unmeasured > 0:
+            # the appeals without response times: said, not counted as late (docs/metrics.md)
+            help_text += " " + t("metric.unmeasured.note", n=fmt.number(unmeasured))
+            if pd.isna(cur[name]):
+                value = t("no_data")
         if name == "first_response_median" and pd.notna(cur.get("first_response_median_calendar")):
             help_text += " " + t("hours.calendar", value=fmt.number(cur["first_response_median_calendar"], 1))
         col.metric(t(f"metric.{name}.label"), value, _delta_text(m, d), delta_color=color, help=help_text,

@@ -21,6 +21,7 @@ from ingest.writer import copy_postgres, insert_sqlite
 
 # the stage's columns of an input field; the first is the one compared
 STAGE_OF = {"executor": ["organization_id"], "escalated_at": ["escalated_at", "escalated_to_id"],
+            "first_response_at": ["first_response_at", "response_measured"],
             "escalated_to": ["escalated_to_id"], "territory": ["municipality_id"], "topic": ["topic_id"]}
 # a kept time changes what is computed from it
 DERIVED = ("received_at", "response_due_at", "first_response_at", "escalated_at")
@@ -119,7 +120,7 @@ def _recompute(conn: Connection, norm: dict[int, float], cal, ts: str) -> None:
     """The deadline (when the input had none and the norm gave it) and the working hours to the
     first response and the escalation, for rows whose times were kept."""
     rows = conn.execute(text(f"""select s.line, s.topic_id, s.blank_mask, s.received_at, s.response_due_at,
-            s.first_response_at, s.escalated_at,
+            s.first_response_at, s.escalated_at, s.response_measured,
             exists (select 1 from import_kept k where k.line = s.line and k.field = 'response_due_at')
         from import_stage s where s.line in (select line from import_kept
             where field in ({", ".join(f"'{f}'" for f in DERIVED)}))""")).all()
@@ -129,7 +130,8 @@ def _recompute(conn: Connection, norm: dict[int, float], cal, ts: str) -> None:
     line = np.asarray(cols[0], dtype=np.int64)
     topic, blank = np.asarray(cols[1], dtype=np.int64), np.asarray(cols[2], dtype=np.int64)
     received, due, fr, esc = (utc_seconds(c) for c in cols[3:7])
-    due_kept = np.asarray(cols[7], dtype=bool)
+    measured = np.asarray(cols[7], dtype=np.int64) == 1
+    due_kept = np.asarray(cols[8], dtype=bool)
     computed = ((blank & (1 << KEPT.index("response_due_at"))) != 0) & ~due_kept
     due = np.where(computed, cal.add_work_hours(received, np.array([norm[int(t)] for t in topic])), due)
     hours = lambda x: np.where(x < NEVER, np.round(cal.work_hours_between(received, np.where(x < NEVER, x, received)), 4), np.nan)  # noqa: E731
@@ -137,7 +139,7 @@ def _recompute(conn: Connection, norm: dict[int, float], cal, ts: str) -> None:
     conn.execute(text(f"""create temp table import_derived (line bigint, response_due_at {ts},
         first_response_work_hours double precision, escalation_work_hours double precision)"""))
     _write(conn, "import_derived", pd.DataFrame({"line": line, "response_due_at": due,
-                                                  "first_response_work_hours": hours(fr),
+                                                  "first_response_work_hours": np.where(measured, hours(fr), np.nan),
                                                   "escalation_work_hours": hours(esc)}))
     for c in ("response_due_at", "first_response_work_hours", "escalation_work_hours"):
         conn.execute(text(f"""update import_stage set {c} = (select d.{c} from import_derived d

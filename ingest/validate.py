@@ -302,8 +302,9 @@ def validate(batch: Batch, m: Mapping, res: Resolver, seen: dict[str, int], cal)
     rec = times["received_at"]
     _place_days(times, days, m)
     if m.first_response == "closing":  # the mapping says the closing answered the appeal
-        times["first_response_at"] = np.where(times["first_response_at"] < NEVER, times["first_response_at"],
-                                              times["closed_at"])
+        copied = (times["first_response_at"] >= NEVER) & (times["closed_at"] < NEVER)
+        times["first_response_at"] = np.where(copied, times["closed_at"], times["first_response_at"])
+        days["first_response_at"] = days["first_response_at"] | (copied & days["closed_at"])
     for f in ("response_due_at", "first_response_at", "closed_at", "escalated_at", "comment_removed_at",
               "author_blocked_at"):
         fail((times[f] < NEVER) & (times[f] < rec), "order", f, col[f])
@@ -342,8 +343,9 @@ def validate(batch: Batch, m: Mapping, res: Resolver, seen: dict[str, int], cal)
     blank = {f: (col[f] == "").to_numpy()[k] for f in KEPT if f != "response_measured"}
     said = (col["response_measured"] != "").to_numpy(dtype=bool)[k]
     measured = np.where(said, (col["response_measured"] != "0").to_numpy(dtype=bool)[k], m.measures_response)
-    measured = measured.astype(np.int64)
-    blank["response_measured"] = ~said & (measured == 0)  # unsaid, and the mapping reads no responses
+    # a response known to the day cannot be set against a norm in working hours: not measured
+    measured = (measured & ~days["first_response_at"][k]).astype(np.int64)
+    blank["response_measured"] = ~said & (not m.measures_response)  # unsaid: the mapping reads no responses
     blank["executor"] &= resolved["executor"].notna().to_numpy()[k]  # filled by the fallback
     blank_mask = sum(blank[f].astype(np.int64) << i for i, f in enumerate(KEPT))
     stage = pd.DataFrame({
@@ -358,7 +360,8 @@ def validate(batch: Batch, m: Mapping, res: Resolver, seen: dict[str, int], cal)
         "citizen_rating": rating.fillna(0).to_numpy()[k].astype(np.int64),
         "reopened_count": numbers["reopened_count"].fillna(0).to_numpy()[k].astype(np.int64),
         "reach": numbers["reach"].fillna(-1).to_numpy()[k].astype(np.int64),
-        "first_response_work_hours": np.round(fr_wh, 4), "escalation_work_hours": np.round(esc_wh, 4),
+        "first_response_work_hours": np.where(measured == 1, np.round(fr_wh, 4), np.nan),
+        "escalation_work_hours": np.round(esc_wh, 4),
         "comment_removed_at": times["comment_removed_at"][k], "author_blocked_at": times["author_blocked_at"][k],
         "response_measured": measured,
         "day_mask": day_mask, "blank_mask": blank_mask,

@@ -20,7 +20,8 @@ def _sql_list(values: tuple[str, ...]) -> str:
 
 OPEN = _sql_list(OPEN_STATUSES)
 CLOSED = _sql_list(CLOSED_STATUSES)
-UNANSWERED = "a.first_response_at is null and a.response_measured = 1"  # = schema.UNANSWERED_WHERE
+MEASURED = "a.response_measured = 1"
+UNANSWERED = f"a.first_response_at is null and {MEASURED}"  # = schema.UNANSWERED_WHERE
 UNANSWERED_OPEN = f"{UNANSWERED} and a.status in {OPEN}"
 
 # The timeline events of a removed comment or a blocked author (partial index ix_appeal_events_moderation).
@@ -73,8 +74,10 @@ def flag_conditions(asof: str | None = None, few: bool = False) -> dict[str, str
         "escalated": _by("escalated_at", asof),
         "removed": "a.id in (select appeal_id from appeal_events where "
                    f"{MODERATION}{'' if asof is None else f' and at <= {asof}'})",
-        "on_time": f"{answered} and a.first_response_at <= a.response_due_at",
-        "late": f"{answered} and a.first_response_at > a.response_due_at",
+        "on_time": f"{answered} and {MEASURED} and a.first_response_at <= a.response_due_at",
+        "late": f"{answered} and {MEASURED} and a.first_response_at > a.response_due_at",
+        # the appeals response figures leave out: no response times, or a response known to the day
+        "unmeasured": f"not ({MEASURED})",
     }
 
 
@@ -184,7 +187,8 @@ HIST_METRICS = tuple(t.metric for t in TIMED.values())
 def timed_values(d) -> dict[int, str]:
     """SQL: each timed value in hours over appeals `a` by metric number (NULL: not measured). `d`:
     the database's queries.dialect.Dialect."""
-    return {1: "a.first_response_work_hours", 2: d.hours_between("a.received_at", "a.first_response_at"),
+    return {1: "a.first_response_work_hours",
+            2: f"case when {MEASURED} then {d.hours_between('a.received_at', 'a.first_response_at')} end",
             3: f"case when a.status in {CLOSED} then {d.hours_between('a.received_at', 'a.closed_at')} end",
             4: "a.escalation_work_hours"}
 

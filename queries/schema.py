@@ -279,7 +279,7 @@ Index("ix_appeals_closed_flow", appeals.c.closed_at, appeals.c.municipality_id, 
 # dimension not in the node holds 0 or ''), a grain (d, m, y) and its period (the first local day).
 AGG_COUNT_COLUMNS = ("received", "closed", "resolved", "open", "confirmed", "resolved_with_feedback",
                      "false_closures", "satisfied", "rated", "escalated", "removed", "on_time", "late",
-                     "no_response", "no_response_open")
+                     "no_response", "no_response_open", "unmeasured")
 
 
 def _cell_key(*head: Column) -> list[Column]:

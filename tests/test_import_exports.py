@@ -202,3 +202,27 @@ def test_an_export_without_response_times_is_not_measured_not_late(backend, fres
         assert got["on_time_share"] == pytest.approx(1 / 3)
     else:
         assert pd.isna(got["on_time_share"]) and got["overdue_now"] == 0
+
+
+def test_the_overview_says_how_many_appeals_the_response_figures_leave_out(backend, fresh_url, tmp_path):
+    """Three appeals without response times, one with a response known to the day only: the
+    on-time card says «нет данных» (no appeal is measured), and its definition how many are left
+    out, counted independently from the rows."""
+    from .pagetools import run_page
+    columns = {f: c for f, c in FOREIGN.columns.items() if f != "first_response_at"}
+    engine = engine_for(fresh_url)
+    importer.run_import(engine, write_foreign(tmp_path / "a.csv", NOT_MEASURED), replace(FOREIGN, columns=columns))
+    day = [["M-4", "02.03.2024 10:00", "ответ без времени", "ВКонтакте", "", "Бердск", "Дороги", "", "Решено",
+            "04.03.2024", "04.03.2024 12:00", ""]]
+    s = importer.run_import(engine, write_foreign(tmp_path / "b.csv", day), replace(FOREIGN, precision={"first_response_at": "day"}))
+    assert (s.inserted, s.rejected) == (1, 0)
+    with engine.connect() as c:
+        left_out = c.execute(text("select count(*) from appeals where response_measured = 0")).scalar_one()
+        hours = c.execute(text("select first_response_work_hours from appeals where external_id = 'M-4'")).scalar_one()
+    assert left_out == 4 and hours is None
+    at = run_page(fresh_url, dt.datetime(2024, 3, 20, tzinfo=dt.timezone.utc), "pages/overview.py",
+                  **{"from": "2024-03-01", "to": "2024-03-31"})
+    assert not at.exception, [e.value for e in at.exception]
+    card = next(m for m in at.metric if m.label == "В срок")
+    assert card.value == "нет данных"
+    assert f"Без данных о сроке ответа: {left_out} обращ." in card.help
