@@ -87,6 +87,15 @@ def kpi_previous(url: str, viewer: Viewer, filters: Filters, at: dt.datetime) ->
     return _read(kpis.kpi_as_of, previous, viewer, at - (filters.date_from - previous.date_from))
 
 
+@st.cache_data(ttl=TTL, max_entries=32, show_spinner=False)
+def press_release(url: str, viewer: Viewer, d_from: dt.date, d_to: dt.date, at: dt.datetime, lang: str):
+    """The press release of a period (reports.press) and its chart (PNG bytes)."""
+    from reports.charts import press_chart
+    from reports.press import press_release as make
+    release = _read(make, viewer, d_from, d_to, at, lang)
+    return release, press_chart(release, lang)
+
+
 @st.cache_data(ttl=TTL, max_entries=256, show_spinner=False)
 def flow(url: str, viewer: Viewer, filters: Filters, grain: str) -> pd.DataFrame:
     return _read(trend.received_closed, filters, viewer, grain)

@@ -13,7 +13,8 @@ from dashboard.context import Context
 from dashboard.i18n import set_lang, t
 from dashboard.urlstate import PRESET_ORDER, Choices, parse, preset_of, preset_range, to_params
 from queries.config import ConfigError, mask_url
-from queries.filters import Filters
+from queries import periods
+from queries.filters import CENTRE_START, Filters
 from queries.localtime import local_date
 from queries.schema import SOURCES
 
@@ -25,12 +26,13 @@ PAGES = [  # key, file, url path (a public contract), icon; import and audit: an
     ("executors", "pages/executors.py", "executors", ":material/apartment:"),
     ("speed", "pages/speed.py", "speed", ":material/timer:"),
     ("cases", "pages/cases.py", "cases", ":material/list_alt:"),
+    ("press", "pages/press.py", "press", ":material/campaign:"),
     ("methodology", "pages/methodology.py", "methodology", ":material/menu_book:"),
     ("import", "pages/imports.py", "import", ":material/upload_file:"),
     ("audit", "pages/audit.py", "audit", ":material/policy:"),
 ]
 ICONS = {key: icon for key, _, _, icon in PAGES}
-UNFILTERED = {"methodology", "import", "audit"}  # pages the global filters do not apply to: none shown
+UNFILTERED = {"methodology", "import", "audit", "press"}  # pages the global filters do not apply to: none shown
 PAGE_PARAMS = ("id",)  # owned by a page (the case card), kept beside the filters
 DB_ERRORS = (OperationalError, DBAPIError, ProgrammingError, ConfigError, ConnectionError)
 
@@ -64,6 +66,8 @@ def _choices(territories, topics, executors) -> Choices:
 def _sync_widgets(filters: Filters, today: dt.date) -> None:
     ss = st.session_state
     ss["f_preset"] = preset_of(filters, today)
+    if ss["f_preset"] == "month":
+        ss["f_month"] = (filters.date_from.year, filters.date_from.month)
     ss["f_dates"] = (filters.date_from, filters.date_to)
     ss["f_terr"] = list(filters.territories)
     ss["f_topic"] = list(filters.topics)
@@ -99,8 +103,15 @@ def sidebar(ctx_lists, today: dt.date, lang: str, shown: bool = True) -> tuple[F
         st.subheader(t("filters.header"))
         preset = st.selectbox(t("filters.period"), PRESET_ORDER, key="f_preset",
                               format_func=lambda p: t(f"filters.preset.{p}"))
+        month = None
+        if preset == "month":  # the month picker: every month of the centre's history, newest first
+            months = periods.months_between(CENTRE_START, today)
+            if ss.get("f_month") not in months:
+                ss["f_month"] = months[1] if len(months) > 1 else months[0]
+            month = st.selectbox(t("filters.month"), months, key="f_month",
+                                 format_func=lambda ym: periods.month_label(*ym, lang))
         if preset != "custom":
-            ss["f_dates"] = preset_range(preset, today)
+            ss["f_dates"] = preset_range(preset, today, month)
         dates = st.date_input(t("filters.dates"), key="f_dates", min_value=dt.date(2000, 1, 1),
                               max_value=dt.date(2100, 1, 1), format="DD.MM.YYYY" if lang == "ru" else "YYYY-MM-DD",
                               disabled=preset != "custom")
@@ -137,6 +148,7 @@ def navigation_links(pages: dict, params: dict, where, viewer) -> None:
         st.caption(t("app.subtitle"))
         for key, page in pages.items():
             if ((key == "audit" and not viewer.sees_audit) or (key == "import" and not viewer.may_import)
+                    or (key == "press" and not viewer.sees_press_release)
                     or (key == "territories" and not viewer.sees_region_leagues)):
                 continue
             st.page_link(page, label=t(f"nav.{key}"), icon=ICONS[key], query_params=params)

@@ -9,9 +9,11 @@ from dataclasses import dataclass, field
 from typing import Mapping
 
 from queries.filters import CENTRE_START, Filters
+from queries.periods import CALENDAR, calendar_range, month_range, unit_of
 
-PRESETS = {"7d": 7, "30d": 30, "quarter": 90, "year": 365}
-PRESET_ORDER = ["7d", "30d", "quarter", "year", "all", "custom"]
+PRESETS = {"7d": 7, "30d": 30, "quarter": 90, "year": 365}  # rolling: the last N days
+# rolling, then calendar (queries.periods.CALENDAR), then one month picked, the whole history, custom
+PRESET_ORDER = ["7d", "30d", "quarter", "year", *CALENDAR, "month", "all", "custom"]
 DEFAULT_PRESET = "30d"
 LIST_PARAMS = {"territory": "territories", "topic": "topics", "source": "sources", "executor": "executors"}
 
@@ -32,17 +34,24 @@ class Parsed:
     notices: list[tuple[str, str]] = field(default_factory=list)
 
 
-def preset_range(preset: str, today: dt.date) -> tuple[dt.date, dt.date]:
+def preset_range(preset: str, today: dt.date, month: tuple[int, int] | None = None) -> tuple[dt.date, dt.date]:
+    """A preset's dates; "month": `month` (year, month), by default the last whole one."""
     if preset == "all":
         return CENTRE_START, today
+    if preset in CALENDAR:
+        return calendar_range(preset, today)
+    if preset == "month":
+        return month_range(*month) if month else calendar_range("last_month", today)
     days = PRESETS.get(preset, PRESETS[DEFAULT_PRESET])
     return today - dt.timedelta(days=days - 1), today
 
 
 def preset_of(filters: Filters, today: dt.date) -> str:
-    for name in PRESET_ORDER[:-1]:
-        if preset_range(name, today) == (filters.date_from, filters.date_to):
+    for name in PRESET_ORDER[:-2]:
+        if name != "month" and preset_range(name, today) == (filters.date_from, filters.date_to):
             return name
+    if unit_of(filters.date_from, filters.date_to) == "month":
+        return "month"
     return "custom"
 
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass, replace
 from sqlalchemy import bindparam, text
 from sqlalchemy.sql.elements import TextClause
 
+from queries import periods
 from queries.dialect import Dialect
 from queries.localtime import day_start
 from queries.region import REGION
@@ -41,9 +42,15 @@ class Filters:
         return (self.date_to - self.date_from).days + 1
 
     def previous(self) -> "Filters":
-        """The comparison period: the equal-length period right before this one."""
-        return replace(self, date_from=self.date_from - dt.timedelta(days=self.days),
-                       date_to=self.date_from - dt.timedelta(days=1))
+        """The comparison period: the previous calendar week, month, quarter or year when this
+        period is one (September against August), else the equal-length period right before."""
+        d_from, d_to = periods.previous(self.date_from, self.date_to)
+        return replace(self, date_from=d_from, date_to=d_to)
+
+    def year_earlier(self) -> "Filters":
+        """The same days a year earlier (29 February becomes the 28th)."""
+        d_from, d_to = periods.year_earlier(self.date_from, self.date_to)
+        return replace(self, date_from=d_from, date_to=d_to)
 
     def utc_bounds(self) -> tuple[dt.datetime, dt.datetime]:
         return day_start(self.date_from), day_start(self.date_to + dt.timedelta(days=1))

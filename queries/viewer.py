@@ -45,6 +45,12 @@ class Viewer:
         return self.role != "executor"
 
     @property
+    def sees_press_release(self) -> bool:
+        """The region's press release (the page «Для СМИ»): the press office and the minister; a
+        head's or an executor's scope would make a region-wide text out of a part of it."""
+        return self.role in ("analyst", "press")
+
+    @property
     def may_import(self) -> bool:
         """Loading other systems' exports (the import page) is for the minister/analyst role."""
         return self.role == "analyst"

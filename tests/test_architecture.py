@@ -37,7 +37,7 @@ def project_module(path: Path) -> str:
     return ".".join(parts)
 
 
-PACKAGES = ("dashboard", "pages", "queries", "seed", "ingest", "bench")
+PACKAGES = ("dashboard", "pages", "queries", "seed", "ingest", "bench", "reports")
 
 
 @pytest.mark.parametrize("path", sorted((ROOT / "queries").rglob("*.py")), ids=lambda p: p.name)

@@ -1,0 +1,1 @@
+"""What leaves the dashboard as a text or a file: the press release (and its chart)."""
