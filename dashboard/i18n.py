@@ -340,6 +340,17 @@ M: dict[str, tuple[str, str]] = {
         "в показатель они не входят.",
         "Without response-time data: {n} appeal(s) (the source gives no response times, or the day only); "
         "the figure leaves them out."),
+    "quote.button": ("Для публикации", "To publish"),
+    "quote.help": ("Каждый показатель — одной фразой для публикации, с определением, временем выгрузки, "
+                   "фильтрами и ссылкой на этот же вид. Кнопка в углу блока копирует его.",
+                   "Each figure as one sentence to publish, with its definition, as-of time, filters and a link to "
+                   "this same view. The button in the block's corner copies it."),
+    "quote.sentence": ("{when} — {label}: {value}{counts}.", "{when} — {label}: {value}{counts}."),
+    "quote.of": (" ({num} из {den})", " ({num} of {den})"),
+    "quote.exact": (" (точно: {n})", " (exactly {n})"),
+    "quote.definition": ("Определение: {text}", "Definition: {text}"),
+    "quote.filters": ("Фильтры: {text}", "Filters: {text}"),
+    "quote.link": ("Ссылка: {url}", "Link: {url}"),
     "no_data": ("нет данных", "no data"),
     "metric.per_10k.label": ("На 10 тыс. жителей", "Per 10k residents"),
     "metric.per_10k.help": ("Поступило ÷ численность населения × 10 000 (только для территорий).",

@@ -9,6 +9,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from dashboard import fmt
+from dashboard.quote import quote
 from dashboard.context import Context
 from dashboard.i18n import get_lang, t
 from dashboard.urlstate import to_params
@@ -48,7 +49,7 @@ def _delta_text(m: Metric, d: float | None) -> str | None:
 RESPONSE_FIGURES = ("on_time_share", "first_response_median", "overdue_now")  # leave unmeasured appeals out
 
 
-def kpi_cards(cur: pd.Series, prev: pd.Series, names: list[str]) -> None:
+def kpi_cards(cur: pd.Series, prev: pd.Series, names: list[str], ctx: Context | None = None) -> None:
     """Rows of st.metric cards: value, delta against the comparison period, the definition as help.
     At most four to a row, rows balanced (six: three and three): five or six cards in one row cut
     values to «71,…» at 1280 px."""
@@ -75,6 +76,21 @@ def kpi_cards(cur: pd.Series, prev: pd.Series, names: list[str]) -> None:
             help_text += " " + t("hours.calendar", value=fmt.number(cur["first_response_median_calendar"], 1))
         col.metric(t(f"metric.{name}.label"), value, _delta_text(m, d), delta_color=color, help=help_text,
                    border=True)
+    if ctx is not None:
+        publish_box(ctx, cur, names)
+
+
+def publish_box(ctx: Context, cur: pd.Series, names: list[str]) -> None:
+    """«Для публикации»: every card of the row as a block to copy (dashboard.quote)."""
+    scope = [(k, v) for k, v in filters_description(ctx) if k != t("filters.period")]
+    try:
+        base = st.context.url
+    except Exception:  # outside a browser session (tests): a relative link
+        base = None
+    with st.popover(t("quote.button"), icon=":material/format_quote:"):
+        st.caption(t("quote.help"))
+        for name in names:
+            st.code(quote(name, cur, ctx.filters, ctx.now, scope, base), language=None, wrap_lines=True)
 
 
 def filters_description(ctx: Context, filters: Filters | None = None) -> list[tuple[str, str]]:

@@ -20,6 +20,7 @@ if data.totals(ctx.url, ctx.viewer)["appeals"] == 0:
     st.stop()
 ui.kpi_cards(cur, prev, OVERVIEW_CARDS[:4])
 ui.kpi_cards(cur, prev, OVERVIEW_CARDS[4:])
+ui.publish_box(ctx, cur, OVERVIEW_CARDS)
 if ui.empty_notice(int(cur["received"])):
     st.stop()
 

@@ -16,7 +16,7 @@ page_header(ctx, "speed")
 f = ctx.filters
 cur = data.kpi(ctx.url, ctx.viewer, f, ctx.now).iloc[0]
 prev = data.kpi_previous(ctx.url, ctx.viewer, f, ctx.now).iloc[0]  # like for like: at the same age
-ui.kpi_cards(cur, prev, ["on_time_share", "first_response_median", "first_response_p90", "overdue_now", "close_time_median"])
+ui.kpi_cards(cur, prev, ["on_time_share", "first_response_median", "first_response_p90", "overdue_now", "close_time_median"], ctx)
 if ui.empty_notice(int(cur["received"])):
     st.stop()
 

@@ -31,7 +31,8 @@ if len(f.territories) == 1:
     region = data.kpi(ctx.url, ctx.viewer, f.narrowed(territories=()), ctx.now).iloc[0]
     st.caption(t("territories.profile.vs_region"))
     ui.kpi_cards(mine, data.kpi_previous(ctx.url, ctx.viewer, f, ctx.now).iloc[0],
-                 ["received", "resolved_share", "on_time_share", "first_response_median", "overdue_now", "satisfaction"])
+                 ["received", "resolved_share", "on_time_share", "first_response_median", "overdue_now", "satisfaction"],
+                 ctx)
     # where it stands: its rank in its peer group and its per-capita rank in the region
     standing = data.territory_league(ctx.url, ctx.viewer, f, ctx.now)
     own = standing[standing["code"] == code]

@@ -13,7 +13,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 from queries import periods  # noqa: E402
 from queries.localtime import local_date  # noqa: E402
 from queries.region import REGION  # noqa: E402
-from reports.press import CHANNEL_EN, CHANNEL_RU, Release, quote_number  # noqa: E402
+from reports.press import CHANNEL_EN, CHANNEL_RU, MONITORED, Release  # noqa: E402
+from reports.typography import quote_number  # noqa: E402
 
 WIDTH_PX, DPI = 1080, 120
 BLUE, GREY = "#1f5fa8", "#8a97a8"
@@ -24,14 +25,15 @@ def press_chart(release: Release, lang: str = "ru") -> bytes:
     ru = lang == "ru"
     names = CHANNEL_RU if ru else CHANNEL_EN
     pos_name = "Госуслуги" if ru else "Gosuslugi"
-    channels = [(pos_name if k == "pos" else names.get(k, k).strip("«»").capitalize(), int(v))
-                for k, v in release.channels.items()][:6] if release.channels is not None else []
+    # the channels the first number counts, as the text says it (the rest in the footnote)
+    channels = [(pos_name if k == "pos" else names.get(k, k).strip("«»"), int(v))
+                for k, v in release.channels.items() if k in MONITORED][:6] if release.channels is not None else []
     cats = [((r.name_ru if ru else r.name_en), int(r.received)) for r in release.categories.head(5).itertuples()]
     fig, axes = plt.subplots(2, 1, figsize=(WIDTH_PX / DPI, WIDTH_PX / DPI), dpi=DPI,
                              gridspec_kw={"height_ratios": [max(len(channels), 1), max(len(cats), 1)]})
     title = (f"Обращения жителей {REGION.name_genitive_ru}" if ru else f"Citizens' appeals, {REGION.name_en}")
     when = periods.in_words(release.d_from, release.d_to, lang)
-    fig.suptitle(f"{title}\n{when}: {quote_number(release.figures['received'], lang)}", fontsize=20,
+    fig.suptitle(f"{title}\n{when}: {quote_number(release.figures['monitored'], lang)}", fontsize=20,
                  fontweight="bold", x=0.04, y=0.97, ha="left")
     for ax, rows, color, heading in ((axes[0], channels, BLUE, "Каналы" if ru else "Channels"),
                                      (axes[1], cats, GREY, "Темы" if ru else "Topics")):
@@ -50,6 +52,10 @@ def press_chart(release: Release, lang: str = "ru") -> bytes:
             ax.spines[side].set_visible(False)
     source = ("Источник: ЦУР, данные на " if ru else "Source: the centre, data as of ") + \
         local_date(release.as_of).strftime("%d.%m.%Y" if ru else "%Y-%m-%d")
+    rest = release.figures["received"] - release.figures["monitored"]
+    if rest > 0:
+        source += (f"; ещё {quote_number(rest, lang)} — сайт и другие каналы" if ru else
+                   f"; another {quote_number(rest, lang)} through the website and other channels")
     fig.text(0.04, 0.01, source, fontsize=12, color="#555555")
     fig.tight_layout(rect=(0, 0.03, 1, 0.88))
     out = io.BytesIO()

@@ -21,37 +21,16 @@ from queries.filters import CENTRE_START, Filters
 from queries.kpis import kpi_frame
 from queries.region import REGION
 from queries.viewer import Viewer
+from reports.typography import quote_number, quote_share
 
 SOCIAL = ("vk", "ok", "telegram", "instagram", "facebook")  # the social networks, as the centres count them
 MONITORED = ("pos", *SOCIAL)  # what a release's first number counts
-NBSP = "\u00a0"
 # how a release names a channel: Russian brand names in «quotes», Latin ones as they are
 CHANNEL_RU = {"vk": "«ВКонтакте»", "ok": "«Одноклассники»", "telegram": "Telegram", "instagram": "Instagram",
               "facebook": "Facebook", "website": "сайт", "other": "другие каналы"}
 CHANNEL_EN = {"vk": "VK", "ok": "Odnoklassniki", "telegram": "Telegram", "instagram": "Instagram",
               "facebook": "Facebook", "website": "the website", "other": "other channels"}
 LEADING = 3  # categories named
-
-
-def quote_number(n: float, lang: str = "ru") -> str:
-    """A count as the centres print it: 431; 8,78 тыс.; 12,3 тыс.; 1,23 млн (three significant
-    digits from a thousand up)."""
-    n = int(round(n))
-    if abs(n) < 1000:
-        return str(n)
-    value, unit = (n / 1_000_000, "млн" if lang == "ru" else "M") if abs(n) >= 1_000_000 else \
-        (n / 1000, "тыс." if lang == "ru" else "k")
-    digits = 2 if abs(value) < 10 else 1 if abs(value) < 100 else 0
-    text = f"{value:.{digits}f}".rstrip("0").rstrip(".") if digits else f"{value:.0f}"
-    return (text.replace(".", ",") + NBSP + unit) if lang == "ru" else (text + unit)
-
-
-def quote_share(x: float, lang: str = "ru") -> str:
-    """A share as a whole per cent: 86 % (one decimal below 10 %: 4,5 %)."""
-    pct = x * 100
-    text = f"{pct:.1f}" if pct < 10 else f"{pct:.0f}"
-    text = text.rstrip("0").rstrip(".") if "." in text else text
-    return text.replace(".", ",") + NBSP + "%" if lang == "ru" else text + "%"
 
 
 def _and(items: list[str], lang: str) -> str:

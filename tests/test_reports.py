@@ -13,7 +13,8 @@ from sqlalchemy import text
 
 from queries import periods
 from queries.viewer import Viewer
-from reports.press import MONITORED, SOCIAL, press_release, quote_number, quote_share
+from reports.press import MONITORED, SOCIAL, press_release
+from reports.typography import quote_number, quote_share
 
 from .conftest import CALIBRATION_AS_OF
 
@@ -153,3 +154,32 @@ def test_the_press_page_shows_the_release_to_the_press_and_the_minister(small_db
     with small_db.connect() as conn:
         week = press_release(conn, viewer, start, start + dt.timedelta(days=6), SMALL_AS_OF)
     assert at.code[0].value == week.text and week.text.startswith("С ")
+
+
+@pytest.mark.parametrize("role", ["press", "analyst"])
+def test_every_overview_card_has_a_quote_with_its_counts_definition_and_link(small_db, role):
+    """«Для публикации»: one block per card — a sentence with the period in words, the value in
+    typographic style with the absolute counts beside a share (against pandas), the definition,
+    the as-of time, the filters and a link to the same view."""
+    from .conftest import SMALL_AS_OF
+    from .pagetools import expected_kpis, frame, run_page
+    from reports.typography import exact_number
+    viewer = Viewer(f"quote-{role}", role)
+    url = small_db.url.render_as_string(hide_password=False)
+    at = run_page(url, SMALL_AS_OF, "pages/overview.py", viewer=viewer, **{"from": "2021-03-01", "to": "2021-03-31"})
+    assert not at.exception, [e.value for e in at.exception]
+    blocks = [c.value for c in at.code]
+    df = frame(small_db)
+    march = df[(df["local_date"] >= dt.date(2021, 3, 1)) & (df["local_date"] <= dt.date(2021, 3, 31))]
+    want = expected_kpis(march, SMALL_AS_OF)
+    resolved = next(b for b in blocks if "доля решённых" in b.lower().split("\n")[0])
+    first = resolved.split("\n")[0]
+    assert first.startswith("В марте 2021 года — ")
+    n_resolved = int((march["status"] == "resolved").sum())
+    assert f"{quote_share(want['resolved_share'])} ({exact_number(n_resolved)} из {exact_number(len(march))})" in first
+    lines = resolved.split("\n")
+    assert lines[1].startswith("Определение: ") and lines[2].startswith("По состоянию на ")
+    assert lines[3].startswith("Фильтры: ")
+    assert "Ссылка: ?from=2021-03-01&to=2021-03-31" in resolved
+    received = next(b for b in blocks if b.split("\n")[0].lower().startswith("в марте 2021 года — поступило"))
+    assert quote_number(len(march)) in received.split("\n")[0]
