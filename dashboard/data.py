@@ -96,6 +96,13 @@ def press_release(url: str, viewer: Viewer, d_from: dt.date, d_to: dt.date, at: 
     return release, press_chart(release, lang)
 
 
+@st.cache_data(ttl=TTL, max_entries=16, show_spinner=False)
+def briefing_pdf(url: str, viewer: Viewer, filters: Filters, at: dt.datetime, filters_text: str) -> bytes:
+    """The minister's briefing of the view (reports.briefing), as PDF bytes."""
+    from reports.briefing import make_briefing, render_pdf
+    return render_pdf(_read(make_briefing, viewer, filters, at, filters_text))
+
+
 @st.cache_data(ttl=TTL, max_entries=256, show_spinner=False)
 def flow(url: str, viewer: Viewer, filters: Filters, grain: str) -> pd.DataFrame:
     return _read(trend.received_closed, filters, viewer, grain)

@@ -280,3 +280,32 @@ def empty_notice(received: int) -> bool:
         st.info(t("empty.period"))
         return True
     return False
+
+
+def subscription_box(ctx: Context) -> None:
+    """«Подписка»: the weekly or monthly briefing (or the press release) by e-mail, in the user's scope."""
+    from dashboard import subscribing
+    kinds = ["briefing"] + (["press"] if ctx.viewer.sees_press_release else [])
+    if ctx.viewer.role == "executor":
+        return
+    with st.popover(t("subscribe.button"), icon=":material/mail:"):
+        with st.form("subscribe_form", border=False):
+            kind = st.radio(t("subscribe.kind"), kinds, key="subscribe_kind", format_func=lambda k: t(f"subscribe.kind.{k}"))
+            every = st.radio(t("subscribe.every"), ["week", "month"], key="subscribe_every", horizontal=True,
+                             format_func=lambda e: t(f"subscribe.every.{e}"))
+            address = st.text_input(t("subscribe.email"), key="subscribe_email")
+            if st.form_submit_button(t("subscribe.submit")):
+                try:
+                    sid = subscribing.add(ctx.viewer, kind, every, address)
+                except subscribing.Refused:
+                    st.error(t("subscribe.refused"))
+                else:
+                    st.success(t("subscribe.done", id=sid))
+        for sid, kind, every, address in subscribing.mine(ctx.viewer):
+            line = st.container(horizontal=True, gap="small")
+            line.caption(t("subscribe.mine", id=sid, kind=t(f"subscribe.kind.{kind}"), every=t(f"subscribe.every.{every}"),
+                           email=fmt.plain(address)))
+            if line.button(t("subscribe.cancel"), key=f"subscribe_cancel_{sid}"):
+                subscribing.cancel(ctx.viewer, sid)
+                st.rerun()
+        st.caption(t("subscribe.note"))

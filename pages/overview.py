@@ -20,7 +20,18 @@ if data.totals(ctx.url, ctx.viewer)["appeals"] == 0:
     st.stop()
 ui.kpi_cards(cur, prev, OVERVIEW_CARDS[:4])
 ui.kpi_cards(cur, prev, OVERVIEW_CARDS[4:])
-ui.publish_box(ctx, cur, OVERVIEW_CARDS)
+row = st.container(horizontal=True, gap="small")
+with row:
+    ui.publish_box(ctx, cur, OVERVIEW_CARDS)
+    if ctx.viewer.role in ("analyst", "head"):  # within the viewer's scope; the press has its own page
+        if st.button(t("briefing.make"), key="briefing_make", icon=":material/picture_as_pdf:"):
+            scope = "; ".join(f"{k}: {v}" for k, v in ui.filters_description(ctx) if k != t("filters.period"))
+            st.session_state["briefing_pdf"] = (f, data.briefing_pdf(ctx.url, ctx.viewer, f, ctx.now, scope))
+        made = st.session_state.get("briefing_pdf")
+        if made and made[0] == f:
+            st.download_button(t("briefing.download"), made[1], f"briefing-{f.date_from}-{f.date_to}.pdf",
+                               "application/pdf", key="briefing_pdf_file", icon=":material/download:")
+    ui.subscription_box(ctx)
 if ui.empty_notice(int(cur["received"])):
     st.stop()
 

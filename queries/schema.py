@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from sqlalchemy import (
     BigInteger, Boolean, CheckConstraint, Column, Date, DateTime, Float, ForeignKey, Index, Integer, LargeBinary,
-    MetaData, SmallInteger, Table, Text, false, func, literal_column, text,
+    MetaData, SmallInteger, Table, Text, false, func, literal_column, text, true,
 )
 from sqlalchemy.dialects import sqlite
 
@@ -208,6 +208,30 @@ user_sessions = Table(
     Column("client", Text, nullable=True),
 )
 Index("ix_user_sessions_username", user_sessions.c.username)  # signing a user out everywhere
+# A user's standing order of the briefing or the press release (reports.subscriptions), and each
+# period delivered: the (subscription, period) key makes a sending happen once, however often
+# `python -m reports send-due` runs.
+subscriptions = Table(
+    "subscriptions", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("username", Text, nullable=False),
+    Column("kind", Text, nullable=False),
+    Column("every", Text, nullable=False),
+    Column("email", Text, nullable=False),
+    Column("territory_code", Text, nullable=True),  # narrower than the user's scope, never wider
+    Column("created_at", UtcTimestamp, nullable=False),
+    Column("active", Boolean, nullable=False, server_default=true()),
+    CheckConstraint("kind in ('briefing', 'press')", name="kind"),
+    CheckConstraint("every in ('week', 'month')", name="every"),
+)
+deliveries = Table(
+    "deliveries", metadata,
+    Column("subscription_id", Integer, ForeignKey("subscriptions.id"), primary_key=True),
+    Column("period_start", Date, primary_key=True),
+    Column("period_end", Date, nullable=False),
+    Column("claimed_at", UtcTimestamp, nullable=False),
+    Column("sent_at", UtcTimestamp, nullable=True),
+)
 # Failed sign-ins, counted per name and per client address across browser sessions (throttling).
 sign_in_failures = Table(
     "sign_in_failures", metadata,

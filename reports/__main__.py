@@ -1,5 +1,9 @@
 """python -m reports press-release (--month YYYY-MM | --week YYYY-Www | --from D --to D)
                                   [--db URL] [--lang ru|en] [--png FILE] [--as-of ISO]
+python -m reports briefing --from D --to D [--territory CODE] --out FILE.pdf [--db URL] [--as-of ISO]
+python -m reports subscribe USER --kind briefing|press --every week|month --email ADDR [--territory CODE]
+python -m reports unsubscribe ID
+python -m reports send-due [--db URL] [--now ISO]      # cron or a systemd timer: what is due, exactly once
 
 The centres' press release from the dashboard's own figures: the text, then its definitions and
 the as-of time; --png writes the chart for a social-network post (1080 px wide).
@@ -21,6 +25,7 @@ from queries.viewer import Viewer
 
 PROG = "python -m reports"
 PRESS = Viewer("press-release", "press")  # aggregates only; the press role's scope
+MINISTER = Viewer("briefing", "analyst")  # the minister's whole region
 
 
 def period(args) -> tuple[dt.date, dt.date]:
@@ -62,7 +67,33 @@ def main(argv=None) -> int:
     pr.add_argument("--lang", choices=("ru", "en"), default="ru")
     pr.add_argument("--png", type=Path, help="write the chart for a social-network post here")
     pr.add_argument("--as-of", help="the moment the figures stand at (ISO; default: now)")
+    br = sub.add_parser("briefing", help="the minister's briefing as a PDF")
+    br.add_argument("--from", dest="date_from", required=True)
+    br.add_argument("--to", dest="date_to", required=True)
+    br.add_argument("--territory", metavar="CODE", help="one territory (its code)")
+    br.add_argument("--out", type=Path, required=True, help="the PDF file to write")
+    br.add_argument("--db", metavar="URL")
+    br.add_argument("--as-of", help="the moment the figures stand at (ISO; default: now)")
+    for q in (br,):
+        q.set_defaults(month=None, week=None)
+    su = sub.add_parser("subscribe", help="a user's standing order of the briefing or the press release")
+    su.add_argument("user")
+    su.add_argument("--kind", choices=("briefing", "press"), required=True)
+    su.add_argument("--every", choices=("week", "month"), required=True)
+    su.add_argument("--email", required=True)
+    su.add_argument("--territory", metavar="CODE")
+    su.add_argument("--db", metavar="URL")
+    un = sub.add_parser("unsubscribe", help="end a subscription")
+    un.add_argument("id", type=int)
+    un.add_argument("--db", metavar="URL")
+    sd = sub.add_parser("send-due", help="send what is due, exactly once (cron or a systemd timer)")
+    sd.add_argument("--db", metavar="URL")
+    sd.add_argument("--now", help="the moment to act at (ISO; default: now)")
     args = p.parse_args(argv)
+    if args.command == "briefing":
+        return briefing(args)
+    if args.command in ("subscribe", "unsubscribe", "send-due"):
+        return subscriptions(args)
     try:
         d_from, d_to = period(args)
         now = (dt.datetime.fromisoformat(args.as_of) if args.as_of else dt.datetime.now(dt.timezone.utc))
@@ -90,6 +121,73 @@ def main(argv=None) -> int:
         from reports.charts import press_chart
         args.png.write_bytes(press_chart(release, args.lang))
         print(f"{PROG}: chart written to {args.png}", file=sys.stderr)
+    return 0
+
+
+def subscriptions(args) -> int:
+    from queries.config import resolve_admin_database
+    from queries.migrate import upgrade
+    from reports.subscriptions import SubscriptionError, send_due, smtp_settings, subscribe, unsubscribe
+    try:
+        engine = check_connection(args.db or resolve_admin_database().url)  # writes: the owner's connection
+        upgrade(engine)
+        if args.command == "subscribe":
+            with engine.begin() as conn:
+                sid = subscribe(conn, args.user, args.kind, args.every, args.email, args.territory)
+            print(f"{PROG}: subscription {sid}: {args.kind} every {args.every} to {args.email}", file=sys.stderr)
+            return 0
+        if args.command == "unsubscribe":
+            with engine.begin() as conn:
+                if not unsubscribe(conn, args.id):
+                    raise SubscriptionError(f"no subscription {args.id}")
+            print(f"{PROG}: subscription {args.id} ended", file=sys.stderr)
+            return 0
+        now = dt.datetime.fromisoformat(args.now) if args.now else dt.datetime.now(dt.timezone.utc)
+        now = now if now.tzinfo else now.replace(tzinfo=dt.timezone.utc)
+        out = send_due(engine, now, smtp_settings())
+    except (ValueError, ConfigError, SubscriptionError) as exc:
+        print(f"{PROG}: error: {exc}", file=sys.stderr)
+        return 2
+    finally:
+        if "engine" in locals():
+            engine.dispose()
+    for sid, start in out.sent:
+        print(f"sent: subscription {sid}, period from {start}", file=sys.stderr)
+    for sid, start, why in out.failed:
+        print(f"not sent (retried on the next run): subscription {sid}, period from {start}: {why}", file=sys.stderr)
+    for sid, start in out.skipped:
+        print(f"skipped (older than the backlog): subscription {sid}, period from {start}", file=sys.stderr)
+    for sid, start in out.unconfirmed:
+        print(f"claimed by an earlier run that did not record its sending: subscription {sid}, period from {start}"
+              " (check the mail server's log; not resent)", file=sys.stderr)
+    return 1 if out.failed else 0
+
+
+def briefing(args) -> int:
+    from queries.filters import Filters
+    try:
+        d_from, d_to = period(args)
+        now = (dt.datetime.fromisoformat(args.as_of) if args.as_of else dt.datetime.now(dt.timezone.utc))
+        now = now if now.tzinfo else now.replace(tzinfo=dt.timezone.utc)
+        engine = check_connection(args.db or resolve_database().url)
+    except (ValueError, ConfigError) as exc:
+        print(f"{PROG}: error: {exc}", file=sys.stderr)
+        return 2
+    from sqlalchemy import text
+    from reports.briefing import make_briefing, render_pdf
+    try:
+        with engine.connect() as conn:
+            names = dict(conn.execute(text("select code, name_ru from municipalities")).all())
+            if args.territory and args.territory not in names:
+                print(f"{PROG}: error: no territory with code {args.territory!r}", file=sys.stderr)
+                return 2
+            filters = Filters(d_from, d_to, territories=(args.territory,) if args.territory else ())
+            b = make_briefing(conn, MINISTER, filters, now,
+                              f"территория: {names[args.territory]}" if args.territory else "все территории и темы")
+    finally:
+        engine.dispose()
+    args.out.write_bytes(render_pdf(b))
+    print(f"{PROG}: briefing written to {args.out}", file=sys.stderr)
     return 0
 
 

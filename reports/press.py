@@ -166,13 +166,13 @@ def press_release(conn: Connection, viewer: Viewer, d_from: dt.date, d_to: dt.da
                    cats[["code", "name_ru", "name_en", "received"]].reset_index(drop=True), definitions)
 
 
-def _appeals(n: int, case: str = "acc") -> str:
+def _appeals(n: int, case: str = "acc", abbreviated: bool = True) -> str:
     """«обращение / обращения / обращений» by the count (an abbreviated count, тыс./млн, takes the
     genitive plural)."""
-    if n >= 1000:
+    if n >= 1000 and abbreviated:
         return "обращений"
     if n % 10 == 1 and n % 100 != 11:
-        return "обращение" if case == "acc" else "обращение"
+        return "обращение"
     if 2 <= n % 10 <= 4 and not 12 <= n % 100 <= 14:
         return "обращения"
     return "обращений"

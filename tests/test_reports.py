@@ -183,3 +183,57 @@ def test_every_overview_card_has_a_quote_with_its_counts_definition_and_link(sma
     assert "Ссылка: ?from=2021-03-01&to=2021-03-31" in resolved
     received = next(b for b in blocks if b.split("\n")[0].lower().startswith("в марте 2021 года — поступило"))
     assert quote_number(len(march)) in received.split("\n")[0]
+
+
+def _pdftotext(path: Path) -> str:
+    import shutil
+    if not shutil.which("pdftotext"):
+        pytest.skip("pdftotext not installed (Debian's poppler-utils; .ci/run installs it)")
+    return subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True, check=True).stdout
+
+
+def test_the_briefing_pdf_says_the_dashboards_numbers(default_sqlite, tmp_path):
+    """The briefing for May 2024 and for one territory: the PDF read back as text (pdftotext) holds
+    the received count and the overdue cases of a plain SQL count, and stays within two pages."""
+    url = f"sqlite:///{default_sqlite.url.database}"
+    now = CALIBRATION_AS_OF - dt.timedelta(days=1)
+    for territory in (None, "50708000"):
+        out = tmp_path / f"b-{territory}.pdf"
+        args = [sys.executable, "-m", "reports", "briefing", "--from", "2024-05-01", "--to", "2024-05-31", "--out",
+                str(out), "--db", url, "--as-of", now.isoformat()] + (["--territory", territory] if territory else [])
+        run = subprocess.run(args, capture_output=True, text=True, cwd=ROOT, timeout=300)
+        assert run.returncode == 0, run.stderr
+        body = _pdftotext(out)
+        lo = dt.datetime(2024, 5, 1, tzinfo=NSK).astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S")
+        hi = dt.datetime(2024, 6, 1, tzinfo=NSK).astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S")
+        scope = ("and a.municipality_id in (select id from municipalities where code = :t or parent_id = "
+                 "(select id from municipalities where code = :t))") if territory else ""
+        with default_sqlite.connect() as c:
+            n = c.execute(text(f"select count(*) from appeals a where received_at >= :lo and received_at < :hi {scope}"),
+                          {"lo": lo, "hi": hi, "t": territory}).scalar_one()
+            late = c.execute(text(f"""select count(*) from appeals a where received_at >= :lo and received_at < :hi
+                and first_response_at is null and response_measured = 1 and response_due_at < :now
+                and status in ('new', 'assigned', 'in_progress') {scope}"""),
+                             {"lo": lo, "hi": hi, "now": now.strftime("%Y-%m-%dT%H:%M:%S"), "t": territory}).scalar_one()
+        row = re.search(r"Поступило\s+([\d\u202f ]+?)\s{2,}", body)
+        assert row and int(re.sub(r"\D", "", row.group(1))) == n, body[:800]
+        overdue = re.search(r"Просрочено сейчас\s+(\d[\d\u202f ]*?)\s{2,}", body)
+        assert overdue and int(re.sub(r"\D", "", overdue.group(1))) == late
+        assert ("Рейтинг территорий" in body) == (territory is None)
+        pages = subprocess.run(["pdfinfo", str(out)], capture_output=True, text=True).stdout
+        assert int(re.search(r"Pages:\s+(\d+)", pages).group(1)) <= 2
+        png = subprocess.run(["pdftoppm", "-r", "60", "-png", "-f", "1", "-l", "1", str(out), str(tmp_path / "p")],
+                             capture_output=True)
+        assert png.returncode == 0 and list(tmp_path.glob("p*.png"))
+
+
+def test_the_overview_makes_the_briefing_for_the_minister_not_the_press(small_db):
+    from .conftest import SMALL_AS_OF
+    from .pagetools import run_page
+    url = small_db.url.render_as_string(hide_password=False)
+    at = run_page(url, SMALL_AS_OF, "pages/overview.py", viewer=Viewer("brief-analyst", "analyst"))
+    at.button(key="briefing_make").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.get("download_button")  # the PDF is ready to download
+    press = run_page(url, SMALL_AS_OF, "pages/overview.py", viewer=Viewer("brief-press", "press"))
+    assert not [b for b in press.button if b.key == "briefing_make"]
