@@ -13,7 +13,7 @@ import streamlit as st
 from sqlalchemy.engine import Engine
 
 from queries import cases, dataset, kpis, league, reference, speed, trend
-from queries.config import resolve_database
+from queries.config import resolve_admin_database, resolve_database
 from queries.db import make_engine
 from queries.filters import Filters
 from queries.viewer import Viewer
@@ -32,6 +32,12 @@ def database_url() -> str:
 
 def engine() -> Engine:
     return _engine(database_url())
+
+
+def owner_engine() -> Engine:
+    """The owner's connection (ADMIN_DATABASE_URL, else the app's), for the app's few writes; one
+    engine per process, as the reading one."""
+    return _engine(resolve_admin_database().url)
 
 
 def now() -> dt.datetime:

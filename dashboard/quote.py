@@ -14,22 +14,7 @@ from dashboard.urlstate import to_params
 from queries import periods
 from queries.filters import Filters
 from queries.metrics import METRICS
-from reports.typography import exact_number, quote_days, quote_hours, quote_number, quote_share
-
-
-def value_text(name: str, value, lang: str) -> str:
-    m = METRICS[name]
-    if pd.isna(value):
-        return t("no_data")
-    if m.fmt == "share":
-        return quote_share(float(value), lang)
-    if m.fmt == "hours":
-        return quote_hours(float(value), lang)
-    if m.fmt == "days":
-        return quote_days(float(value), lang)
-    if m.fmt == "rate":
-        return fmt.number(value, 1)
-    return quote_number(float(value), lang)
+from reports.typography import exact_number, quote_metric
 
 
 def permalink(base: str | None, filters: Filters, lang: str) -> str:
@@ -47,7 +32,7 @@ def quote(name: str, cur: pd.Series, filters: Filters, as_of: dt.datetime, scope
     lang = get_lang()
     m = METRICS[name]
     when = periods.in_words(filters.date_from, filters.date_to, lang)
-    value = value_text(name, cur.get(name), lang)
+    value = quote_metric(name, cur.get(name), lang) or t("no_data")
     counts = ""
     if m.is_share and pd.notna(cur.get(name)) and pd.notna(cur.get(f"{name}_n")) and m.numerator in cur:
         counts = t("quote.of", num=exact_number(cur[m.numerator], lang), den=exact_number(cur[f"{name}_n"], lang))

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from sqlalchemy import text
 
-from queries.config import ConfigError, resolve_admin_database
-from queries.db import make_engine
+from dashboard.data import owner_engine
+from queries.config import ConfigError
 from queries.viewer import Viewer
 from reports.subscriptions import SubscriptionError, subscribe, unsubscribe
 
@@ -16,34 +16,21 @@ class Refused(Exception):
 
 def add(viewer: Viewer, kind: str, every: str, email: str) -> int:
     try:
-        engine = make_engine(resolve_admin_database().url, create_dirs=False)
-    except ConfigError as exc:
-        raise Refused(str(exc)) from None
-    try:
-        with engine.begin() as conn:
+        with owner_engine().begin() as conn:
             return subscribe(conn, viewer.username, kind, every, email.strip())
-    except SubscriptionError as exc:
+    except (SubscriptionError, ConfigError) as exc:
         raise Refused(str(exc)) from None
-    finally:
-        engine.dispose()
 
 
 def mine(viewer: Viewer) -> list[tuple]:
-    """The user's active subscriptions: (id, kind, every, email)."""
-    engine = make_engine(resolve_admin_database().url, create_dirs=False)
-    try:
-        with engine.connect() as conn:
-            return conn.execute(text("select id, kind, every, email from subscriptions where username = :u and active "
-                                     "order by id"), {"u": viewer.username}).all()
-    finally:
-        engine.dispose()
+    """The user's active subscriptions: (id, kind, every, email). Read on every overview run,
+    through the one cached engine (not a new one each time)."""
+    with owner_engine().connect() as conn:
+        return conn.execute(text("select id, kind, every, email from subscriptions where username = :u and active "
+                                 "order by id"), {"u": viewer.username}).all()
 
 
 def cancel(viewer: Viewer, sid: int) -> bool:
     """End one of the user's own subscriptions."""
-    engine = make_engine(resolve_admin_database().url, create_dirs=False)
-    try:
-        with engine.begin() as conn:
-            return unsubscribe(conn, sid, viewer.username)
-    finally:
-        engine.dispose()
+    with owner_engine().begin() as conn:
+        return unsubscribe(conn, sid, viewer.username)

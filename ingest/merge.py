@@ -49,8 +49,8 @@ def _write(conn: Connection, table: str, frame: pd.DataFrame) -> None:
         copy_postgres(conn, table, list(frame.columns), frame)
 
 
-def keep_stored(conn: Connection, m: Mapping, norm: dict[int, float], cal) -> dict[str, int]:
-    """Apply both rules to import_stage; {field: values kept}."""
+def keep_stored(conn: Connection, m: Mapping, norm: dict[int, float], cal) -> None:
+    """Apply both rules to import_stage (import_kept records each kept value)."""
     pg = conn.dialect.name == "postgresql"
     ts = "timestamptz" if pg else "text"
     conn.execute(text("drop table if exists import_kept"))
@@ -74,8 +74,6 @@ def keep_stored(conn: Connection, m: Mapping, norm: dict[int, float], cal) -> di
             if kept:
                 _write(conn, "import_kept", pd.concat(kept, ignore_index=True))
     _apply(conn, norm, cal, ts, "empty")
-    kept = conn.execute(text("select field, count(*) from import_kept group by field")).all()
-    return {f: int(n) for f, n in kept}
 
 
 def _apply(conn: Connection, norm: dict[int, float], cal, ts: str, why: str) -> None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
@@ -41,7 +41,6 @@ class Summary:
     rejects_path: Path | None = None
     dry_run: bool = False
     plan: Plan | None = None                   # what the load changes (ingest.plan)
-    kept: dict[str, int] = field(default_factory=dict)  # field → stored values kept (ingest.merge)
 
     def line(self) -> str:
         verb = "would be" if self.dry_run else "were"
@@ -121,7 +120,7 @@ def run_import(engine: Engine, path: Path, m: Mapping, *, dry_run: bool = False,
         # else the changed and new appeals' cells added to them (summaries.apply_delta)
         track = not dry_run and not was_empty and summaries.is_ready(conn)
         index_stage(conn)
-        summary.kept = keep_stored(conn, m, res.norm, cal)
+        keep_stored(conn, m, res.norm, cal)  # what it kept, the plan reports
         counts = match(conn)
         summary.plan = plan = make_plan(conn, m, counts)
         if not dry_run and expect is not None and plan.digest() != expect:

@@ -55,6 +55,14 @@ def period(args) -> tuple[dt.date, dt.date]:
     raise ValueError("name the period: --month YYYY-MM, --week YYYY-Www, or --from D --to D")
 
 
+def moment(text: str | None) -> dt.datetime:
+    """An --as-of/--now argument (ISO; UTC when it names no zone), or now; ValueError if unreadable."""
+    if not text:
+        return dt.datetime.now(dt.timezone.utc)
+    value = dt.datetime.fromisoformat(text)
+    return value if value.tzinfo else value.replace(tzinfo=dt.timezone.utc)
+
+
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(prog=PROG, description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = p.add_subparsers(dest="command", required=True)
@@ -74,8 +82,7 @@ def main(argv=None) -> int:
     br.add_argument("--out", type=Path, required=True, help="the PDF file to write")
     br.add_argument("--db", metavar="URL")
     br.add_argument("--as-of", help="the moment the figures stand at (ISO; default: now)")
-    for q in (br,):
-        q.set_defaults(month=None, week=None)
+    br.set_defaults(month=None, week=None)  # period() reads them
     su = sub.add_parser("subscribe", help="a user's standing order of the briefing or the press release")
     su.add_argument("user")
     su.add_argument("--kind", choices=("briefing", "press"), required=True)
@@ -96,8 +103,7 @@ def main(argv=None) -> int:
         return subscriptions(args)
     try:
         d_from, d_to = period(args)
-        now = (dt.datetime.fromisoformat(args.as_of) if args.as_of else dt.datetime.now(dt.timezone.utc))
-        now = now if now.tzinfo else now.replace(tzinfo=dt.timezone.utc)
+        now = moment(args.as_of)
         if d_to < CENTRE_START or d_from > local_date(now):
             raise ValueError(f"the period {d_from}..{d_to} lies outside the centre's history "
                              f"({CENTRE_START}..{local_date(now)})")
@@ -142,8 +148,7 @@ def subscriptions(args) -> int:
                     raise SubscriptionError(f"no subscription {args.id}")
             print(f"{PROG}: subscription {args.id} ended", file=sys.stderr)
             return 0
-        now = dt.datetime.fromisoformat(args.now) if args.now else dt.datetime.now(dt.timezone.utc)
-        now = now if now.tzinfo else now.replace(tzinfo=dt.timezone.utc)
+        now = moment(args.now)
         out = send_due(engine, now, smtp_settings())
     except (ValueError, ConfigError, SubscriptionError) as exc:
         print(f"{PROG}: error: {exc}", file=sys.stderr)
@@ -167,8 +172,7 @@ def briefing(args) -> int:
     from queries.filters import Filters
     try:
         d_from, d_to = period(args)
-        now = (dt.datetime.fromisoformat(args.as_of) if args.as_of else dt.datetime.now(dt.timezone.utc))
-        now = now if now.tzinfo else now.replace(tzinfo=dt.timezone.utc)
+        now = moment(args.as_of)
         engine = check_connection(args.db or resolve_database().url)
     except (ValueError, ConfigError) as exc:
         print(f"{PROG}: error: {exc}", file=sys.stderr)

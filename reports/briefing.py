@@ -13,21 +13,23 @@ import io
 from dataclasses import dataclass
 from pathlib import Path
 
+import matplotlib
 import pandas as pd
+from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
 from queries import periods
 from queries.filters import Filters
 from queries.kpis import kpi_as_of, kpi_frame
 from queries.league import territory_league
-from queries.localtime import LOCAL, local_date
-from queries.metrics import METRICS
+from queries.localtime import LOCAL
+from queries.metrics import METRICS, delta
 from queries.region import REGION
 from queries.speed import overdue_now
 from queries.trend import received_closed
 from queries.viewer import Viewer
 from reports.press import _appeals
-from reports.typography import exact_number, quote_hours, quote_share
+from reports.typography import exact_number, quote_metric, quote_share
 
 HEADLINE = ["received", "resolved_share", "on_time_share", "first_response_median", "overdue_now", "satisfaction"]
 LABELS = {"received": "Поступило", "resolved_share": "Решено", "on_time_share": "Ответ в срок",
@@ -44,7 +46,7 @@ DEFINITIONS = {
 }
 CHANGED = 3   # territories and topics named under "what changed"
 OVERDUE = 8   # executors named with their oldest overdue case
-FONT = Path(__import__("matplotlib").get_data_path()) / "fonts" / "ttf"
+FONT = Path(matplotlib.get_data_path()) / "fonts" / "ttf"  # DejaVu Sans: Cyrillic
 
 
 @dataclass
@@ -62,31 +64,21 @@ class Briefing:
 
 
 def _value(name: str, v) -> str:
-    if v is None or pd.isna(v):
-        return "нет данных"
-    m = METRICS[name]
-    if m.is_share:
-        return quote_share(float(v))
-    if m.fmt == "hours":
-        return quote_hours(float(v))
-    return exact_number(float(v))
+    return quote_metric(name, v, exact=True) or "нет данных"
 
 
 def _change(name: str, cur, prev) -> str:
-    if cur is None or prev is None or pd.isna(cur) or pd.isna(prev) or name == "overdue_now":
+    """The cards' change (queries.metrics.delta): percentage points for shares, per cent else."""
+    d = None if name == "overdue_now" else delta(cur, prev, METRICS[name])  # a snapshot of now: no change
+    if d is None:
         return "—"
-    m = METRICS[name]
-    if m.is_share:
-        pp = (float(cur) - float(prev)) * 100
-        return f"{pp:+.1f}".replace(".", ",").replace("-", "−") + "\u00a0п.\u00a0п."
-    if not prev:
-        return "—"
-    pct = (float(cur) - float(prev)) / float(prev) * 100
-    return f"{pct:+.0f}".replace("-", "−") + "\u00a0%"
+    if METRICS[name].is_share:
+        return f"{d:+.1f}".replace(".", ",").replace("-", "−") + "\u00a0п.\u00a0п."
+    return f"{d:+.0f}".replace("-", "−") + "\u00a0%"
 
 
 def _names(conn: Connection, table: str) -> dict[int, str]:
-    return dict(conn.execute(__import__("sqlalchemy").text(f"select id, name_ru from {table}")).all())
+    return dict(conn.execute(text(f"select id, name_ru from {table}")).all())
 
 
 def _moved(cur: pd.DataFrame, prev: pd.DataFrame, names: dict[int, str], what: str) -> list[str]:
@@ -237,6 +229,3 @@ def _footer(as_of: str):
         canvas.restoreState()
     return draw
 
-
-def local_today(now: dt.datetime) -> dt.date:
-    return local_date(now)

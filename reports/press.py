@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import pandas as pd
 from sqlalchemy.engine import Connection
@@ -38,6 +39,7 @@ def _and(items: list[str], lang: str) -> str:
     return items[0] if len(items) == 1 else ", ".join(items[:-1]) + word + items[-1]
 
 
+@lru_cache(maxsize=1)
 def _abouts() -> dict[str, str]:
     """The rubricator's "о чём" phrase per category (topics.csv's about_ru)."""
     path = REGION.dir / "topics.csv"

@@ -1,6 +1,8 @@
 """Figures in Russian typographic style, as the centres print them: 8,78 тыс.; 86 %; 1 ч 20 мин."""
 from __future__ import annotations
 
+from queries.metrics import METRICS
+
 NBSP = "\u00a0"
 THIN = "\u202f"  # between thousands of an exact count: 16 989
 
@@ -48,3 +50,21 @@ def quote_days(d: float, lang: str = "ru") -> str:
     """A duration in days: 2,5 дн.; 3 дн."""
     text = f"{d:.1f}".rstrip("0").rstrip(".")
     return (text.replace(".", ",") + NBSP + "дн.") if lang == "ru" else f"{text} days"
+
+
+def quote_metric(name: str, value, lang: str = "ru", exact: bool = False) -> str | None:
+    """A KPI's value in this style by its kind (queries.metrics); None when there is none.
+    `exact`: a count in full (16 232, a table's cell), else abbreviated (16,2 тыс., a sentence)."""
+    if value is None or value != value:  # NaN
+        return None
+    kind = METRICS[name].fmt
+    if kind == "share":
+        return quote_share(float(value), lang)
+    if kind == "hours":
+        return quote_hours(float(value), lang)
+    if kind == "days":
+        return quote_days(float(value), lang)
+    if kind == "rate":
+        text = f"{float(value):.1f}"
+        return text.replace(".", ",") if lang == "ru" else text
+    return exact_number(float(value), lang) if exact else quote_number(float(value), lang)

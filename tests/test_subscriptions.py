@@ -160,7 +160,6 @@ def test_a_user_subscribes_from_the_overview(db):
     at.button[[b.label for b in at.button].index("Подписаться")].click().run()
     assert at.error and "не оформлена" in at.error[0].value
     # the user's own subscription is listed and ended from the same box
-    sid = rows and None
     with db.connect() as c:
         sid = c.execute(text("select id from subscriptions where username = 'sub-head'")).scalar_one()
     at.button(key=f"subscribe_cancel_{sid}").click().run()
