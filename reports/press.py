@@ -130,7 +130,9 @@ def press_release(conn: Connection, viewer: Viewer, d_from: dt.date, d_to: dt.da
         abouts = _abouts()
         said = []
         for r in lead.itertuples():
-            name = (abouts.get(r.code) or f"по теме «{r.name_ru}»") if ru else f"{r.name_en.lower()}"
+            # English: lower case mid-sentence, but not an acronym's ("COVID-19 and vaccination")
+            en = r.name_en if r.name_en[:2].isupper() else r.name_en[:1].lower() + r.name_en[1:]
+            name = (abouts.get(r.code) or f"по теме «{r.name_ru}»") if ru else en
             said.append(f"{name} ({q(r.received)})")
             figures[f"category.{r.code}"] = int(r.received)
         parts.append(("Больше всего обращений — " if ru else "Most were about ") + _and(said, lang) + ".")

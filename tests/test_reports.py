@@ -237,3 +237,9 @@ def test_the_overview_makes_the_briefing_for_the_minister_not_the_press(small_db
     assert at.get("download_button")  # the PDF is ready to download
     press = run_page(url, SMALL_AS_OF, "pages/overview.py", viewer=Viewer("brief-press", "press"))
     assert not [b for b in press.button if b.key == "briefing_make"]
+
+
+def test_the_english_release_keeps_an_acronyms_capitals(default_sqlite):
+    with default_sqlite.connect() as conn:
+        r = press_release(conn, PRESS, dt.date(2021, 9, 1), dt.date(2021, 9, 30), CALIBRATION_AS_OF, "en")
+    assert "Most were about COVID-19 and vaccination (" in r.text and "covid" not in r.text
