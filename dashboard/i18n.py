@@ -364,6 +364,15 @@ M: dict[str, tuple[str, str]] = {
                    "Each figure as one sentence to publish, with its definition, as-of time, filters and a link to "
                    "this same view. The button in the block's corner copies it."),
     "quote.sentence": ("{when} — {label}: {value}{counts}.", "{when} — {label}: {value}{counts}."),
+    "quote.sentence_of": ("{subject}, {when} — {label}: {value}{counts}.", "{subject}, {when} — {label}: {value}{counts}."),
+    "quote.row": ("Строка таблицы", "Table row"),
+    "quote.row_help": ("Показатели выбранной строки — каждый одной фразой для публикации, с определением, "
+                       "временем выгрузки, фильтрами и ссылкой на вид этой строки.",
+                       "The chosen row's figures, each as one sentence to publish, with its definition, as-of time, "
+                       "filters and a link to this row's view."),
+    "table.share_of": ("{share} ({num} из {den})", "{share} ({num} of {den})"),
+    "export.share_num": ("{label}: число", "{label}: count"),
+    "export.share_den": ("{label}: из", "{label}: of"),
     "quote.of": (" ({num} из {den})", " ({num} of {den})"),
     "quote.exact": (" (точно: {n})", " (exactly {n})"),
     "quote.definition": ("Определение: {text}", "Definition: {text}"),

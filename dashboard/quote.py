@@ -27,8 +27,9 @@ def permalink(base: str | None, filters: Filters, lang: str) -> str:
 
 
 def quote(name: str, cur: pd.Series, filters: Filters, as_of: dt.datetime, scope: list[tuple[str, str]],
-          base_url: str | None) -> str:
-    """The quotable block of one card: a sentence, then the definition, as-of, filters and link."""
+          base_url: str | None, subject: str | None = None) -> str:
+    """The quotable block of one card, or of one table row's figure (`subject`: the row's name, which
+    leads the sentence): a sentence, then the definition, as-of, filters and link."""
     lang = get_lang()
     m = METRICS[name]
     when = periods.in_words(filters.date_from, filters.date_to, lang)
@@ -38,8 +39,11 @@ def quote(name: str, cur: pd.Series, filters: Filters, as_of: dt.datetime, scope
         counts = t("quote.of", num=exact_number(cur[m.numerator], lang), den=exact_number(cur[f"{name}_n"], lang))
     elif m.fmt == "count" and pd.notna(cur.get(name)) and float(cur[name]) >= 1000:
         counts = t("quote.exact", n=exact_number(cur[name], lang))
-    sentence = t("quote.sentence", when=when[0].upper() + when[1:], label=t(f"metric.{name}.label").lower(),
-                 value=value, counts=counts)
+    label = t(f"metric.{name}.label").lower()
+    if subject:
+        sentence = t("quote.sentence_of", subject=subject, when=when, label=label, value=value, counts=counts)
+    else:
+        sentence = t("quote.sentence", when=when[0].upper() + when[1:], label=label, value=value, counts=counts)
     lines = [sentence, t("quote.definition", text=t(f"metric.{name}.help")), t("asof", when=fmt.local(as_of)),
              t("quote.filters", text="; ".join(f"{k}: {v}" for k, v in scope)),
              t("quote.link", url=permalink(base_url, filters, lang))]

@@ -17,6 +17,11 @@ def kpi_columns(df: pd.DataFrame, names: list[str], formatted: bool) -> pd.DataF
         m = METRICS[name]
         if formatted:
             values = [format_metric(name, v) for v in df[name]]
+            if m.is_share and m.numerator in df and f"{name}_n" in df:
+                # the counts beside the share, as a press officer quotes it: «83,6 % (16 989 из 20 310)»
+                values = [t("table.share_of", share=v, num=fmt.number(num), den=fmt.number(den))
+                          if pd.notna(raw) and pd.notna(num) and pd.notna(den) else v
+                          for v, raw, num, den in zip(values, df[name], df[m.numerator], df[f"{name}_n"])]
             if m.is_share:
                 # a footnote mark, explained under the table: the words would not fit a narrow column
                 # (an empty share, from no appeals at all, shows "—" alone)
@@ -30,6 +35,9 @@ def kpi_columns(df: pd.DataFrame, names: list[str], formatted: bool) -> pd.DataF
             elif m.fmt in ("hours", "days", "rate"):
                 col = col.round(2)
             out[label + (", %" if m.is_share else "")] = col
+            if m.is_share and m.numerator in df and f"{name}_n" in df:
+                out[t("export.share_num", label=label)] = df[m.numerator].astype("Int64")
+                out[t("export.share_den", label=label)] = df[f"{name}_n"].astype("Int64")
     return out
 
 

@@ -83,14 +83,36 @@ def kpi_cards(cur: pd.Series, prev: pd.Series, names: list[str], ctx: Context | 
 def publish_box(ctx: Context, cur: pd.Series, names: list[str]) -> None:
     """«Для публикации»: every card of the row as a block to copy (dashboard.quote)."""
     scope = [(k, v) for k, v in filters_description(ctx) if k != t("filters.period")]
-    try:
-        base = st.context.url
-    except Exception:  # outside a browser session (tests): a relative link
-        base = None
+    base = _page_url()
     with st.popover(t("quote.button"), icon=":material/format_quote:"):
         st.caption(t("quote.help"))
         for name in names:
             st.code(quote(name, cur, ctx.filters, ctx.now, scope, base), language=None, wrap_lines=True)
+
+
+def row_publish_box(ctx: Context, rows: pd.DataFrame, labels: list[str], names: list[str],
+                    filters_of, key: str) -> None:
+    """«Для публикации» under a table: one row, chosen by its name, with every figure of the row as a
+    block to copy; the sentence names the row and the filters and link are the row's own view
+    (`filters_of(position)`: the drill-down filters)."""
+    if not len(rows):
+        return
+    base = _page_url()
+    with st.popover(t("quote.button"), icon=":material/format_quote:"):
+        st.caption(t("quote.row_help"))
+        pos = st.selectbox(t("quote.row"), range(len(rows)), format_func=lambda i: labels[i], key=f"{key}_quote_row")
+        row_filters = filters_of(pos)
+        scope = [(k, v) for k, v in filters_description(ctx, row_filters) if k != t("filters.period")]
+        for name in names:
+            st.code(quote(name, rows.iloc[pos], row_filters, ctx.now, scope, base, subject=labels[pos]),
+                    language=None, wrap_lines=True)
+
+
+def _page_url() -> str | None:
+    try:
+        return st.context.url
+    except Exception:  # outside a browser session (tests): a relative link
+        return None
 
 
 def filters_description(ctx: Context, filters: Filters | None = None) -> list[tuple[str, str]]:

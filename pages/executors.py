@@ -48,6 +48,8 @@ def show_league(league) -> None:
     row = ui.table(shown, export, "executors_league", t("executors.league"), ctx, "exec_league", height=560,
                    column_config=pinned(t("metric.rank.label"), t("col.name")),
                    highlight=[i for i, x in enumerate(league["id"]) if int(x) in ctx.viewer.executors])
+    ui.row_publish_box(ctx, league, list(league["display_name"]), COLUMNS,
+                       lambda i: drill(f, "executor", int(league.iloc[i]["id"])), "exec_league")
     if row is not None:
         ui.go_to(ctx, drill(f, "executor", int(league.iloc[row]["id"])), page="cases")
 

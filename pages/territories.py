@@ -86,6 +86,9 @@ if len(f.territories) == 1:
     ex_export = pd.concat([pd.DataFrame({t("col.executor"): [ctx.executor_name(int(k)) for k in ex["key"]]}, index=ex.index),
                            kpi_columns(ex, ["received", "on_time_share", "first_response_median", "resolved_share", "overdue_now"], False)], axis=1)
     row = ui.table(ex_shown, ex_export, f"executors_{code}", t("territories.profile.executors"), ctx, "profile_exec")
+    ui.row_publish_box(ctx, ex, list(ex_shown[t("col.executor")]),
+                       ["received", "on_time_share", "first_response_median", "resolved_share", "overdue_now"],
+                       lambda i: drill(f, "executor", int(ex.iloc[i]["key"])), f"profile_exec_{code}")
     if row is not None:
         ui.go_to(ctx, drill(f, "executor", int(ex.iloc[row]["key"])), page="executors")
     st.subheader(t("territories.profile.overdue"))
@@ -117,6 +120,8 @@ export = league_frame(league, "display_name", LEAGUE_COLUMNS, lambda p: t(f"peer
 row = ui.table(shown, export, "territories_league", t("territories.league"), ctx, "league", height=560,
                column_config=pinned(t("metric.rank.label"), t("col.name")),
                highlight=[i for i, c in enumerate(league["code"]) if c in ctx.viewer.territories])
+ui.row_publish_box(ctx, league, list(league["display_name"]), LEAGUE_COLUMNS,
+                   lambda i: drill(f, "territory", league.iloc[i]["code"]), "league")
 if row is not None:
     ui.go_to(ctx, drill(f, "territory", league.iloc[row]["code"]))
 

@@ -80,6 +80,8 @@ else:
 shown = pd.concat([head, kpi_columns(rows, metrics, formatted=True)], axis=1)
 export = pd.concat([head, kpi_columns(rows, metrics, formatted=False)], axis=1)
 row = ui.table(shown, export, "topics" if level == "topic" else "categories", t("topics.table"), ctx, "topics_table")
+row_labels = [" / ".join(str(v) for v in r) for r in head.itertuples(index=False)]
+ui.row_publish_box(ctx, rows, row_labels, metrics, lambda i: drill(f, "topic", rows.iloc[i]["code"]), "topics_table")
 if row is not None:
     ui.go_to(ctx, drill(f, "topic", rows.iloc[row]["code"]))
 

@@ -4,8 +4,8 @@
 платформу «Госуслуги. Решаем вместе», 2,39 тыс. — в социальных сетях: «ВКонтакте» (1,81 тыс.),
 Instagram (431) и «Одноклассники» (151). Больше всего — о COVID-19 и вакцинации (3,72 тыс.), о
 дорогах (1,34 тыс.) и о благоустройстве (645)…» Every number is queries.kpis' (one definition per
-figure); changes are said for volumes only, and only where the earlier period lies wholly within
-the centre's history. A chart for a social-network post comes with it (reports.charts).
+figure); changes are said only where the earlier period lies wholly within the centre's history,
+and the resolved share of an earlier period as it stood at the same age (like for like). A chart for a social-network post comes with it (reports.charts).
 """
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from sqlalchemy.engine import Connection
 
 from queries import periods
 from queries.filters import CENTRE_START, Filters
-from queries.kpis import kpi_frame
+from queries.kpis import kpi_as_of, kpi_frame
 from queries.region import REGION
 from queries.viewer import Viewer
 from reports.typography import quote_number, quote_share
@@ -145,11 +145,28 @@ def press_release(conn: Connection, viewer: Viewer, d_from: dt.date, d_to: dt.da
             figures["satisfaction"] = float(total["satisfaction"])
             parts.append(f"Результатом довольны {quote_share(total['satisfaction'], lang)} оценивших жителей." if ru
                          else f"{quote_share(total['satisfaction'], lang)} of the residents who rated it were satisfied.")
+    # the earlier periods said only where comparable: wholly within the centre's history
+    earlier = [(label, p_from, p_to) for label, (p_from, p_to) in (("previous", periods.previous(d_from, d_to)),
+                                                                   ("year", periods.year_earlier(d_from, d_to)))
+               if p_from >= CENTRE_START]
+    if received and not total.get("resolved_share_low", False):
+        # a maturing share, like for like: the earlier period as it stood at the same age
+        then = []
+        for label, p_from, p_to in earlier:
+            old = kpi_as_of(conn, Filters(p_from, p_to), viewer, now - (d_from - p_from)).iloc[0]
+            if pd.isna(old["resolved_share"]) or old.get("resolved_share_low", False):
+                continue
+            figures[f"resolved_share.{label}"] = float(old["resolved_share"])
+            then.append((_than(p_from, p_to, label, lang), quote_share(old["resolved_share"], lang)))
+        if then:
+            if ru:
+                first, *more = then
+                parts.append(f"На тот же срок {first[0]} было решено {first[1]}"
+                             + "".join(f", {w} — {v}" for w, v in more) + ".")
+            else:
+                parts.append("At the same age, " + _and([f"{v} were resolved {w}" for w, v in then], lang) + ".")
     changes = []
-    for label, (p_from, p_to) in (("previous", periods.previous(d_from, d_to)),
-                                  ("year", periods.year_earlier(d_from, d_to))):
-        if p_from < CENTRE_START:  # not comparable: the centre had not started (or not for all of it)
-            continue
+    for label, p_from, p_to in earlier:
         prev = _received(conn, Filters(p_from, p_to, sources=MONITORED), viewer, now)
         figures[f"received.{label}"] = prev
         said = _change(monitored, prev, _than(p_from, p_to, label, lang), lang)

@@ -12,11 +12,12 @@ import pytest
 from sqlalchemy import text
 
 from queries import periods
+from queries.filters import Filters
 from queries.viewer import Viewer
 from reports.press import MONITORED, SOCIAL, press_release
 from reports.typography import quote_number, quote_share
 
-from .conftest import CALIBRATION_AS_OF
+from .conftest import CALIBRATION_AS_OF, SMALL_AS_OF
 
 ROOT = Path(__file__).resolve().parent.parent
 PRESS = Viewer("press-test", "press")
@@ -243,3 +244,48 @@ def test_the_english_release_keeps_an_acronyms_capitals(default_sqlite):
     with default_sqlite.connect() as conn:
         r = press_release(conn, PRESS, dt.date(2021, 9, 1), dt.date(2021, 9, 30), CALIBRATION_AS_OF, "en")
     assert "Most were about COVID-19 and vaccination (" in r.text and "covid" not in r.text
+
+
+def test_the_releases_resolved_share_is_compared_like_for_like(small_db):
+    """The earlier period's resolved share as it stood at the same age (the cards' rule), against the
+    pandas computation from the appeals' times of tests/test_like_for_like."""
+    from .test_like_for_like import expected_as_of
+    d_from, d_to = dt.date(2021, 3, 1), dt.date(2021, 3, 31)
+    with small_db.connect() as conn:
+        r = press_release(conn, PRESS, d_from, d_to, SMALL_AS_OF)
+    p_from, p_to = periods.previous(d_from, d_to)
+    want = expected_as_of(small_db, Filters(p_from, p_to), SMALL_AS_OF - (d_from - p_from))["resolved_share"]
+    assert r.figures["resolved_share.previous"] == pytest.approx(want)
+    assert f"На тот же срок в феврале 2021 года было решено {quote_share(want)}" in r.text
+    assert "resolved_share.year" not in r.figures  # March 2020: before the centre, not compared
+
+
+@pytest.mark.parametrize("role", ["press", "analyst"])
+def test_every_league_row_has_a_quote_and_its_shares_carry_their_counts(small_db, role):
+    """The territories' league: each share cell says its counts («86,0 % (135 из 157)»), and
+    «Для публикации» under the table quotes a chosen row — its name, its figures against pandas,
+    the row's own filters and link."""
+    from .pagetools import expected_kpis, frame, run_page, select
+    from reports.typography import exact_number
+    viewer = Viewer(f"rowquote-{role}", role)
+    url = small_db.url.render_as_string(hide_password=False)
+    at = run_page(url, SMALL_AS_OF, "pages/territories.py", viewer=viewer, **{"from": "2021-03-01", "to": "2021-03-31"})
+    league = at.dataframe(key="league").value
+    df = frame(small_db)
+    name = league.iloc[0]["Название"]
+    with small_db.connect() as c:
+        code = c.execute(text("select code from municipalities where name_ru = :n"), {"n": name}).scalar_one()
+    rows = select(df, dt.date(2021, 3, 1), dt.date(2021, 3, 31), territory=code)
+    want = expected_kpis(rows, SMALL_AS_OF)
+    n_resolved = int((rows["status"] == "resolved").sum())
+    assert league.iloc[0]["Доля решённых"].startswith(f"{want['resolved_share'] * 100:.1f}".replace(".", ","))
+    assert league.iloc[0]["Доля решённых"].split("(")[1].rstrip(")¹*") == \
+        f"{exact_number(n_resolved)} из {exact_number(len(rows))}".replace("\u202f", "\u00a0")
+    chooser = at.selectbox(key="league_quote_row")
+    chooser.set_value(0).run()
+    blocks = [b.value for b in at.code if b.value.startswith(f"{name}, в марте 2021 года")]
+    resolved = next(b for b in blocks if "доля решённых" in b.split("\n")[0])
+    assert f"{quote_share(want['resolved_share'])} ({exact_number(n_resolved)} из {exact_number(len(rows))})" in resolved
+    assert f"Территория: {name}" in resolved and f"territory={code}" in resolved
+    received = next(b for b in blocks if "— поступило" in b.split("\n")[0])
+    assert f": {quote_number(len(rows))}" in received.split("\n")[0]
