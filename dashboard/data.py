@@ -103,6 +103,27 @@ def press_release(url: str, viewer: Viewer, d_from: dt.date, d_to: dt.date, at: 
 
 
 @st.cache_data(ttl=TTL, max_entries=16, show_spinner=False)
+def spikes(url: str, viewer: Viewer, week: dt.date, level: str) -> pd.DataFrame:
+    """The week's spikes with names, a head's own territories first (reports.spikes)."""
+    from reports.spikes import spike_table
+    return _read(spike_table, week, week + dt.timedelta(days=6), viewer, level)
+
+
+@st.cache_data(ttl=TTL, max_entries=16, show_spinner=False)
+def spike_history(url: str, viewer: Viewer, week: dt.date, level: str) -> bool:
+    """Whether the week's cells have the history a range needs (queries.spikes)."""
+    from queries.spikes import spikes as compute
+    found = _read(compute, week, viewer, level)
+    return bool(len(found) and found["history"].iloc[0])
+
+
+@st.cache_data(ttl=TTL, max_entries=16, show_spinner=False)
+def spike_series(url: str, viewer: Viewer, cells: tuple, week: dt.date, weeks: int, level: str) -> dict:
+    from queries.spikes import series
+    return _read(series, list(cells), week, weeks, viewer, level)
+
+
+@st.cache_data(ttl=TTL, max_entries=16, show_spinner=False)
 def briefing_pdf(url: str, viewer: Viewer, filters: Filters, at: dt.datetime, filters_text: str) -> bytes:
     """The minister's briefing of the view (reports.briefing), as PDF bytes."""
     from reports.briefing import make_briefing, render_pdf

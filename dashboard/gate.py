@@ -19,7 +19,7 @@ import threading
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import PlainTextResponse, Response
+from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
 from queries import audit, sessions
@@ -95,7 +95,20 @@ async def signout(request: Request) -> Response:
     return response
 
 
-ROUTES = [Route("/pulse/session", session, methods=["POST"]), Route("/pulse/signout", signout, methods=["POST"])]
+# Plotly's geo maps ask for a world outline (its topojson, from its CDN) even when no layer of it is
+# drawn; the oblast's map draws only its own boundaries, so an empty outline is served from here
+# and the map works offline (dashboard/geomap.py, ui.PLOTLY_CONFIG's topojsonURL).
+EMPTY_WORLD = {"type": "Topology", "arcs": [], "objects": {
+    layer: {"type": "GeometryCollection", "geometries": []}
+    for layer in ("coastlines", "land", "ocean", "lakes", "rivers", "countries", "subunits")}}
+
+
+async def world_outline(request: Request) -> Response:
+    return JSONResponse(EMPTY_WORLD, headers={"Cache-Control": "public, max-age=86400"})
+
+
+ROUTES = [Route("/pulse/session", session, methods=["POST"]), Route("/pulse/signout", signout, methods=["POST"]),
+          Route("/pulse/geo/{name}", world_outline, methods=["GET"])]
 
 
 def upload_limit_bytes() -> int:

@@ -21,6 +21,44 @@ M: dict[str, tuple[str, str]] = {
     "nav.speed": ("Сроки", "Response times"),
     "nav.cases": ("Обращения", "Cases"),
     "nav.press": ("Для СМИ", "For the press"),
+    "map.title": ("Карта области", "Map of the oblast"),
+    "map.help": ("Цвет — выбранный показатель территории; у показателей с направлением середина шкалы — медиана "
+                 "территорий (у изменения — ноль), красное — хуже. Районы Новосибирска — справа. Щелчок открывает "
+                 "профиль территории.", "The colour is the territory's chosen measure; for measures with a "
+                 "direction the middle of the scale is the territories' median (for the change, zero), red is worse. "
+                 "Novosibirsk's districts are on the right. A click opens the territory's profile."),
+    "map.metric": ("Показатель на карте", "Measure on the map"),
+    "map.metric.received_change": ("Изменение числа обращений", "Change in appeals"),
+    "map.hover": ("{name}<br>{value}<br>место {place} из {n}", "{name}<br>{value}<br>rank {place} of {n}"),
+    "map.city_districts": ("{city}: районы", "{city}: districts"),
+    "map.attribution": ("Границы: © участники OpenStreetMap, ODbL", "Boundaries: © OpenStreetMap contributors, ODbL"),
+    "nav.spikes": ("Всплески", "Spikes"),
+    "spikes.intro": ("Сочетания территории и темы, где за неделю поступило больше обращений, чем ожидалось по их "
+                     "собственной истории: те же недели прошлых лет и последние 8 недель. Рост центра и ежегодный "
+                     "снег учтены; без истории (меньше года) — без оценки.",
+                     "Territory and topic pairs that received more appeals in the week than their own history "
+                     "predicts: the same weeks of earlier years and the last 8 weeks. The centre's growth and the "
+                     "yearly snow are taken into account; without history (under a year), no estimate."),
+    "spikes.week": ("Неделя (пн–вс)", "Week (Mon–Sun)"),
+    "spikes.week.open": ("{when} (неделя не закончилась)", "{when} (the week is not over)"),
+    "spikes.level": ("Уровень", "Level"),
+    "spikes.none": ("Необычных всплесков за неделю нет.", "No unusual spikes in the week."),
+    "spikes.no_history": ("Для этой недели мало истории (нужен хотя бы год данных до неё): оценка не строится.",
+                          "Too little history for this week (at least a year of data before it is needed): no estimate."),
+    "spikes.found": ("Всплесков: {n}", "Spikes: {n}"),
+    "spikes.own_first": ("Сначала — ваши территории.", "Your territories first."),
+    "spikes.col.what": ("Что необычно", "What is unusual"),
+    "spikes.col.received": ("Поступило", "Received"),
+    "spikes.col.expected": ("Ожидалось", "Expected"),
+    "spikes.col.score": ("Необычность", "Unusualness"),
+    "spikes.col.weeks": ("26 недель", "26 weeks"),
+    "spikes.col.cases": ("Обращения", "Cases"),
+    "spikes.open_cases": ("открыть", "open"),
+    "spikes.score.help": ("Насколько маловероятно столько обращений при ожидаемом: −log₁₀ вероятности; 3 — одна "
+                          "неделя из тысячи.", "How unlikely that many appeals were given the expectation: −log₁₀ of "
+                          "the probability; 3 is one week in a thousand."),
+    "spikes.overview": ("Необычное на неделе", "Unusual this week"),
+    "spikes.overview.more": ("Все всплески", "All spikes"),
     "press.intro": ("Текст для публикации в стиле сообщений ЦУР: числа — те же, что на страницах панели, с "
                     "определениями и временем выгрузки. Кнопка в углу блока копирует текст.",
                     "A text to publish in the centres' style: the numbers are the dashboard's, with their definitions "

@@ -25,6 +25,7 @@ PAGES = [  # key, file, url path (a public contract), icon; import and audit: an
     ("territories", "pages/territories.py", "territories", ":material/map:"),
     ("executors", "pages/executors.py", "executors", ":material/apartment:"),
     ("speed", "pages/speed.py", "speed", ":material/timer:"),
+    ("spikes", "pages/spikes.py", "spikes", ":material/trending_up:"),
     ("cases", "pages/cases.py", "cases", ":material/list_alt:"),
     ("press", "pages/press.py", "press", ":material/campaign:"),
     ("methodology", "pages/methodology.py", "methodology", ":material/menu_book:"),
@@ -32,7 +33,7 @@ PAGES = [  # key, file, url path (a public contract), icon; import and audit: an
     ("audit", "pages/audit.py", "audit", ":material/policy:"),
 ]
 ICONS = {key: icon for key, _, _, icon in PAGES}
-UNFILTERED = {"methodology", "import", "audit", "press"}  # pages the global filters do not apply to: none shown
+UNFILTERED = {"methodology", "import", "audit", "press", "spikes"}  # pages the global filters do not apply to: none shown
 PAGE_PARAMS = ("id",)  # owned by a page (the case card), kept beside the filters
 DB_ERRORS = (OperationalError, DBAPIError, ProgrammingError, ConfigError, ConnectionError)
 
@@ -149,7 +150,7 @@ def navigation_links(pages: dict, params: dict, where, viewer) -> None:
         for key, page in pages.items():
             if ((key == "audit" and not viewer.sees_audit) or (key == "import" and not viewer.may_import)
                     or (key == "press" and not viewer.sees_press_release)
-                    or (key == "territories" and not viewer.sees_region_leagues)):
+                    or (key in ("territories", "spikes") and not viewer.sees_region_leagues)):
                 continue
             st.page_link(page, label=t(f"nav.{key}"), icon=ICONS[key], query_params=params)
         st.divider()

@@ -272,6 +272,9 @@ def chart(fig: go.Figure, key: str, select: bool = True, height: int = 360):
     fig.update_layout(separators=sep, height=height, margin=dict(l=10, r=10, t=30, b=10),
                       legend=dict(orientation="h", yanchor="bottom", y=1.0, x=0))
     config = dict(PLOTLY_CONFIG, locale=get_lang())
+    if any(tr.type in ("choropleth", "scattergeo") for tr in fig.data):
+        from dashboard.gate import gate_path
+        config["topojsonURL"] = gate_path("geo") + "/"  # the empty world outline: no CDN (dashboard.gate)
     state = st.plotly_chart(fig, key=key, on_select="rerun" if select else "ignore",
                             selection_mode=("points",), config=config)
     points = list(state.selection.points) if select and state and state.selection else []

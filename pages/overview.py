@@ -1,14 +1,19 @@
 """Обзор: KPI cards with deltas, received vs closed, top topics, sources, top movers."""
+import datetime as dt
+
 import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from dashboard import data, fmt, ui
+from dashboard import data, fmt, geomap, ui
 from dashboard.drill import bucket_days, drill, grain_for
 from dashboard.i18n import t
 from dashboard.shell import context, page_header
 from dashboard.tables import pinned
+from queries import periods
+from queries.localtime import local_date
 from queries.metrics import METRICS, OVERVIEW_CARDS, SMALL_N, changes
+from reports.spikes import sentence
 
 ctx = context()
 page_header(ctx, "overview")
@@ -139,3 +144,22 @@ for column, (group, dimension, ref, name_of, title, key) in zip(st.columns(2), M
                        column_config=pinned(t("col.name")))
         if row is not None:
             ui.go_to(ctx, drill(f, dimension, ref.set_index("id").loc[int(keys[row]), "code"]))
+
+if ctx.viewer.sees_region_leagues:
+    # where the oblast stands and what is unusual: the map of the league's measures, and the last
+    # whole week's spikes against the season (the page «Всплески» holds them all)
+    st.subheader(t("map.title"), help=t("map.help"))
+    geomap.territory_map(ctx, data.territory_league(ctx.url, ctx.viewer, f, ctx.now), "ov")
+    st.subheader(t("spikes.overview"), help=t("spikes.intro"))
+    today = local_date(ctx.now)
+    week = today - dt.timedelta(days=today.weekday() + 7)
+    found = data.spikes(ctx.url, ctx.viewer, week, "category")
+    st.caption(periods.in_words(week, week + dt.timedelta(days=6), ctx.lang))
+    if not data.spike_history(ctx.url, ctx.viewer, week, "category"):
+        st.info(t("spikes.no_history"), icon=":material/history:")
+    elif found.empty:
+        st.success(t("spikes.none"), icon=":material/check_circle:")
+    else:
+        for _, r in found.head(5).iterrows():
+            st.markdown(("**" if r["own"] else "") + fmt.plain(sentence(r, ctx.lang)) + ("**" if r["own"] else ""))
+    st.page_link(ctx.pages["spikes"], label=t("spikes.overview.more"), icon=":material/trending_up:")

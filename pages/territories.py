@@ -5,7 +5,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from dashboard import data, fmt, ui
+from dashboard import data, fmt, geomap, ui
 from dashboard.drill import drill, grain_for
 from dashboard.i18n import t
 from dashboard.shell import context, page_header
@@ -108,10 +108,12 @@ if len(f.territories) == 1:
                  query_params=to_params(f, ctx.lang))
     st.divider()
 
-# ---- the league table --------------------------------------------------------------------
+# ---- the map and the league table --------------------------------------------------------
 league = data.territory_league(ctx.url, ctx.viewer, f, ctx.now)
 if ui.empty_notice(int(league["received"].sum())):
     st.stop()
+st.subheader(t("map.title"), help=t("map.help"))
+geomap.territory_map(ctx, league, "terr")
 st.subheader(t("territories.league"), help=t("territories.league.help"))
 st.caption(t("metric.score.help") + " " + t("drill.hint"))
 league["display_name"] = league[name]

@@ -87,6 +87,10 @@ def _with_change(cur: pd.DataFrame, prev: pd.DataFrame) -> pd.DataFrame:
     prev_rank = prev.set_index("id")["rank"]
     cur["previous_rank"] = cur["id"].map(prev_rank)
     cur["rank_change"] = cur["previous_rank"] - cur["rank"]  # positive: moved up
+    # the volume against the previous period, in per cent (the map's "change"); none from nothing
+    prev_received = cur["id"].map(prev.set_index("id")["received"]).astype(float)
+    cur["received_prev"] = prev_received
+    cur["received_change"] = ((cur["received"] - prev_received) / prev_received * 100).where(prev_received > 0)
     cur["_peer_order"] = cur["peer_group"].map(PEER_ORDER.index)
     return (cur.sort_values(["_peer_order", "rank", "received"], ascending=[True, True, False], na_position="last")
             .drop(columns="_peer_order").reset_index(drop=True))

@@ -4,6 +4,7 @@ python -m reports briefing --from D --to D [--territory CODE] --out FILE.pdf [--
 python -m reports subscribe USER --kind briefing|press --every week|month --email ADDR [--territory CODE]
 python -m reports unsubscribe ID
 python -m reports send-due [--db URL] [--now ISO]      # cron or a systemd timer: what is due, exactly once
+python -m reports spikes --from D --to D [--level category|topic] [--db URL]   # CSV on stdout
 
 The centres' press release from the dashboard's own figures: the text, then its definitions and
 the as-of time; --png writes the chart for a social-network post (1080 px wide).
@@ -96,7 +97,15 @@ def main(argv=None) -> int:
     sd = sub.add_parser("send-due", help="send what is due, exactly once (cron or a systemd timer)")
     sd.add_argument("--db", metavar="URL")
     sd.add_argument("--now", help="the moment to act at (ISO; default: now)")
+    sp = sub.add_parser("spikes", help="the weeks' spikes against the season, as CSV")
+    sp.add_argument("--from", dest="date_from", required=True)
+    sp.add_argument("--to", dest="date_to", required=True)
+    sp.add_argument("--level", choices=("category", "topic"), default="category")
+    sp.add_argument("--db", metavar="URL")
+    sp.set_defaults(month=None, week=None)
     args = p.parse_args(argv)
+    if args.command == "spikes":
+        return spikes(args)
     if args.command == "briefing":
         return briefing(args)
     if args.command in ("subscribe", "unsubscribe", "send-due"):
@@ -166,6 +175,23 @@ def subscriptions(args) -> int:
         print(f"claimed by an earlier run that did not record its sending: subscription {sid}, period from {start}"
               " (check the mail server's log; not resent)", file=sys.stderr)
     return 1 if out.failed else 0
+
+
+def spikes(args) -> int:
+    try:
+        d_from, d_to = period(args)
+        engine = check_connection(args.db or resolve_database().url)
+    except (ValueError, ConfigError) as exc:
+        print(f"{PROG}: error: {exc}", file=sys.stderr)
+        return 2
+    from reports.spikes import spike_table, to_csv
+    try:
+        with engine.connect() as conn:
+            table = spike_table(conn, d_from, d_to, MINISTER, args.level)
+    finally:
+        engine.dispose()
+    sys.stdout.write(to_csv(table))
+    return 0
 
 
 def briefing(args) -> int:

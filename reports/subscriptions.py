@@ -150,7 +150,13 @@ def _message(conn: Connection, sub, viewer: Viewer, d_from: dt.date, d_to: dt.da
         scope = ("территория: " + ", ".join(names.get(c, c) for c in codes)) if codes else "все территории и темы"
         b = make_briefing(conn, viewer, Filters(d_from, d_to, territories=territories), now, scope)
         msg["Subject"] = _subject(f"Справка ЦУР: {when}")
-        msg.set_content(f"Справка по обращениям жителей {when} — во вложении (PDF).\n"
+        # the period's spikes against the season in the same scope (reports.spikes)
+        from reports.spikes import sentence, spike_table
+        found = spike_table(conn, d_from, d_to, viewer, within=tuple(codes))
+        unusual = ("Необычное за период (всплески против сезона):\n" + "\n".join(
+            f"— {sentence(r)}" for _, r in found.head(10).iterrows()) if len(found)
+            else "Необычных всплесков за период нет.")
+        msg.set_content(f"Справка по обращениям жителей {when} — во вложении (PDF).\n\n{unusual}\n\n"
                         f"Данные на {local_date(now):%d.%m.%Y}. Подписка № {sub.id}.")
         msg.add_attachment(render_pdf(b), maintype="application", subtype="pdf",
                            filename=f"briefing-{d_from}-{d_to}.pdf")

@@ -307,6 +307,7 @@ class Generator:
         cum = np.cumsum(probs, axis=1)
         t_idx = (rng.random(n)[:, None] > cum[day_idx]).sum(axis=1).clip(0, len(self.leaf_codes) - 1)
         t_idx = _exact_totals(rng, t_idx, n * probs[day_idx].mean(axis=0))
+        self._incidents(month, days, day_idx, m_idx, t_idx)
         # executor
         use_sec = rng.random(n) < self.route_p[t_idx, m_idx]
         org = np.where(use_sec, self.route_secondary[t_idx, m_idx], self.route_primary[t_idx, m_idx])
@@ -444,6 +445,24 @@ class Generator:
         ]
         ev = self._events(ids, slots, rng)
         return Chunk(month, appeals, ev)
+
+    def _incidents(self, month: dt.date, days: list[dt.date], day_idx: np.ndarray, m_idx: np.ndarray,
+                   t_idx: np.ndarray) -> None:
+        """Move appeals of an incident's week into its cell (scenario.INCIDENTS), in place. Their own
+        random stream: the rest of the data is the same with or without them."""
+        codes = self.munis["code"].tolist()
+        for k, inc in enumerate(sc.INCIDENTS):
+            week = [i for i, d in enumerate(days) if inc.week <= d < inc.week + dt.timedelta(days=7)]
+            if not week:
+                continue
+            m, tp = codes.index(inc.territory), self.leaf_codes.index(inc.topic)
+            candidates = np.flatnonzero(np.isin(day_idx, week) & ~((m_idx == m) & (t_idx == tp)))
+            # a week across two months: each month moves its days' part
+            count = min(len(candidates), int(round(inc.extra * self.sc.scale * len(week) / 7)))
+            if count:
+                rng = np.random.default_rng([self.sc.seed, 7919, k, month.toordinal()])
+                moved = rng.choice(candidates, size=count, replace=False)
+                m_idx[moved], t_idx[moved] = m, tp
 
     def _events(self, ids: np.ndarray, slots, rng) -> pd.DataFrame:
         parts = []

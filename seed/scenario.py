@@ -7,6 +7,7 @@ networks, territories and topics are drawn from the distributions below.
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -115,6 +116,28 @@ SNOW_TOPICS = ("roads.snow", "landscaping.yard_snow", "housing.roof_snow")
 # less [S7]. Other territories get a seeded random activity around 1.
 ACTIVITY = {"50701000": 1.03, "50708000": 1.85, "50640000": 0.68}
 CITY_LEVEL_SHARE = 0.15  # of Novosibirsk's appeals, those about the city as a whole
+
+
+@dataclass(frozen=True)
+class Incident:
+    """A documented local incident on top of the seasons, so that the spike alerts have something to
+    find (docs/spikes.md measures their recall): `extra` appeals at scale 1 of the incident's week
+    are moved into its territory and topic (the week's totals stay as calibrated)."""
+    name: str
+    territory: str     # municipality code
+    topic: str         # leaf topic code
+    week: dt.date      # its Monday
+    extra: int
+
+
+INCIDENTS = (
+    # Бердск: a boiler house fails in a January frost
+    Incident("heating", "50708000", "housing.heating", dt.date(2024, 1, 15), 45),
+    # Маслянинский район: the spring flood over the roads, worse than every spring
+    Incident("flood", "50636000", "roads.flooding", dt.date(2024, 4, 15), 30),
+    # Новосибирский район: a suburban bus route cut
+    Incident("bus_route", "50640000", "transport.routes", dt.date(2025, 9, 8), 35),
+)
 
 
 def month_starts(first: dt.date, last: dt.date) -> list[dt.date]:

@@ -164,6 +164,31 @@ def fresh_url(backend, tmp_path, request):
     return request.getfixturevalue("pg_server").create_database()
 
 
+# More than a year of the centre, scaled down: what the spike alerts need (an earlier year's weeks).
+HISTORY_AS_OF = dt.datetime(2022, 4, 1, tzinfo=LOCAL).astimezone(UTC)
+HISTORY_SCENARIO = Scenario(seed=21, as_of=HISTORY_AS_OF, scale=0.15)
+
+
+@pytest.fixture(scope="session")
+def history_sqlite(tmp_path_factory):
+    engine = cached_sqlite("history", HISTORY_SCENARIO, tmp_path_factory.mktemp("history") / "history.sqlite")
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def history_postgres(pg_server):
+    engine = _seeded(pg_server.create_database("pulse_history"), HISTORY_SCENARIO)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def history_db(request):
+    """Sixteen months of the centre on each backend."""
+    return request.getfixturevalue("history_sqlite" if request.param == "sqlite" else "history_postgres")
+
+
 # The default scenario up to mid-2024 (every calibration window lies before it; the months
 # generated are the same as in a full run, since each month draws from the seeded stream in turn).
 CALIBRATION_AS_OF = dt.datetime(2024, 7, 1, tzinfo=LOCAL).astimezone(UTC)
@@ -225,7 +250,7 @@ def reader_role(engine):
             c.execute(text(f"drop role {role}"))
 
 
-POSTGRES_FIXTURES = {"pg_server", "pg_url", "small_postgres"}
+POSTGRES_FIXTURES = {"pg_server", "pg_url", "small_postgres", "history_postgres"}
 
 
 def pytest_collection_modifyitems(items):

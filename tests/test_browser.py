@@ -25,7 +25,7 @@ ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--d
 ROOT = Path(__file__).resolve().parent.parent
 SHOTS = ROOT / "tests" / "screenshots"
 SHOTS.mkdir(exist_ok=True)
-PAGES = ["", "topics", "territories", "executors", "speed", "cases", "methodology", "audit"]
+PAGES = ["", "topics", "territories", "executors", "speed", "spikes", "cases", "methodology", "audit"]
 QUERY = "from=2021-02-01&to=2021-03-31"
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]  # one server, one worker
@@ -320,4 +320,33 @@ def test_the_check_shows_what_the_load_changes_in_russian(server, browser, small
     plan = body_text.split("Что изменится в базе", 1)[1]  # the rest of the page: the crawl's
     english = [w for w in re.findall(r"[A-Za-z]{3,}", plan) if w not in ("CSV",)]
     assert not english, english
+    page.close()
+
+
+def test_the_map_draws_offline_and_a_click_opens_the_territory(server, browser):
+    """The oblast's map asks nothing of Plotly's CDN (the gate serves the empty world outline), draws
+    every territory, and clicking one opens its profile with the period kept."""
+    page = open_page(browser, f"{server}/territories?{QUERY}", width=1280)
+    asked = []
+    page.on("request", lambda r: asked.append(r.url))
+    page.reload()
+    settle(page)
+    shapes = page.locator(".choroplethlocation")
+    shapes.first.wait_for(state="attached", timeout=30_000)
+    assert shapes.count() == 35
+    assert not [u for u in asked if "plot.ly" in u], asked
+    page.locator("[data-testid='stPlotlyChart']").first.scroll_into_view_if_needed()
+    page.screenshot(path=str(SHOTS / "map.png"))
+    for attempt in range(4):
+        box = shapes.nth(attempt * 7).bounding_box()
+        page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+        try:
+            page.wait_for_url("**territory=*", timeout=8_000)
+            break
+        except Exception:
+            settle(page)
+    else:
+        pytest.fail("clicking the map did not open a territory")
+    settle(page)
+    assert "from=2021-02-01" in page.url and page.get_by_text("Профиль территории").count() >= 1
     page.close()

@@ -11,7 +11,7 @@ from .conftest import SMALL_AS_OF
 from .pagetools import ANALYST, run_page, shown
 
 PAGES = ["pages/overview.py", "pages/topics.py", "pages/territories.py", "pages/executors.py", "pages/speed.py",
-         "pages/cases.py", "pages/methodology.py", "pages/imports.py", "pages/audit.py"]
+         "pages/cases.py", "pages/methodology.py", "pages/imports.py", "pages/audit.py", "pages/spikes.py"]
 PARAMS = {"from": "2021-02-01", "to": "2021-03-31"}
 # brands and formats written the same in both languages
 SAME = {"Instagram", "Facebook", "Telegram", "COVID", "CSV", "XLSX", "TOML", "PNG", "OpenStreetMap", "ODbL", "OIDC",
