@@ -9,7 +9,7 @@ The expected count is the cell's recent level times its seasonal ratio:
   category's region-wide ratio by a few appeals' weight (a small cell's ratio is mostly noise).
   Ratios, not counts: the centre's growth cancels, and the winter snow that comes every year
   raises the expectation as it raised the counts before.
-The range is the central 99.8 % of a negative binomial with that mean (scipy.stats) and the
+The range is the central 99.98 % of a negative binomial with that mean (scipy.stats) and the
 over-dispersion the category's cells show in their recent weeks. A cell is a spike when its count
 is above the range and at least MIN_RECEIVED; its score is how unlikely that many were
 (−log10 of the upper tail). A cell without an earlier year whose window lies wholly within the
@@ -40,7 +40,7 @@ RECENT = 8           # weeks that give the level
 YEARS = 5            # earlier years looked at
 SHRINK = 5.0         # appeals: the weight of the category's ratio in a cell's
 MIN_RECEIVED = 8     # fewer appeals in a week is never a spike (a handful is noise in a small cell)
-LOW_Q, HIGH_Q = 0.001, 0.999
+LOW_Q, HIGH_Q = 0.0001, 0.9999
 DEFAULT_ALPHA = 0.1  # over-dispersion when a category's cells say too little
 NODE = 3             # the summaries' territory × topic node (lattice.DIMS: 1 | 2)
 
@@ -80,8 +80,8 @@ class Window:
         return out
 
 
-def _weekly(conn: Connection, mondays: list[dt.date], viewer: Viewer) -> pd.DataFrame:
-    """Appeals per (municipality, leaf topic, week) for the weeks beginning on `mondays`."""
+def _weekly(conn: Connection, mondays: list[dt.date], viewer: Viewer, level: str) -> pd.DataFrame:
+    """Appeals per (municipality, topic or category, week) for the weeks beginning on `mondays`."""
     d = dialect_of(conn)
     mondays = sorted(set(mondays))
     # runs of consecutive weeks as day ranges: a few BETWEENs instead of hundreds of days
@@ -105,20 +105,18 @@ def _weekly(conn: Connection, mondays: list[dt.date], viewer: Viewer) -> pd.Data
             params[f"a{i}"], params[f"b{i}"] = d.ts_param(lo), d.ts_param(hi)
             arms.append(f"(a.received_at >= :a{i} and a.received_at < :b{i})")
     week = d.date_bucket(day, "week")
+    # a category's cells: its topics summed (a category's own id where it has no topics)
+    topic = "coalesce(tp.parent_id, tp.id)" if level == "category" else "tp.id"
     if summarised:
-        sql = (f"select c.municipality_id as m, c.topic_id as t, {week} as w, sum(c.received) as n "
-               f"from agg_counts c where c.dims = {NODE} and c.grain = 'd' and ({' or '.join(arms)}) "
-               "group by c.municipality_id, c.topic_id, w")
+        sql = (f"select c.municipality_id as m, {topic} as t, {week} as w, sum(c.received) as n "
+               f"from agg_counts c join topics tp on tp.id = c.topic_id "
+               f"where c.dims = {NODE} and c.grain = 'd' and ({' or '.join(arms)}) group by c.municipality_id, {topic}, w")
     else:
-        sql = (f"select a.municipality_id as m, a.topic_id as t, {week} as w, count(*) as n from appeals a "
-               f"where {' or '.join(arms)} group by a.municipality_id, a.topic_id, w")
-    rows = pd.DataFrame(conn.execute(text(sql), params).all(), columns=["m", "t", "w", "n"])
+        sql = (f"select a.municipality_id as m, {topic} as t, {week} as w, count(*) as n from appeals a "
+               f"join topics tp on tp.id = a.topic_id where {' or '.join(arms)} group by a.municipality_id, {topic}, w")
+    rows = pd.DataFrame([tuple(r) for r in conn.execute(text(sql), params)], columns=["m", "t", "w", "n"])
     rows["w"] = pd.to_datetime(rows["w"]).dt.date
     return rows
-
-
-def _topics(conn: Connection) -> pd.DataFrame:
-    return pd.read_sql(text("select id, parent_id from topics"), conn)
 
 
 def spikes(conn: Connection, week: dt.date, viewer: Viewer, level: str = "category") -> pd.DataFrame:
@@ -128,20 +126,16 @@ def spikes(conn: Connection, week: dt.date, viewer: Viewer, level: str = "catego
     week = week_start(week)
     win = Window(week)
     starts = win.starts
-    rows = _weekly(conn, [s for _, _, s in starts], viewer)
-    if level == "category":
-        parent = _topics(conn).set_index("id")["parent_id"]
-        rows["t"] = [int(parent.get(t)) if pd.notna(parent.get(t)) else int(t) for t in rows["t"]]
-        rows = rows.groupby(["m", "t", "w"], as_index=False)["n"].sum()
+    rows = _weekly(conn, [s for _, _, s in starts], viewer, level)
     cells = rows[["m", "t"]].drop_duplicates().reset_index(drop=True)
     columns = {s: i for i, (_, _, s) in enumerate(starts)}
     y = np.zeros((len(cells), len(starts)))
     if len(rows):
         cell_of = pd.Series(range(len(cells)), index=pd.MultiIndex.from_frame(cells))
         ci = cell_of.loc[pd.MultiIndex.from_frame(rows[["m", "t"]])].to_numpy()
-        wi = rows["w"].map(columns).to_numpy()
-        ok = ~pd.isna(wi)
-        np.add.at(y, (ci[ok], wi[ok].astype(int)), rows["n"].to_numpy()[ok])
+        wi = rows["w"].map(columns)
+        ok = wi.notna().to_numpy()
+        np.add.at(y, (ci[ok], wi[ok].astype(int).to_numpy()), rows["n"].to_numpy(dtype=float)[ok])
     # which columns lie wholly within the centre's history
     known = np.array([s >= CENTRE_START for _, _, s in starts])
     idx = {(k, j): i for i, (k, j, _) in enumerate(starts)}
@@ -212,11 +206,6 @@ def series(conn: Connection, cells: list[tuple[int, int]], last_week: dt.date, w
            level: str = "category") -> dict[tuple[int, int], list[int]]:
     """Each cell's weekly counts over the `weeks` weeks ending with `last_week` (the sparklines)."""
     mondays = [last_week - dt.timedelta(days=7 * i) for i in range(weeks - 1, -1, -1)]
-    rows = _weekly(conn, mondays, viewer)
-    if level == "category":
-        parent = _topics(conn).set_index("id")["parent_id"]
-        rows["t"] = [int(parent.get(t)) if pd.notna(parent.get(t)) else int(t) for t in rows["t"]]
-    wanted = set(cells)
-    rows = rows[[(int(m), int(t)) in wanted for m, t in zip(rows["m"], rows["t"])]]
+    rows = _weekly(conn, mondays, viewer, level)
     counts = rows.groupby(["m", "t", "w"])["n"].sum()
     return {c: [int(counts.get((c[0], c[1], w), 0)) for w in mondays] for c in cells}

@@ -68,8 +68,8 @@ def independent(engine, week: dt.date) -> pd.DataFrame:
     alpha = alpha + 1 / np.maximum(t["level"] * 7, 1) + 1 / (2 * t["num"] + 5) + 1 / (8 * t["den"] + 5)
     mu = np.maximum(t["expected"], 0.05)
     size = 1 / alpha
-    t["low"] = stats.nbinom.ppf(0.001, size, size / (size + mu))
-    t["high"] = stats.nbinom.ppf(0.999, size, size / (size + mu))
+    t["low"] = stats.nbinom.ppf(0.0001, size, size / (size + mu))
+    t["high"] = stats.nbinom.ppf(0.9999, size, size / (size + mu))
     return t[t["received"] > 0]
 
 
