@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import numpy as np
 import pandas as pd
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
@@ -42,9 +43,9 @@ def spike_table(conn: Connection, d_from: dt.date, d_to: dt.date, viewer: Viewer
     })
     mine = set(viewer.territories)
     parents = munis.loc[found["municipality_id"], "parent_code"].to_numpy()
-    out["own"] = [c in mine or p in mine for c, p in zip(out["territory_code"], parents)]
+    out["own"] = np.array([c in mine or p in mine for c, p in zip(out["territory_code"], parents)], dtype=bool)
     if within:
-        out = out[[c in within or p in within for c, p in zip(out["territory_code"], parents)]]
+        out = out[np.array([c in within or p in within for c, p in zip(out["territory_code"], parents)], dtype=bool)]
     return out.sort_values(["own", "score", "received"], ascending=[False, False, False], kind="stable") \
         .reset_index(drop=True)
 

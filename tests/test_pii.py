@@ -176,6 +176,9 @@ def _call_all(engine, viewer: Viewer) -> dict[str, object]:
         "as_of": SMALL_AS_OF,
         "appeal_id": target, "group": None, "grain": "week", "metrics": [1], "measures": ["received"],
         "territories": terr, "codes": ("50701000", "50708000"),
+        # the spike alerts (aggregates): a week, its cells and their sparklines
+        "week": dt.date(2021, 3, 8), "d_from": dt.date(2021, 3, 1), "d_to": dt.date(2021, 3, 31),
+        "cells": [(1, 1)], "last_week": dt.date(2021, 3, 8), "weeks": 4,
     }
     results = {}
     for fn in _query_functions():

@@ -89,6 +89,7 @@ def test_each_period_is_sent_once_in_the_subscribers_scope(db, smtp, tmp_path):
     now = SMALL_AS_OF  # 15 April 2021: weeks 1 Mar … 5 Apr ended, March ended
     out = send_due(db, now, server)
     weeks = due("week", dt.date(2021, 3, 1), dt.date(2021, 4, 15))
+    assert not out.failed, out.failed
     assert sorted(out.sent) == sorted([(head, w[0]) for w in weeks[-4:]] + [(press, dt.date(2021, 3, 1))])
     assert out.skipped == [(head, w[0]) for w in weeks[:-4]] and not out.failed
     assert len(inbox.messages) == len(out.sent)
