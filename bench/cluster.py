@@ -327,7 +327,9 @@ def summarize(tally: Tally) -> dict:
 
 def split_check(cluster: Cluster) -> dict:
     """A write through the standby fails; through the primary it succeeds; the standby's lag."""
-    from sqlalchemy import create_engine, text
+    from sqlalchemy import text
+
+    from queries.db import make_engine as create_engine
     out = {}
     for which in ("standby", "primary"):
         engine = create_engine(cluster.url(which))
@@ -339,11 +341,13 @@ def split_check(cluster: Cluster) -> dict:
             out[f"write_{which}"] = f"refused: {str(getattr(exc, 'orig', exc)).splitlines()[0]}"
         finally:
             engine.dispose()
+    from queries.replica import read_state
     engine = create_engine(cluster.url("standby"))
     with engine.connect() as conn:
-        out["standby_in_recovery"] = bool(conn.execute(text("select pg_is_in_recovery()")).scalar_one())
-        lag = conn.execute(text("select extract(epoch from now() - pg_last_xact_replay_timestamp())")).scalar_one()
-        out["standby_lag_s"] = round(float(lag), 2) if lag is not None else None
+        state = read_state(conn)
+        out["standby_in_recovery"] = state.standby
+        # None: it has replayed all it received (the primary's last write is there)
+        out["standby_behind_since"] = state.replayed_at.isoformat() if state.replayed_at else None
     engine.dispose()
     return out
 

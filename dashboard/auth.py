@@ -112,6 +112,9 @@ def _login_form() -> None:
         return
     name = name.strip()[:100]
     client = client_address()
+    if data.read_url() != data.database_url() and not data.primary_reachable(data.database_url()):
+        st.error(t("replica.sign_in_later"))  # a new session is a write: it waits for the primary
+        return
     with data.engine().begin() as conn:
         refused = sessions.locked(conn, name, client)
         # a locked name costs the same hashing as a wrong password: no timing tells them apart
@@ -143,14 +146,18 @@ def _checked(viewer: Viewer) -> Viewer | None:
     """The viewer as the database says it is now: the session live, the user enabled, the role and
     scope current (one indexed read per run)."""
     session = st.session_state.get(SESSION_ROW)
-    with data.engine().connect() as conn:
+
+    def check(conn):
         if not isinstance(session, sessions.Session):
             return sessions.user_now(conn, viewer.username)
-        found = sessions.resume_session(conn, session)
+        return sessions.resume_session(conn, session)
+    found, on_primary = _primary_or_standby(check)
+    if not isinstance(session, sessions.Session):
+        return found
     if found is None:
         return None
     now_session, now_viewer = found
-    if now_session.stale:
+    if now_session.stale and on_primary:
         with data.engine().begin() as conn:
             sessions.touch(conn, now_session)
     st.session_state[SESSION_ROW] = now_session
@@ -187,15 +194,37 @@ def require_viewer() -> Viewer:
     else:
         token = _cookie()
         if token:
-            with data.engine().connect() as conn:
-                found = sessions.resume(conn, token)
+            found, on_primary = _primary_or_standby(lambda conn: sessions.resume(conn, token))
             if found is not None:
-                with data.engine().begin() as conn:
-                    sessions.touch(conn, found[0])
+                if on_primary:
+                    with data.engine().begin() as conn:
+                        sessions.touch(conn, found[0])
                 st.session_state[SESSION_ROW], st.session_state[SESSION_KEY] = found
                 return found[1]
     _login_form()
     st.stop()
+
+
+def _primary_or_standby(read):
+    """`read(conn)` on the primary; when the primary is away and a standby serves the reads
+    (READ_DATABASE_URL), on the standby, whose sessions and users are the primary's as replicated:
+    a signed-in user stays signed in, read-only, and the pages say so. (result, on the primary)."""
+    try:
+        with data.engine().connect() as conn:
+            result = read(conn)
+    except data.DB_ERRORS:
+        if data.read_url() == data.database_url():
+            raise
+        st.session_state["_primary_away"] = True
+        with data.read_engine().connect() as conn:
+            return read(conn), False
+    st.session_state.pop("_primary_away", None)
+    return result, True
+
+
+def primary_away() -> bool:
+    """This run's checks found the primary away (the pages run read-only on the standby)."""
+    return bool(st.session_state.get("_primary_away"))
 
 
 def _cookie() -> str | None:

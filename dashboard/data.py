@@ -11,14 +11,16 @@ import os
 import pandas as pd
 import streamlit as st
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DBAPIError, OperationalError
 
-from queries import cases, dataset, kpis, league, reference, speed, trend
-from queries.config import resolve_admin_database, resolve_database
+from queries import cases, dataset, kpis, league, reference, replica, speed, trend
+from queries.config import resolve_admin_database, resolve_database, resolve_read_database
 from queries.db import make_engine
 from queries.filters import Filters
 from queries.viewer import Viewer
 
 TTL = 120
+DB_ERRORS = (OperationalError, DBAPIError)
 
 
 @st.cache_resource(show_spinner=False)
@@ -32,6 +34,33 @@ def database_url() -> str:
 
 def engine() -> Engine:
     return _engine(database_url())
+
+
+def read_url() -> str:
+    return resolve_read_database().url
+
+
+def read_engine() -> Engine:
+    """Where figures are read: READ_DATABASE_URL (a hot standby), else the app's database."""
+    return _engine(read_url())
+
+
+@st.cache_data(ttl=10, show_spinner=False)
+def read_state(url: str):
+    """Whether the figures come from a standby, and how far behind its replay is (queries.replica)."""
+    with read_engine().connect() as conn:
+        return replica.read_state(conn)
+
+
+@st.cache_data(ttl=5, show_spinner=False)
+def primary_reachable(url: str) -> bool:
+    """The primary answers (for a page shown while it is away: read-only, said so)."""
+    try:
+        with engine().connect() as conn:
+            conn.exec_driver_sql("select 1")
+        return True
+    except DB_ERRORS:
+        return False
 
 
 def owner_engine() -> Engine:
@@ -50,7 +79,7 @@ def now() -> dt.datetime:
 
 
 def _read(fn, *args, **kwargs):
-    with engine().connect() as conn:
+    with read_engine().connect() as conn:
         return fn(conn, *args, **kwargs)
 
 

@@ -68,8 +68,10 @@ RU_PLURALS = {
     "appeal": ("обращение", "обращения", "обращений"),
     "day": ("день", "дня", "дней"),
     "case": ("случай", "случая", "случаев"),
+    "minute": ("минуту", "минуты", "минут"),  # «на 1 минуту, на 3 минуты»
 }
-EN_PLURALS = {"appeal": ("appeal", "appeals"), "day": ("day", "days"), "case": ("case", "cases")}
+EN_PLURALS = {"appeal": ("appeal", "appeals"), "day": ("day", "days"), "case": ("case", "cases"),
+              "minute": ("minute", "minutes")}
 
 
 def plural_ru(n: int, forms: tuple[str, str, str]) -> str:

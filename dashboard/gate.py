@@ -21,9 +21,10 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
+from sqlalchemy.exc import OperationalError
 
 from queries import audit, sessions
-from queries.config import resolve_database
+from queries.config import resolve_database, resolve_read_database
 from queries.db import make_engine
 from queries.viewer import Viewer
 
@@ -35,9 +36,22 @@ def _engine():
     return make_engine(resolve_database().url, create_dirs=False)
 
 
+@functools.lru_cache(maxsize=1)
+def _standby_engine():
+    """READ_DATABASE_URL's engine, or None when the app reads where it writes."""
+    url = resolve_read_database().url
+    return None if url == resolve_database().url else make_engine(url, create_dirs=False)
+
+
 def _viewer_of(token: str | None) -> Viewer | None:
-    with _engine().connect() as conn:  # read only: a download never waits for a writer
-        return sessions.token_viewer(conn, token)
+    try:
+        with _engine().connect() as conn:  # read only: a download never waits for a writer
+            return sessions.token_viewer(conn, token)
+    except OperationalError:
+        if _standby_engine() is None:
+            raise
+        with _standby_engine().connect() as conn:  # the primary away: the replicated sessions
+            return sessions.token_viewer(conn, token)
 
 
 def _audit(viewer: Viewer, action: str, target: str) -> None:

@@ -21,6 +21,15 @@ M: dict[str, tuple[str, str]] = {
     "nav.speed": ("Сроки", "Response times"),
     "nav.cases": ("Обращения", "Cases"),
     "nav.press": ("Для СМИ", "For the press"),
+    "replica.read_only": ("Основная база недоступна: панель работает только на чтение. Вход новых пользователей, "
+                          "загрузка и подписки — когда она вернётся.",
+                          "The main database is unavailable: the dashboard is read-only. Signing in anew, imports and "
+                          "subscriptions wait until it is back."),
+    "replica.behind": ("Данные копии базы на {when}: основная база новее примерно на {lag}.",
+                       "The data come from a database copy as of {when}: the main database is about {lag} ahead."),
+    "replica.sign_in_later": ("Основная база недоступна: вход станет возможен, когда она вернётся. Уже вошедшие "
+                              "пользователи продолжают работу.", "The main database is unavailable: signing in will "
+                              "be possible when it is back. Users already signed in carry on."),
     "map.title": ("Карта области", "Map of the oblast"),
     "map.help": ("Цвет — выбранный показатель территории; у показателей с направлением середина шкалы — медиана "
                  "территорий (у изменения — ноль), красное — хуже. Районы Новосибирска — справа. Щелчок открывает "

@@ -243,4 +243,20 @@ def page_header(ctx: Context, key: str) -> None:
         parts.append(t("period.label", start=fmt.date(f.date_from), end=fmt.date(f.date_to),
                        days=fmt.count(f.days, "day"), pstart=fmt.date(p.date_from), pend=fmt.date(p.date_to)))
     st.caption(" · ".join(parts))
+    _replica_notes()
+
+
+def _replica_notes() -> None:
+    """What a page must say when its data come from a standby: the primary away (read-only), or
+    the standby's replay behind (the as-of of what is shown is the standby's)."""
+    from dashboard.auth import primary_away
+    if primary_away():
+        st.warning(t("replica.read_only"), icon=":material/cloud_off:")
+    if data.read_url() == data.database_url():
+        return
+    state = data.read_state(data.read_url())
+    behind = state.behind(dt.datetime.now(dt.timezone.utc))
+    if behind is not None:
+        st.caption(t("replica.behind", when=fmt.local(state.replayed_at), lag=fmt.count(int(behind.total_seconds() // 60),
+                                                                                       "minute")))
 

@@ -60,6 +60,15 @@ def resolve_admin_database(secrets_path: Path = SECRETS_PATH) -> DatabaseTarget:
     return resolve_database(secrets_path)
 
 
+def resolve_read_database(secrets_path: Path = SECRETS_PATH) -> DatabaseTarget:
+    """Where the app reads its figures: READ_DATABASE_URL (a hot standby, docs/deploy.md), else the
+    app's own URL. Sign-in, sessions, the audit log and every other write stay on DATABASE_URL."""
+    read = os.environ.get("READ_DATABASE_URL", "").strip()
+    if read:
+        return DatabaseTarget(read, "READ_DATABASE_URL")
+    return resolve_database(secrets_path)
+
+
 def mask_url(url: str) -> str:
     """The URL with its password replaced by ***, safe to print."""
     try:
