@@ -2,7 +2,7 @@
 app replicas behind nginx, scripted users through nginx, and a replica killed mid-run.
 
 python -m bench.cluster [--scale 0.3] [--sessions 20,60,120] [--replicas 1,3] [--rounds 2]
-                        [--think 2-6] [--dir DIR] [--keep]
+                        [--think 5-15] [--dir DIR] [--keep]
 
 1. A primary (initdb, its own port and socket; the shared server on 5432 is not touched), seeded
    with the demo scenario at --scale, and a hot standby made from it with pg_basebackup, streaming.
@@ -110,8 +110,9 @@ class Cluster:
 
     def start_standby(self) -> None:
         standby = self.folder / "standby"
+        # an immediate checkpoint: a spread one (the default) waited minutes after the seed's writes
         self._run(_pg_bin("pg_basebackup"), "-h", "127.0.0.1", "-p", str(self.primary_port), "-U", "postgres",
-                  "-D", str(standby), "-R", "-X", "stream")
+                  "-D", str(standby), "-R", "-X", "stream", "-c", "fast")
         with open(standby / "postgresql.auto.conf", "a") as fh:
             fh.write(f"\nport = {self.standby_port}\n")
         self._run(_pg_bin("pg_ctl"), "-D", str(standby), "-l", str(self.folder / "standby.log"), "-w", "start")
@@ -225,7 +226,7 @@ class User:
 
     async def connect(self) -> None:
         import websockets
-        self.ws = await websockets.connect(self.base_ws, subprotocols=["streamlit"], max_size=None,
+        self.ws = await websockets.connect(self.base_ws, subprotocols=["streamlit"], max_size=None, open_timeout=60,
                                            additional_headers={"Cookie": f"pulse_session={self.token}"})
 
     async def run(self, page: str, query: str) -> tuple[bool, bool]:
@@ -259,6 +260,7 @@ class Tally:
     dropped: int = 0        # sockets that closed under a session (its replica died)
     recovered: int = 0      # …and whose next page ran signed in through another replica
     lost: int = 0           # …and whose next page did not
+    unopened: int = 0       # sessions whose socket did not open within a minute
 
 
 async def _session(base_ws: str, token: str, seed: int, rounds: int, think, codes, today, tally: Tally) -> None:
@@ -267,7 +269,12 @@ async def _session(base_ws: str, token: str, seed: int, rounds: int, think, code
     rng = random.Random(seed)
     await asyncio.sleep(rng.uniform(0, think[1]))
     user = User(base_ws, token)
-    await user.connect()
+    try:
+        await user.connect()
+    except Exception:  # an overloaded server that does not even open the socket: a failed session
+        tally.failed += 1
+        tally.unopened += 1
+        return
     reconnecting = False
     try:
         for _ in range(rounds):
@@ -322,7 +329,7 @@ def summarize(tally: Tally) -> dict:
     every = [x for v in tally.timings.values() for x in v]
     return {"pages": pages, "p50_ms": round(statistics.median(every) * 1000) if every else None,
             "p95_ms": round(p95(every) * 1000) if every else None, "failed": tally.failed,
-            "dropped": tally.dropped, "recovered": tally.recovered, "lost": tally.lost}
+            "dropped": tally.dropped, "recovered": tally.recovered, "lost": tally.lost, "unopened": tally.unopened}
 
 
 def split_check(cluster: Cluster) -> dict:
@@ -359,7 +366,7 @@ def main(argv=None) -> int:
     p.add_argument("--sessions", default="20,60,120")
     p.add_argument("--replicas", default="1,3")
     p.add_argument("--rounds", type=int, default=2)
-    p.add_argument("--think", default="2-6", help="seconds between a session's pages, min-max")
+    p.add_argument("--think", default="5-15", help="seconds between a session's pages, min-max (bench.server's)")
     p.add_argument("--kill-after", type=float, default=8.0, help="seconds into the recovery run")
     p.add_argument("--dir", type=Path)
     p.add_argument("--keep", action="store_true")
@@ -401,7 +408,7 @@ def main(argv=None) -> int:
                 row = {"replicas": n_replicas, "sessions": n, **summarize(tally)}
                 results["runs"].append(row)
                 print(f"{n_replicas} replica(s), {n:>3} sessions: p50 {row['p50_ms']} ms, p95 {row['p95_ms']} ms, "
-                      f"failed {row['failed']}", file=sys.stderr)
+                      f"failed {row['failed']}", file=sys.stderr, flush=True)
             nginx.terminate()
             nginx.wait(timeout=20)
             nginx = None
