@@ -139,14 +139,6 @@ def spikes(url: str, viewer: Viewer, week: dt.date, level: str) -> pd.DataFrame:
 
 
 @st.cache_data(ttl=TTL, max_entries=16, show_spinner=False)
-def spike_history(url: str, viewer: Viewer, week: dt.date, level: str) -> bool:
-    """Whether the week's cells have the history a range needs (queries.spikes)."""
-    from queries.spikes import spikes as compute
-    found = _read(compute, week, viewer, level)
-    return bool(len(found) and found["history"].iloc[0])
-
-
-@st.cache_data(ttl=TTL, max_entries=16, show_spinner=False)
 def spike_series(url: str, viewer: Viewer, cells: tuple, week: dt.date, weeks: int, level: str) -> dict:
     from queries.spikes import series
     return _read(series, list(cells), week, weeks, viewer, level)

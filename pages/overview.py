@@ -13,6 +13,7 @@ from dashboard.tables import pinned
 from queries import periods
 from queries.localtime import local_date
 from queries.metrics import METRICS, OVERVIEW_CARDS, SMALL_N, changes
+from queries.spikes import has_history
 from reports.spikes import sentence
 
 ctx = context()
@@ -155,7 +156,7 @@ if ctx.viewer.sees_region_leagues:
     week = today - dt.timedelta(days=today.weekday() + 7)
     found = data.spikes(ctx.url, ctx.viewer, week, "category")
     st.caption(periods.in_words(week, week + dt.timedelta(days=6), ctx.lang))
-    if not data.spike_history(ctx.url, ctx.viewer, week, "category"):
+    if not has_history(week):
         st.info(t("spikes.no_history"), icon=":material/history:")
     elif found.empty:
         st.success(t("spikes.none"), icon=":material/check_circle:")

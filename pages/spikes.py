@@ -13,6 +13,7 @@ from dashboard.urlstate import to_params
 from queries import periods
 from queries.filters import CENTRE_START, Filters
 from queries.localtime import local_date
+from queries.spikes import has_history
 from reports.spikes import CSV_COLUMNS, sentence
 
 WEEKS_SHOWN = 26
@@ -40,7 +41,7 @@ week = left.selectbox(t("spikes.week"), weeks, index=1 if len(weeks) > 1 else 0,
                       format_func=week_label)
 with right:
     level = ui.topic_level("spikes_level")
-if not data.spike_history(ctx.url, ctx.viewer, week, level):
+if not has_history(week):
     st.info(t("spikes.no_history"), icon=":material/history:")
     st.stop()
 found = data.spikes(ctx.url, ctx.viewer, week, level)

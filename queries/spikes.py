@@ -119,6 +119,15 @@ def _weekly(conn: Connection, mondays: list[dt.date], viewer: Viewer, level: str
     return rows
 
 
+def has_history(week: dt.date) -> bool:
+    """Whether `week` can have a range: its 8 weeks before, and the window of at least one earlier
+    year, lie wholly within the centre's history. A matter of dates only (no data read)."""
+    week = week_start(week)
+    if week - dt.timedelta(weeks=RECENT) < CENTRE_START:
+        return False
+    return any(same_week(week, k) - dt.timedelta(weeks=RECENT) >= CENTRE_START for k in range(1, YEARS + 1))
+
+
 def spikes(conn: Connection, week: dt.date, viewer: Viewer, level: str = "category") -> pd.DataFrame:
     """Every territory × topic cell of `week` (a Monday) with data: municipality_id, topic_id (a
     category's id at level "category"), week, received, expected, low, high, score, history (False:
@@ -172,7 +181,7 @@ def spikes(conn: Connection, week: dt.date, viewer: Viewer, level: str = "catego
     # the expectation is itself estimated: its relative variance (the level's from 7 weeks' counts,
     # the ratio's from the earlier years' counts) widens the range as a further over-dispersion
     alpha = alpha + 1 / np.maximum(level_ * (RECENT - 1), 1) + 1 / (2 * num + SHRINK) + 1 / (RECENT * den + SHRINK)
-    history = bool(has_recent and years > 0)
+    history = bool(has_recent and years > 0)  # = has_history(week)
     mu = np.maximum(expected, 0.05)
     size = 1.0 / alpha
     p = size / (size + mu)

@@ -28,7 +28,7 @@ from queries.region import REGION
 from queries.speed import overdue_now
 from queries.trend import received_closed
 from queries.viewer import Viewer
-from reports.press import _appeals
+from reports.press import appeals_word
 from reports.typography import exact_number, quote_metric, quote_share
 
 HEADLINE = ["received", "resolved_share", "on_time_share", "first_response_median", "overdue_now", "satisfaction"]
@@ -93,10 +93,10 @@ def _moved(cur: pd.DataFrame, prev: pd.DataFrame, names: dict[int, str], what: s
         name = names.get(int(key), str(key))
         if r["received_prev"]:
             pct = r["delta"] / r["received_prev"]
-            out.append(f"{what} «{name}»: {exact_number(r['received'])} {_appeals(int(r['received']), abbreviated=False)}, на {quote_share(pct)} больше, "
+            out.append(f"{what} «{name}»: {exact_number(r['received'])} {appeals_word(int(r['received']), abbreviated=False)}, на {quote_share(pct)} больше, "
                        f"чем в предыдущий период ({exact_number(r['received_prev'])}).")
         else:
-            out.append(f"{what} «{name}»: {exact_number(r['received'])} {_appeals(int(r['received']), abbreviated=False)}; в предыдущий "
+            out.append(f"{what} «{name}»: {exact_number(r['received'])} {appeals_word(int(r['received']), abbreviated=False)}; в предыдущий "
                        "период их не было.")
     return out
 

@@ -22,7 +22,7 @@ from queries.filters import CENTRE_START, Filters
 from queries.kpis import kpi_as_of, kpi_frame
 from queries.region import REGION
 from queries.viewer import Viewer
-from reports.typography import quote_number, quote_share
+from reports.typography import mid_sentence, quote_number, quote_share
 
 SOCIAL = ("vk", "ok", "telegram", "instagram", "facebook")  # the social networks, as the centres count them
 MONITORED = ("pos", *SOCIAL)  # what a release's first number counts
@@ -110,7 +110,7 @@ def press_release(conn: Connection, viewer: Viewer, d_from: dt.date, d_to: dt.da
     names = CHANNEL_RU if ru else CHANNEL_EN
     parts = []
     if ru:
-        head = (f"{when[0].upper()}{when[1:]} ЦУР {region} зафиксировал {q(monitored)} {_appeals(monitored)} "
+        head = (f"{when[0].upper()}{when[1:]} ЦУР {region} зафиксировал {q(monitored)} {appeals_word(monitored)} "
                 "на платформе обратной связи «Госуслуги» и в социальных сетях")
     else:
         head = (f"{when[0].upper()}{when[1:]}, the Regional Management Centre of {region} registered {q(monitored)} "
@@ -123,23 +123,21 @@ def press_release(conn: Connection, viewer: Viewer, d_from: dt.date, d_to: dt.da
         channels.append(f"{q(social.sum())} — в соцсетях: {nets}" if ru else f"{q(social.sum())} on social networks: {nets}")
     parts.append(head + (": " + "; ".join(channels) if channels else "") + ".")
     if rest > 0:
-        parts.append(f"Ещё {q(rest)} {_appeals(rest)} поступили через сайт и другие каналы." if ru else
+        parts.append(f"Ещё {q(rest)} {appeals_word(rest)} поступили через сайт и другие каналы." if ru else
                      f"Another {q(rest)} came through the website and other channels.")
     lead = cats.head(LEADING)
     if len(lead):
         abouts = _abouts()
         said = []
         for r in lead.itertuples():
-            # English: lower case mid-sentence, but not an acronym's ("COVID-19 and vaccination")
-            en = r.name_en if r.name_en[:2].isupper() else r.name_en[:1].lower() + r.name_en[1:]
-            name = (abouts.get(r.code) or f"по теме «{r.name_ru}»") if ru else en
+            name = (abouts.get(r.code) or f"по теме «{r.name_ru}»") if ru else mid_sentence(r.name_en)
             said.append(f"{name} ({q(r.received)})")
             figures[f"category.{r.code}"] = int(r.received)
         parts.append(("Больше всего обращений — " if ru else "Most were about ") + _and(said, lang) + ".")
     if received:
         resolved = int(total["resolved"])
         figures["resolved"] = resolved
-        parts.append(f"Решено {q(resolved)} {_appeals(resolved, 'gen')} ({quote_share(total['resolved_share'], lang)})." if ru
+        parts.append(f"Решено {q(resolved)} {appeals_word(resolved, 'gen')} ({quote_share(total['resolved_share'], lang)})." if ru
                      else f"{q(resolved)} were resolved ({quote_share(total['resolved_share'], lang)}).")
         if pd.notna(total.get("satisfaction")) and not total.get("satisfaction_low", False):
             figures["satisfaction"] = float(total["satisfaction"])
@@ -187,7 +185,7 @@ def press_release(conn: Connection, viewer: Viewer, d_from: dt.date, d_to: dt.da
                    cats[["code", "name_ru", "name_en", "received"]].reset_index(drop=True), definitions)
 
 
-def _appeals(n: int, case: str = "acc", abbreviated: bool = True) -> str:
+def appeals_word(n: int, case: str = "acc", abbreviated: bool = True) -> str:
     """«обращение / обращения / обращений» by the count (an abbreviated count, тыс./млн, takes the
     genitive plural)."""
     if n >= 1000 and abbreviated:

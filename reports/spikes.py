@@ -12,6 +12,8 @@ from sqlalchemy.engine import Connection
 
 from queries.spikes import spikes_between
 from queries.viewer import Viewer
+from reports.press import appeals_word
+from reports.typography import mid_sentence
 
 CSV_COLUMNS = ["territory_code", "topic_code", "week_start", "received", "expected_low", "expected_high", "score"]
 
@@ -50,21 +52,13 @@ def spike_table(conn: Connection, d_from: dt.date, d_to: dt.date, viewer: Viewer
         .reset_index(drop=True)
 
 
-def _appeals_word(n: int) -> str:
-    if n % 10 == 1 and n % 100 != 11:
-        return "обращение"
-    if 2 <= n % 10 <= 4 and not 12 <= n % 100 <= 14:
-        return "обращения"
-    return "обращений"
-
-
 def sentence(row, lang: str = "ru") -> str:
     """«Бердск, отопление: 46 обращений за неделю при ожидаемых 3–9»."""
     n, lo, hi = int(row["received"]), int(row["expected_low"]), int(row["expected_high"])
     if lang == "ru":
-        topic = row["topic_ru"] if row["topic_ru"][:2].isupper() else row["topic_ru"][:1].lower() + row["topic_ru"][1:]
-        return f"{row['territory_ru']}, {topic}: {n} {_appeals_word(n)} за неделю при ожидаемых {lo}–{hi}"
-    topic = row["topic_en"] if row["topic_en"][:2].isupper() else row["topic_en"][:1].lower() + row["topic_en"][1:]
+        return (f"{row['territory_ru']}, {mid_sentence(row['topic_ru'])}: {n} {appeals_word(n, abbreviated=False)} "
+                f"за неделю при ожидаемых {lo}–{hi}")
+    topic = mid_sentence(row["topic_en"])
     return f"{row['territory_en']}, {topic}: {n} appeals in the week where {lo}–{hi} were expected"
 
 

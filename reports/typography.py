@@ -68,3 +68,8 @@ def quote_metric(name: str, value, lang: str = "ru", exact: bool = False) -> str
         text = f"{float(value):.1f}"
         return text.replace(".", ",") if lang == "ru" else text
     return exact_number(float(value), lang) if exact else quote_number(float(value), lang)
+
+
+def mid_sentence(name: str) -> str:
+    """A category's name inside a sentence: lower case, but an acronym kept («ЖКХ», "COVID-19")."""
+    return name if name[:2].isupper() else name[:1].lower() + name[1:]

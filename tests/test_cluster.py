@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from bench.cluster import Cluster, _pg_bin, seed, split_check
+from bench.cluster import Cluster, _as_postgres, _pg_bin, seed, split_check
 from queries.db import make_engine
 from queries.replica import read_state
 from queries.summaries.state import STATE_KEY
@@ -161,11 +161,6 @@ def test_a_signed_in_user_reads_on_when_the_primary_is_away(cluster, monkeypatch
         subprocess.run([_pg_bin("pg_ctl"), "-D", str(cluster.folder / "primary"), "-l",
                         str(cluster.folder / "primary.log"), "-w", "start"], check=True, capture_output=True,
                        **_as_postgres())
-
-
-def _as_postgres():
-    from bench.cluster import _as_postgres as as_postgres
-    return as_postgres()
 
 
 def test_the_harness_in_short_recovers_every_session_of_a_killed_replica(tmp_path):

@@ -184,3 +184,12 @@ def test_the_command_lines_csv_equals_the_page(default_sqlite):
     bad = subprocess.run([sys.executable, "-m", "reports", "spikes", "--from", "2022-13-01", "--to", "2022-03-01",
                           "--db", url], capture_output=True, text=True, cwd=ROOT, timeout=60)
     assert bad.returncode == 2 and "Traceback" not in bad.stderr
+
+
+def test_whether_a_week_has_history_is_a_matter_of_dates(history_db):
+    """queries.spikes.has_history (what the pages ask first) agrees with the computation's own flag."""
+    with history_db.connect() as conn:
+        for week in (dt.date(2021, 1, 25), dt.date(2021, 11, 15), dt.date(2022, 1, 10), WEEK):
+            got = sp.spikes(conn, week, ANALYST)
+            assert bool(got["history"].iloc[0]) == sp.has_history(week), week
+    assert not sp.has_history(dt.date(2021, 12, 27)) and sp.has_history(dt.date(2022, 2, 7))
