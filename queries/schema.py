@@ -265,11 +265,16 @@ Index("ix_appeals_source_reach", appeals.c.source, func.coalesce(appeals.c.reach
 # filters and sorts read: a cohort of a few thousand cases among a territory's or a
 # topic's hundreds of thousands is read from the index, not from as many table pages.
 CASE_SORT_COLUMNS = ("id", "reach", "response_due_at", "first_response_at", "status")
+# and what a few rows' figures read besides (kpis.RAW_ROWS: the on-time counts, the first
+# response's median), so that they too are read from the index alone, as a plain GROUP BY of
+# the columns above is
+FEW_ROWS_COLUMNS = ("response_measured", "first_response_work_hours")
 
 
 for lead in ("municipality_id", "topic_id"):
     _postgresql_only(Index(f"ix_appeals_{lead.split('_')[0]}_cases", appeals.c[lead], appeals.c.received_at,
-                           postgresql_include=[c for c in (*CASE_SORT_COLUMNS, *CASE_FILTER_COLUMNS) if c != lead]))
+                           postgresql_include=[c for c in (*CASE_SORT_COLUMNS, *CASE_FILTER_COLUMNS, *FEW_ROWS_COLUMNS)
+                                               if c != lead]))
 del lead
 # The few moderation events, probed per appeal by the "removed" count.
 Index("ix_appeal_events_moderation", appeal_events.c.appeal_id,
