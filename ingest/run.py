@@ -154,6 +154,7 @@ def run_import(engine: Engine, path: Path, m: Mapping, *, dry_run: bool = False,
                 if engine.dialect.name == "postgresql":
                     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as c:
                         c.execute(text("vacuum (analyze) appeals"))
+                        c.execute(text("vacuum (analyze) appeal_events"))
     except BaseException:
         trans.rollback()
         raise

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 
 import pandas as pd
 from sqlalchemy.engine import Connection
@@ -34,6 +35,19 @@ WALK = 100  # ... if the cases are not too thin among the period's appeals (case
 # (a month of covid appeals in 2026, at the far end of the deadline order) and would walk the
 # sort's index past millions of rows; the summaries tell the cohort's exact size.
 SMALL_COHORT = 20_000
+
+
+def _date_window(filters: Filters, sort: str, total: int, page_size: int) -> tuple[dt.datetime, dt.datetime] | None:
+    """The period's newest (or, sorted oldest first, oldest) days where the cohort's `total` cases,
+    spread evenly, would be three pages: None when that is most of the period anyway."""
+    if sort not in KEYSET or total <= DENSE_COHORT:
+        return None
+    start, end = filters.utc_bounds()
+    days = max(1, math.ceil(filters.days * 3 * page_size / total))
+    if days * 2 > filters.days:
+        return None
+    span = dt.timedelta(days=days)
+    return (end - span, end) if sort == "newest" else (start, start + span)
 
 
 def searches(query: str | None, viewer: Viewer) -> bool:
@@ -207,8 +221,22 @@ limit :limit offset :offset""", params).drop(columns=["arm"])
         df = run(conn, f"{rows()} and a.id in ({ids})\norder by {SORTS['reach']}", params)
     else:
         index = "ix_appeals_received_at" if searching else None
-        df = run(conn, f"{rows(index)}\norder by {SORTS.get(sort, SORTS['newest'])}\nlimit :limit offset :offset",
-                 params)
+        page_of = f"\norder by {SORTS.get(sort, SORTS['newest'])}\nlimit :limit offset :offset"
+        df = None
+        window = _date_window(filters, sort, total, page_size) if (
+            not d.pg and not searching and after is None and params["offset"] == 0) else None
+        if window:
+            # the first page read from the period's newest (or oldest) days, where the cohort's
+            # cases are expected three times over; all of the page found there precedes any case
+            # outside them. SQLite would otherwise sort the whole cohort (a topic over six years:
+            # 69 k cases, 210 ms) to show 50.
+            start, end = window
+            df = run(conn, f"{rows(index)} and a.received_at >= :w_from and a.received_at < :w_to{page_of}",
+                     {**params, "w_from": d.ts_param(start), "w_to": d.ts_param(end)})
+            if len(df) < page_size:
+                df = None
+        if df is None:
+            df = run(conn, f"{rows(index)}{page_of}", params)
     for col in ("received_at", "response_due_at", "first_response_at", "closed_at"):
         df[col] = pd.to_datetime(df[col], utc=True)
     df["overdue"] = df["overdue"].astype(bool)

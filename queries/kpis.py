@@ -2,22 +2,24 @@
 from __future__ import annotations
 
 import datetime as dt
+import time
 from dataclasses import dataclass
 from typing import Iterable
 
 import numpy as np
 import pandas as pd
+from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
 from queries import summaries
 from queries.dialect import dialect_of
 from queries.filters import Filters, where
 from queries.measures import (COUNT_COLUMNS, COUNT_NAMES, FIXED_NAMES, GROUPED_PERCENTILES, GROUPS, PERCENTILES,
-                              TIMED, bucket_of, changed_after, counts, flag, flag_conditions, overdue_conditions,
-                              percentile_sql, timed_values)
+                              TIMED, TIMES_CHANGED, bucket_of, changed_after, changed_events, counts, few_rows, flag,
+                              flag_conditions, overdue_conditions, percentile_sql, timed_values)
 from queries.metrics import BASES, METRICS, add_shares, needs, with_shares
-from queries.run import fetch_table, run
-from queries.viewer import Viewer
+from queries.run import bind, fetch, fetch_table, run
+from queries.viewer import Codes, Viewer
 
 
 def kpi_sql(d, cond: str, group: str | None, percentiles: bool = True) -> str:
@@ -52,10 +54,31 @@ def kpi_frame(conn: Connection, filters: Filters, viewer: Viewer, now: dt.dateti
     the appeals table with one GROUP BY (the plain approach, kept as the reference).
     """
     plan = _Plan.of(figures, group, percentiles)
-    if raw or not summaries.usable(conn, viewer):
+    # a few rows: one GROUP BY over them costs less than the cells' reads (bench.figures), and
+    # gives the same figures whether or not the cells are built: decided before reading whether
+    # they are, which would cost a statement more than the plain GROUP BY
+    few = (not raw and summaries.eligible(viewer)
+           and _rows_to_read(conn, filters) <= _raw_rows(conn, bool(plan.percentiles)))
+    if not few and (raw or not summaries.usable(conn, viewer)):
         df = with_shares(_plain_frame(conn, filters, viewer, now, group,
                                        percentiles if figures is None else bool(plan.percentiles)))
         return df if figures is None else df[plan.columns(group)]
+    if few:
+        # percentiles from the rows' values bucketed as the cells are, the same figures either way
+        if plan.percentiles and set(plan.counts) <= {"received"}:
+            # the values' rows are the cohort's: one statement gives both (each reads the rows)
+            pct, received = _row_percentiles(conn, filters, viewer, group, plan.percentiles)
+            cols = {"key": pct["key"]} if group else {}
+            cols["received"] = received
+            for col in (*plan.percentiles, *plan.empty_percentiles):
+                cols[col] = pct[col] if col in pct else np.full(len(received), np.nan)
+            return pd.DataFrame(add_shares(cols, plan.shares))
+        cols = _rows_frame(conn, filters, viewer, now, group, plan)
+        if plan.percentiles:
+            pct = _row_percentiles(conn, filters, viewer, group, plan.percentiles)[0]
+            for col in plan.percentiles:
+                cols[col] = _aligned(cols.get("key"), pct, col, np.nan)
+        return pd.DataFrame(add_shares(cols, plan.shares))
     c = summaries.counts(conn, filters, viewer, group)
     pend = summaries.pending(conn, filters, viewer, now, group) if plan.pending else None
     pct = _percentiles(conn, filters, viewer, group, plan.percentiles, c) if plan.percentiles else None
@@ -108,6 +131,29 @@ def _plain_frame(conn: Connection, filters: Filters, viewer: Viewer, now: dt.dat
     return df
 
 
+def _rows_frame(conn: Connection, filters: Filters, viewer: Viewer, now: dt.datetime, group: str | None,
+                plan: "_Plan") -> dict[str, np.ndarray]:
+    """The plan's counts ([key,] columns) of a cohort of few appeals by one GROUP BY over them
+    (few_rows: the moderation flag probed per appeal), its percentile columns empty. Arrays, not
+    a frame: for a few rows pandas would cost more than the statement."""
+    d = dialect_of(conn)
+    cond, params = where(filters, d, viewer)
+    params["now"] = d.ts_param(now)
+    exprs = {n: e for n, e in {**few_rows(flag_conditions()), **counts(overdue_conditions(":now"))}.items()
+             if n in plan.counts or n == "received"}  # received: a select of nothing else is not one
+    key, joins = (GROUPS[group].raw_key, GROUPS[group].raw_join) if group else ("", "")
+    table = fetch_table(conn, f"select {key + ' as key, ' if group else ''}"
+                              f"{', '.join(f'{e} as {n}' for n, e in exprs.items())} from appeals a{joins} "
+                              f"where {cond}" + (f" group by {key}" if group else ""), params)
+    at = 1 if group else 0
+    out = {"key": table[:, 0]} if group else {}
+    for i, n in enumerate(exprs):
+        out[n] = np.array([0 if v is None else int(v) for v in table[:, at + i]], dtype=np.int64)
+    for col in (*plan.percentiles, *plan.empty_percentiles):
+        out[col] = np.full(len(table), np.nan)
+    return out
+
+
 def _percentile_columns(group: str | None) -> list[str]:
     """The percentiles a KPI frame carries: all of them, or for a grouped frame the first response's."""
     return list(GROUPED_PERCENTILES) if group else list(PERCENTILES)
@@ -117,42 +163,121 @@ def _percentile_columns(group: str | None) -> list[str]:
 # computed from its rows' values, bucketed as the cells are (the same figure either way): cheaper
 # than merging its histogram cells. Filtered on two or more, its rows are found through one
 # dimension's index among all of that dimension's rows, which may be many more: the cells then.
-# bench.figures measures where the two cross.
-RAW_PERCENTILE_ROWS = {"sqlite": 3_000, "postgresql": 8_000}
+# A figure whose rows to read (_rows_to_read) are at most as many is computed from them whole.
+# bench.figures measures where the two cross. A percentile's cells (histograms merged in Python)
+# cost more than a count's, so rows stay cheaper for longer there (PERCENTILE_ROWS, a factor):
+# on SQLite at 1 M, rows beat cells up to about 1 600 for a count and 2 500 for a median; on
+# PostgreSQL at 10 M, up to 4 000 to 7 500 for either.
+RAW_ROWS = {"sqlite": 1_600, "postgresql": 6_000}
+PERCENTILE_ROWS = {"sqlite": 1.6, "postgresql": 1.0}
+_VOLUME_TTL = 600.0  # seconds a database's volumes by dimension (_volumes) are reused
+_volumes_cache: dict[str, tuple[float, dict]] = {}
+
+
+def _volumes(conn: Connection) -> dict:
+    """Appeals per day over the whole history, and each dimension value's share of them, from the
+    summaries' year cells (a few thousand rows), kept for _VOLUME_TTL per database."""
+    key = conn.engine.url.render_as_string(hide_password=True)
+    hit = _volumes_cache.get(key)
+    if hit and time.monotonic() - hit[0] < _VOLUME_TTL:
+        return hit[1]
+    df = run(conn, "select dims, municipality_id, topic_id, source, organization_id, sum(received) as n "
+                   "from agg_counts where grain = 'y' and dims in (0, 1, 2, 4, 8) "
+                   "group by dims, municipality_id, topic_id, source, organization_id")
+    total = float(df.loc[df["dims"] == 0, "n"].sum())
+    first, last = conn.execute(text("select min(period), max(period) from agg_counts where dims = 0 and grain = 'd'")).one()
+    days = max((dt.date.fromisoformat(str(last)[:10]) - dt.date.fromisoformat(str(first)[:10])).days + 1, 1) \
+        if first is not None else 1
+    share = {}
+    for column, node in (("municipality_id", 1), ("topic_id", 2), ("source", 4), ("organization_id", 8)):
+        part = df[df["dims"] == node]
+        share[column] = dict(zip(part[column].tolist(), (part["n"] / max(total, 1.0)).tolist()))
+    # before the first build nothing is known: not kept, and no cohort taken for a few rows
+    out = {"per_day": total / days if total else float("inf"), "share": share}
+    if total:
+        _volumes_cache[key] = (time.monotonic(), out)
+    return out
+
+
+def _raw_rows(conn: Connection, percentiles: bool) -> float:
+    """How many appeals a figure reads from its rows at most, rather than from the cells."""
+    name = "postgresql" if dialect_of(conn).pg else "sqlite"
+    return RAW_ROWS[name] * (PERCENTILE_ROWS[name] if percentiles else 1)
+
+
+def _rows_to_read(conn: Connection, filters: Filters) -> float:
+    """How many appeals one GROUP BY of this cohort reads, estimated from the summaries' volumes:
+    the period's appeals through the most selective filtered dimension's index. PostgreSQL's
+    territory and topic indexes carry the other dimensions (ix_appeals_*_cases), so there it
+    reads the heap rows of the filters' intersection (the shares taken as independent) and the
+    index entries of the most selective one, counted at a tenth of a row."""
+    vol = _volumes(conn)
+    shares = []
+    if filters.territories:
+        ids = bind(conn, {"x": Codes("municipalities", tuple(filters.territories))})["x"]
+        shares.append(sum(vol["share"]["municipality_id"].get(i, 0.0) for i in ids))
+    if filters.topics:
+        ids = bind(conn, {"x": Codes("topics", tuple(filters.topics))})["x"]
+        shares.append(sum(vol["share"]["topic_id"].get(i, 0.0) for i in ids))
+    if filters.sources:
+        shares.append(sum(vol["share"]["source"].get(s, 0.0) for s in filters.sources))  # cells keep the code
+    if filters.executors:
+        shares.append(sum(vol["share"]["organization_id"].get(int(e), 0.0) for e in filters.executors))
+    least = min(shares, default=1.0)
+    if not least:
+        return 0.0
+    period = vol["per_day"] * filters.days
+    if dialect_of(conn).pg and len(shares) > 1:
+        return period * (float(np.prod(shares)) + least / 10)
+    return period * least
 
 
 def _percentiles(conn: Connection, filters: Filters, viewer: Viewer, group: str | None, columns: tuple[str, ...],
                  counts: pd.DataFrame) -> pd.DataFrame:
     """The percentile columns of the cohort ([key,] columns): from its rows when the summaries'
     counts say it is small, else from the histogram cells."""
-    d = dialect_of(conn)
-    metrics = sorted({PERCENTILES[col].metric for col in columns})
     received = int(counts["received"].sum()) if len(counts) else 0
     dimensions = sum(bool(x) for x in (filters.territories, filters.topics, filters.sources, filters.executors))
-    if dimensions <= 1 and received <= RAW_PERCENTILE_ROWS["postgresql" if d.pg else "sqlite"]:
-        cond, params = where(filters, d, viewer)
-        key, joins = (GROUPS[group].raw_key, GROUPS[group].raw_join) if group else ("", "")
-        values = timed_values(d)
-        table = fetch_table(conn, f"select {key + ' as key, ' if group else ''}"
-                                  f"{', '.join(f'{values[m]} as h{m}' for m in metrics)} from appeals a{joins} "
-                                  f"where {cond}", params)
-        keys = table[:, 0] if group else None
-        at = 1 if group else 0
-        return summaries.value_percentiles(keys, {m: table[:, at + i].astype(float) for i, m in enumerate(metrics)},
-                                           columns)
-    hist = summaries.histogram(conn, filters, viewer, group, metrics)
+    if dimensions <= 1 and received <= _raw_rows(conn, True):
+        pct = _row_percentiles(conn, filters, viewer, group, columns)[0]
+        return pd.DataFrame(pct, index=None if group else [0])
+    hist = summaries.histogram(conn, filters, viewer, group, sorted({PERCENTILES[col].metric for col in columns}))
     return summaries.hist_percentiles(hist, columns, bool(group))
 
 
-def _aligned(keys: np.ndarray | None, frame: pd.DataFrame, column: str, fill=0.0) -> np.ndarray:
-    """frame[column] placed on `keys` (frame has a `key` column), or its single value when ungrouped."""
+def _row_percentiles(conn: Connection, filters: Filters, viewer: Viewer, group: str | None,
+                     columns: tuple[str, ...]) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    """The percentile columns ([key,] columns, as arrays) from the cohort's rows' values, bucketed
+    as the cells are (summaries.value_percentile_arrays), and the rows' count per key in the same order."""
+    d = dialect_of(conn)
+    metrics = sorted({PERCENTILES[col].metric for col in columns})
+    cond, params = where(filters, d, viewer)
+    key, joins = (GROUPS[group].raw_key, GROUPS[group].raw_join) if group else ("", "")
+    values = timed_values(d)
+    table = fetch_table(conn, f"select {key + ' as key, ' if group else ''}"
+                              f"{', '.join(f'{values[m]} as h{m}' for m in metrics)} from appeals a{joins} "
+                              f"where {cond}", params)
+    keys = table[:, 0] if group else None
+    at = 1 if group else 0
+    uniques, codes, pct = summaries.value_percentile_arrays(
+        keys, {m: table[:, at + i].astype(float) for i, m in enumerate(metrics)}, columns)
+    if not group:
+        return pct, np.array([len(table)], dtype=np.int64)
+    return {"key": uniques, **pct}, np.bincount(codes, minlength=len(uniques)).astype(np.int64)
+
+
+def _aligned(keys: np.ndarray | None, frame: pd.DataFrame | dict[str, np.ndarray], column: str,
+             fill=0.0) -> np.ndarray:
+    """frame[column] placed on `keys` (frame, or a dict of arrays, has a `key` column), or its
+    single value when ungrouped."""
+    values = np.asarray(pd.to_numeric(frame[column]), dtype=float)
     if keys is None:
-        return pd.to_numeric(frame[column]).to_numpy(dtype=float)[:1] if len(frame) else np.array([fill])
+        return values[:1] if len(values) else np.array([fill])
     out = np.full(len(keys), fill, dtype=float)
-    if len(frame):
-        idx = pd.Index(keys).get_indexer(frame["key"].to_numpy())
+    if len(values):
+        idx = pd.Index(keys).get_indexer(np.asarray(frame["key"]))
         ok = idx >= 0
-        out[idx[ok]] = pd.to_numeric(frame[column]).to_numpy(dtype=float)[ok]
+        out[idx[ok]] = values[ok]
     return out
 
 
@@ -221,7 +346,9 @@ def territory_frames(conn: Connection, filters: Filters, viewer: Viewer, now: dt
 # docs/metrics.md states the rule.
 
 AS_OF_PERCENTILES = [c for c in PERCENTILES if c != "first_response_median_calendar"]
-AS_OF_WHOLE_ROWS = 60_000  # a previous period of at most this many appeals is read whole (kpi_as_of)
+# a previous period of at most this many appeals is read whole (kpi_as_of): above it, finding the
+# changed appeals first is cheaper (bench: SQLite 1 M, 50 000 appeals read whole 0.9 s, found 0.1 s)
+AS_OF_WHOLE_ROWS = 8_000
 
 
 def kpi_as_of(conn: Connection, filters: Filters, viewer: Viewer, as_of: dt.datetime) -> pd.DataFrame:
@@ -250,10 +377,24 @@ def kpi_as_of(conn: Connection, filters: Filters, viewer: Viewer, as_of: dt.date
     # any superset of the changed appeals gives the same figures: a small cohort is read whole,
     # in one pass instead of finding its changed appeals first
     small = int(final["received"].iloc[0]) <= AS_OF_WHOLE_ROWS if len(final) else True
-    changed = f"select a.id from appeals a where {cond} and {changed_after(':asof')}"
-    # PostgreSQL: the ids as an array, read by key; as an IN list its planner guessed a hundredth
-    # of a year's appeals as millions and read the whole table to join them
-    found = cond if small else f"a.id = any(array({changed}))" if d.pg else f"a.id in ({changed})"
+    if small:
+        found = cond
+    else:
+        # the cohort's id bounds (measures.changed_events), read from the index its period is read
+        # by (`+ 0`: PostgreSQL would walk the primary key from either end, past every appeal
+        # outside the period)
+        lo, hi = fetch(conn, f"select min(a.id + 0), max(a.id + 0) from appeals a where {cond}", params)[1][0]
+        params["lo"], params["hi"] = lo or 0, hi or 0
+        if d.pg:  # in statements of their own: as subqueries of one, the scan ran serially
+            ids = {int(r[0]) for r in fetch(conn, f"select a.id from appeals a where {cond} and "
+                                                  f"{TIMES_CHANGED.format(asof=':asof')}", params)[1]}
+            ids |= {int(r[0]) for r in fetch(conn, f"select a.id from appeals a where {cond} and a.id in "
+                                                   f"({changed_events(':asof', 'between :lo and :hi')})", params)[1]}
+            # read by key as an array (as an IN list the planner took them for millions)
+            found, params = "a.id = any(cast(:changed as bigint[]))", {
+                "asof": params["asof"], "changed": "{" + ",".join(map(str, sorted(ids))) + "}"}
+        else:
+            found = f"a.id in (select a.id from appeals a where {cond} and {changed_after(':asof', 'between :lo and :hi')})"
     table = fetch_table(conn, f"select {', '.join(f'{c} as c{i}' for i, c in enumerate(columns))} "
                               f"from appeals a where {found}", params)
     ints = table[:, :len(FIXED_NAMES) + 2].astype(np.int64).sum(axis=0) if len(table) else \

@@ -14,8 +14,7 @@ from sqlalchemy.engine import Connection
 from queries import reference
 from queries.filters import Filters
 from queries.kpis import kpi_frame, territory_frames
-from queries.metrics import with_shares
-from queries.metrics import SMALL_N, score
+from queries.metrics import SCORE_PARTS, SMALL_N, score, with_shares
 from queries.viewer import Viewer
 
 TERRITORY_PEERS = {"urban_okrug": "urban_okrug", "municipal_district": "municipal", "municipal_okrug": "municipal",
@@ -72,12 +71,13 @@ def executor_league(conn: Connection, filters: Filters, viewer: Viewer, now: dt.
     f = filters.narrowed(executors=())
     orgs = reference.executors(conn)
 
-    def rows(flt: Filters) -> pd.DataFrame:
-        df = kpi_frame(conn, flt, viewer, now, "executor").merge(orgs, left_on="key", right_on="id")
+    def rows(flt: Filters, figures=None) -> pd.DataFrame:
+        df = kpi_frame(conn, flt, viewer, now, "executor", figures=figures).merge(orgs, left_on="key", right_on="id")
         df["peer_group"] = df["kind"].map(EXECUTOR_PEERS)
         return _finish(df, shares=False)  # kpi_frame's own, every executor in it having appeals
 
-    return _with_change(rows(f), rows(f.previous()))
+    # of the previous period only the rank (its score's shares) and the volume are shown
+    return _with_change(rows(f), rows(f.previous(), SCORE_PARTS))
 
 
 PEER_ORDER = ["urban_okrug", "municipal", "city_district", "ministry", "municipal_admin", "clinic", "utility"]

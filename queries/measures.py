@@ -81,15 +81,30 @@ def flag_conditions(asof: str | None = None, few: bool = False) -> dict[str, str
     }
 
 
-def changed_after(asof: str) -> str:
+TIMES_CHANGED = ("(a.first_response_at is null or a.first_response_at > {asof} or a.closed_at is null"
+                 " or a.closed_at > {asof} or a.escalated_at > {asof})")
+
+
+def changed_after(asof: str, ids: str = "") -> str:
     """The appeal `a` changed after `asof`: it was answered, closed, escalated, given its verdict
     or moderated after it, or is still unanswered or open. Every flag and timed value of any other
     appeal is the same in its as-of form as now. Its times are read from
-    ix_appeals_received_changes, the verdicts and moderations from their partial indexes."""
-    return (f"(a.first_response_at is null or a.first_response_at > {asof} or a.closed_at is null"
-            f" or a.closed_at > {asof} or a.escalated_at > {asof}"
-            f" or a.id in (select appeal_id from appeal_events where kind in {VERDICTS} and at > {asof})"
-            f" or a.id in (select appeal_id from appeal_events where {MODERATION} and at > {asof}))")
+    ix_appeals_received_changes, the verdicts and moderations from their partial indexes.
+    `ids`: SQL bounds of the cohort's ids (changed_events)."""
+    return f"({TIMES_CHANGED.format(asof=asof)} or a.id in ({changed_events(asof, ids)}))"
+
+
+def changed_events(asof: str, ids: str = "") -> str:
+    """SQL: the ids of the appeals given a verdict or moderated after `asof`; with `ids` ("between
+    … and …", the cohort's id bounds) only those. Most verdicts after a moment are later appeals':
+    bounded, the verdicts' index reads the cohort's few instead of every one since (a year at
+    10 M appeals: 870 000 read and hashed, 1.2 s, against 4 000)."""
+    # `+ 0` on the verdicts: SQLite otherwise walks ix_appeal_events_appeal_at over every event of
+    # the cohort's ids (a year at 1 M appeals: 254 ms) instead of the verdicts' index (32 ms)
+    within = f" and appeal_id {ids}" if ids else ""
+    verdicts_within = f" and appeal_id + 0 {ids}" if ids else ""
+    return (f"select appeal_id from appeal_events where kind in {VERDICTS} and at > {asof}{verdicts_within}"
+            f" union all select appeal_id from appeal_events where {MODERATION} and at > {asof}{within}")
 
 
 def unanswered(asof: str | None = None) -> str:

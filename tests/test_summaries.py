@@ -447,6 +447,48 @@ def test_reach_sort_with_a_source_of_both_kinds_equals_pandas(small_db, monkeypa
             trans.rollback()
 
 
+@pytest.mark.parametrize("sort", ["newest", "oldest"])
+def test_a_first_page_read_from_the_period_end_is_the_sorted_cohorts(small_db, sort):
+    """SQLite reads the first page of a large cohort in date order from the period's newest (or
+    oldest) days only (cases._date_window), falling back to the whole period when they hold
+    less than a page: both give pandas' order. PostgreSQL reads the whole period either way."""
+    from sqlalchemy import event
+    from sqlalchemy.engine import Engine
+
+    from queries import cases
+
+    raw = raw_rows(small_db)
+    whole = Filters(raw["received_at"].min().date() - dt.timedelta(days=1), SMALL_AS_OF.date())
+    # a large cohort whose cases thin out at the newest end (the window finds less than a page
+    # there and the whole period is read) and the whole cohort (the window holds the page)
+    sparse_end = Filters(whole.date_from, raw["received_at"].max().date() + dt.timedelta(days=200))
+    seen = set()
+    for f in (whole, whole.narrowed(sources=("vk", "pos")), sparse_end):
+        rows = cohort(raw, f)
+        order = rows.sort_values(["received_at", "id"], ascending=sort == "oldest")
+        statements = []
+        listen = lambda conn_, cur, st, *a: statements.append(st)  # noqa: E731
+        event.listen(Engine, "before_cursor_execute", listen)
+        try:
+            with small_db.connect() as conn:
+                page, total = cases.case_list(conn, f, ANALYST, SMALL_AS_OF, sort=sort)
+                windowed = cases._date_window(f, sort, total, cases.PAGE_SIZE)
+                pg = dialect_of(conn).pg
+        finally:
+            event.remove(Engine, "before_cursor_execute", listen)
+        assert total > cases.DENSE_COHORT and page["id"].tolist() == order["id"].head(cases.PAGE_SIZE).tolist()
+        reads = [st for st in statements if "order by a.received_at" in st]
+        if pg or windowed is None:
+            assert len(reads) == 1 and ":w_from" not in reads[0] and "w_from" not in reads[0]
+        else:
+            start, end = windowed
+            in_window = rows[(rows["received_at"] >= start) & (rows["received_at"] < end)]
+            # one read when the window holds a page, the whole period's after it when it does not
+            assert len(reads) == (1 if len(in_window) >= cases.PAGE_SIZE else 2)
+            seen.add(len(reads))
+    assert pg or seen == {1, 2}
+
+
 @pytest.mark.parametrize("group", [None, "topic", "municipality", "source"])
 def test_kpis_without_percentiles_are_the_same_frame(small_db, group):
     """percentiles=False (the overview's grouped frames) leaves every percentile empty and every
@@ -487,7 +529,7 @@ def test_small_cohorts_percentiles_from_rows_equal_the_cells(small_db, group, mo
     frames = {}
     with small_db.connect() as conn:
         for limit in (0, 10 ** 9):
-            monkeypatch.setitem(kpis.RAW_PERCENTILE_ROWS, dialect_of(conn).name, limit)
+            monkeypatch.setitem(kpis.RAW_ROWS, dialect_of(conn).name, limit)
             df = kpis.kpi_frame(conn, f, ANALYST, SMALL_AS_OF, group)
             frames[limit] = df.sort_values("key").reset_index(drop=True) if group else df
     pct = [c for c in frames[0].columns if c in measures.PERCENTILES]
@@ -513,3 +555,70 @@ def test_a_figure_alone_equals_its_column_of_the_full_frame(small_db, group, fig
                 full = full[full["received"] > 0]
                 full, alone = (x.sort_values("key").reset_index(drop=True) for x in (full, alone))
             pd.testing.assert_frame_equal(alone, full[alone.columns].reset_index(drop=True), check_dtype=False)
+
+
+FEW_ROWS = {  # a cohort of a few hundred appeals, and how to count it in plain SQL
+    "territory": (dict(territories=("50708000",)), "(m.code = '50708000' or p.code = '50708000')"),
+    "source": (dict(sources=("ok",)), "a.source = 'ok'"),
+}
+
+
+@pytest.mark.parametrize("figures", [None, ["first_response_median"]])
+@pytest.mark.parametrize("cohort", list(FEW_ROWS))
+@pytest.mark.parametrize("group", [None, "territory", "topic", "source"])
+def test_a_cohort_with_few_rows_is_read_from_them_with_the_cells_figures(small_db, group, cohort, figures,
+                                                                        monkeypatch):
+    """The planner reads a figure whose rows are few (kpis._rows_to_read, from the summaries'
+    volumes) from the appeals and nothing else, a median alone with its count in one statement;
+    every column equals the cells'."""
+    from sqlalchemy import event
+    from sqlalchemy.engine import Engine
+    narrowing, condition = FEW_ROWS[cohort]
+    f = Filters(dt.date(2021, 2, 1), dt.date(2021, 2, 7), **narrowing)
+    with small_db.connect() as conn:
+        name = dialect_of(conn).name
+        cells = kpis.kpi_frame(conn, f, ANALYST, SMALL_AS_OF, group, figures=figures)
+        estimate = kpis._rows_to_read(conn, f)
+        exact = conn.execute(text("select count(*) from appeals a join municipalities m on m.id = a.municipality_id "
+                                  f"left join municipalities p on p.id = m.parent_id where {condition} "
+                                  "and a.received_at >= :a and a.received_at < :b"),
+                             {k: dialect_of(conn).ts_param(v) for k, v in zip("ab", f.utc_bounds())}).scalar()
+        assert 0 < exact and exact / 3 < estimate < exact * 3  # the filter's share of the days' appeals
+        monkeypatch.setitem(kpis.RAW_ROWS, name, int(estimate) + 1)
+        statements = []
+        listen = lambda conn_, cur, st, *a: statements.append(st)  # noqa: E731
+        event.listen(Engine, "before_cursor_execute", listen)
+        try:
+            rows = kpis.kpi_frame(conn, f, ANALYST, SMALL_AS_OF, group, figures=figures)
+        finally:
+            event.remove(Engine, "before_cursor_execute", listen)
+    reads = [st for st in statements if "from appeals" in st]
+    # neither a cell nor the summaries' state is read: the plain GROUP BY reads neither
+    assert reads and not any("agg_" in st or "dataset_info" in st for st in statements)
+    assert len(reads) == (1 if figures else 2)
+    if group:
+        cells, rows = (x.sort_values("key").reset_index(drop=True) for x in (cells, rows))
+    if "received" in cells:  # a median alone, ungrouped, carries no count
+        assert cells["received"].sum() == exact
+    assert cells[figures[0] if figures else "first_response_median"].notna().any()
+    pd.testing.assert_frame_equal(rows[cells.columns], cells, check_dtype=False)
+
+
+def test_the_executor_league_ranks_the_previous_period_as_its_full_frame_would(small_db):
+    """The executors' previous period is read for its rank and volume only (no percentiles): the
+    previous rank and volume equal those ranked from the plain GROUP BY's full frame."""
+    from queries import league
+    from queries.metrics import score
+    f = Filters(dt.date(2021, 2, 15), dt.date(2021, 4, 15))
+    with small_db.connect() as conn:
+        got = league.executor_league(conn, f, ANALYST, SMALL_AS_OF)
+        prev = kpis.kpi_frame(conn, f.previous(), ANALYST, SMALL_AS_OF, "executor", raw=True)
+        kinds = reference.executors(conn).set_index("id")["kind"]
+    prev["peer_group"] = prev["key"].map(kinds).map(league.EXECUTOR_PEERS)
+    prev["score"] = score(prev)
+    eligible = (prev["received"] >= league.SMALL_N) & prev["score"].notna()
+    prev["rank"] = prev["score"].where(eligible).groupby(prev["peer_group"]).rank(ascending=False, method="min")
+    want = prev.set_index("key")
+    assert got["previous_rank"].notna().sum() > 3
+    assert got["id"].map(want["rank"]).tolist() == pytest.approx(got["previous_rank"].tolist(), nan_ok=True)
+    assert got["id"].map(want["received"]).tolist() == pytest.approx(got["received_prev"].tolist(), nan_ok=True)

@@ -8,10 +8,10 @@ read: counts, pending, histograms and series of a cohort · percentiles: from hi
 """
 from queries.summaries.build import apply_delta, build, refresh
 from queries.summaries.cells import appeal_rows
-from queries.summaries.percentiles import hist_percentiles, value_percentiles
+from queries.summaries.percentiles import hist_percentiles, value_percentile_arrays
 from queries.summaries.read import counts, histogram, pending, series, series_supported
-from queries.summaries.state import disabled, is_ready, usable
+from queries.summaries.state import disabled, eligible, is_ready, usable
 from queries.summaries.store import OutOfStep, analyze
 
-__all__ = ["apply_delta", "build", "refresh", "appeal_rows", "hist_percentiles", "value_percentiles", "counts", "histogram", "pending",
-           "series", "series_supported", "disabled", "is_ready", "usable", "OutOfStep", "analyze"]
+__all__ = ["apply_delta", "build", "refresh", "appeal_rows", "hist_percentiles", "value_percentile_arrays", "counts", "histogram", "pending",
+           "series", "series_supported", "disabled", "eligible", "is_ready", "usable", "OutOfStep", "analyze"]

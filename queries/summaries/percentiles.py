@@ -25,16 +25,19 @@ def hist_percentiles(hist: pd.DataFrame, columns: Iterable[str], grouped: bool) 
     return _from_buckets(codes, keys, metric, bucket, n, list(columns), grouped)
 
 
-def value_percentiles(keys: np.ndarray | None, values: dict[int, np.ndarray], columns: Iterable[str]
-                      ) -> pd.DataFrame:
+def value_percentile_arrays(keys: np.ndarray | None, values: dict[int, np.ndarray], columns: Iterable[str]
+                            ) -> tuple[np.ndarray | None, np.ndarray, dict[str, np.ndarray]]:
     """hist_percentiles of appeals' own values (metric → a value per appeal, NaN where not
     measured; `keys`: each appeal's group, None for one cohort), bucketed as the build buckets
-    them, so that a cohort read from its rows gets the figure its cells would give."""
-    grouped = keys is not None
-    if grouped:
+    them, so that a cohort read from its rows gets the figure its cells would give. As arrays:
+    the distinct keys (None for one cohort), each appeal's position among them, and each
+    column's value per key (for a small cohort a frame costs more than the figure, bench.figures)."""
+    n_values = len(next(iter(values.values()), []))
+    if keys is not None:
         codes, uniques = pd.factorize(keys)
+        uniques = np.asarray(uniques, dtype=object)
     else:
-        codes, uniques = np.zeros(len(next(iter(values.values()), [])), dtype=np.int64), pd.Index([0])
+        codes, uniques = np.zeros(n_values, dtype=np.int64), None
     parts = []
     for m, v in values.items():
         v = np.asarray(v, dtype=float)
@@ -43,26 +46,33 @@ def value_percentiles(keys: np.ndarray | None, values: dict[int, np.ndarray], co
     if not parts:
         parts = [(np.zeros(0, np.int64),) * 3]
     code, metric, bucket = (np.concatenate([p[i] for p in parts]) for i in range(3))
-    return _from_buckets(code, pd.Index(uniques) if grouped else uniques, metric, np.asarray(bucket, np.int64),
-                         np.ones(len(code)), list(columns), grouped)
+    out = _percentile_arrays(code, len(uniques) if uniques is not None else 1, metric, np.asarray(bucket, np.int64),
+                             np.ones(len(code)), list(columns))
+    return uniques, codes, out
 
 
 def _from_buckets(codes: np.ndarray, keys: pd.Index, metric: np.ndarray, bucket: np.ndarray, n: np.ndarray,
                   columns: list[str], grouped: bool) -> pd.DataFrame:
+    out = _percentile_arrays(codes, len(keys), metric, bucket, n, columns)
+    return pd.DataFrame({"key": keys, **out} if grouped else out, index=None if grouped else [0])
+
+
+def _percentile_arrays(codes: np.ndarray, n_keys: int, metric: np.ndarray, bucket: np.ndarray, n: np.ndarray,
+                       columns: list[str]) -> dict[str, np.ndarray]:
     nb = len(BUCKET_LOWER)
-    out = {"key": keys} if grouped else {}
+    out: dict[str, np.ndarray] = {}
     dense: dict[int, np.ndarray] = {}
-    rows = np.arange(len(keys))
+    rows = np.arange(n_keys)
     for col in columns:
         p = PERCENTILES[col]
         m, q, divisor = p.metric, p.q, p.divisor
         if m not in dense:
             sel = metric == m
             dense[m] = np.bincount(codes[sel] * nb + bucket[sel], weights=n[sel],
-                                   minlength=len(keys) * nb).reshape(len(keys), nb)
+                                   minlength=n_keys * nb).reshape(n_keys, nb)
         counts = dense[m]
         cum = np.cumsum(counts, axis=1)
-        total = cum[:, -1] if len(keys) else np.array([])
+        total = cum[:, -1] if n_keys else np.array([])
         pos = q * np.maximum(total - 1, 0)
 
         def value_at(rank: np.ndarray) -> np.ndarray:
@@ -74,4 +84,4 @@ def _from_buckets(codes: np.ndarray, keys: pd.Index, metric: np.ndarray, bucket:
         lo, hi = value_at(np.floor(pos)), value_at(np.ceil(pos))
         est = (lo + (hi - lo) * (pos - np.floor(pos))) / divisor
         out[col] = np.where(total > 0, est, np.nan)
-    return pd.DataFrame(out, index=None if grouped else [0])
+    return out

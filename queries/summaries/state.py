@@ -38,7 +38,12 @@ def usable(conn: Connection, viewer: Viewer) -> bool:
     An executor sees appeals assigned *or escalated* to it; escalation is not a summary dimension,
     so an executor's figures are read from the appeals (they are few).
     """
-    return not _DISABLED.get() and viewer.role != "executor" and is_ready(conn)
+    return eligible(viewer) and is_ready(conn)
+
+
+def eligible(viewer: Viewer) -> bool:
+    """usable() without reading the state: not switched off, and the viewer's scope a dimension."""
+    return not _DISABLED.get() and viewer.role != "executor"
 
 
 def set_state(conn: Connection, value: str) -> None:
