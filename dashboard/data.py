@@ -23,6 +23,15 @@ TTL = 120
 DB_ERRORS = (OperationalError, DBAPIError)
 
 
+def _scope(viewer: Viewer) -> tuple:
+    """A viewer as the cached reads see it: what they may read, not who asks (no query reads the
+    user name), so that users of one role and scope share a result (dashboard.warm fills it)."""
+    return viewer.role, viewer.territories, viewer.executors
+
+
+BY_SCOPE = {Viewer: _scope}
+
+
 @st.cache_resource(show_spinner=False)
 def _engine(url: str) -> Engine:
     return make_engine(url, create_dirs=False, statement_timeout_ms=15_000)
@@ -88,7 +97,7 @@ def schema_ready(url: str) -> bool:
     return _read(dataset.has_schema)
 
 
-@st.cache_data(ttl=TTL, max_entries=16, show_spinner=False)
+@st.cache_data(ttl=TTL, max_entries=16, show_spinner=False, hash_funcs=BY_SCOPE)
 def totals(url: str, viewer: Viewer) -> pd.Series:
     return _read(dataset.totals, viewer)
 
@@ -108,13 +117,13 @@ def executors(url: str) -> pd.DataFrame:
     return _read(reference.executors)
 
 
-@st.cache_data(ttl=TTL, max_entries=512, show_spinner=False)
+@st.cache_data(ttl=TTL, max_entries=512, show_spinner=False, hash_funcs=BY_SCOPE)
 def kpi(url: str, viewer: Viewer, filters: Filters, at: dt.datetime, group: str | None = None,
         percentiles: bool = True) -> pd.DataFrame:
     return _read(kpis.kpi_frame, filters, viewer, at, group, percentiles=percentiles)
 
 
-@st.cache_data(ttl=TTL, max_entries=128, show_spinner=False)
+@st.cache_data(ttl=TTL, max_entries=128, show_spinner=False, hash_funcs=BY_SCOPE)
 def kpi_previous(url: str, viewer: Viewer, filters: Filters, at: dt.datetime) -> pd.DataFrame:
     """The previous period's KPIs like for like: as they stood when that period was as old as
     `filters`' period is at `at` (kpis.kpi_as_of), for the deltas of the KPI cards."""
@@ -122,7 +131,7 @@ def kpi_previous(url: str, viewer: Viewer, filters: Filters, at: dt.datetime) ->
     return _read(kpis.kpi_as_of, previous, viewer, at - (filters.date_from - previous.date_from))
 
 
-@st.cache_data(ttl=TTL, max_entries=32, show_spinner=False)
+@st.cache_data(ttl=TTL, max_entries=32, show_spinner=False, hash_funcs=BY_SCOPE)
 def press_release(url: str, viewer: Viewer, d_from: dt.date, d_to: dt.date, at: dt.datetime, lang: str):
     """The press release of a period (reports.press) and its chart (PNG bytes)."""
     from reports.charts import press_chart
@@ -131,69 +140,69 @@ def press_release(url: str, viewer: Viewer, d_from: dt.date, d_to: dt.date, at: 
     return release, press_chart(release, lang)
 
 
-@st.cache_data(ttl=TTL, max_entries=16, show_spinner=False)
+@st.cache_data(ttl=TTL, max_entries=16, show_spinner=False, hash_funcs=BY_SCOPE)
 def spikes(url: str, viewer: Viewer, week: dt.date, level: str) -> pd.DataFrame:
     """The week's spikes with names, a head's own territories first (reports.spikes)."""
     from reports.spikes import spike_table
     return _read(spike_table, week, week + dt.timedelta(days=6), viewer, level)
 
 
-@st.cache_data(ttl=TTL, max_entries=16, show_spinner=False)
+@st.cache_data(ttl=TTL, max_entries=16, show_spinner=False, hash_funcs=BY_SCOPE)
 def spike_series(url: str, viewer: Viewer, cells: tuple, week: dt.date, weeks: int, level: str) -> dict:
     from queries.spikes import series
     return _read(series, list(cells), week, weeks, viewer, level)
 
 
-@st.cache_data(ttl=TTL, max_entries=16, show_spinner=False)
+@st.cache_data(ttl=TTL, max_entries=16, show_spinner=False, hash_funcs=BY_SCOPE)
 def briefing_pdf(url: str, viewer: Viewer, filters: Filters, at: dt.datetime, filters_text: str) -> bytes:
     """The minister's briefing of the view (reports.briefing), as PDF bytes."""
     from reports.briefing import make_briefing, render_pdf
     return render_pdf(_read(make_briefing, viewer, filters, at, filters_text))
 
 
-@st.cache_data(ttl=TTL, max_entries=256, show_spinner=False)
+@st.cache_data(ttl=TTL, max_entries=256, show_spinner=False, hash_funcs=BY_SCOPE)
 def flow(url: str, viewer: Viewer, filters: Filters, grain: str) -> pd.DataFrame:
     return _read(trend.received_closed, filters, viewer, grain)
 
 
-@st.cache_data(ttl=TTL, max_entries=256, show_spinner=False)
+@st.cache_data(ttl=TTL, max_entries=256, show_spinner=False, hash_funcs=BY_SCOPE)
 def kpi_trend(url: str, viewer: Viewer, filters: Filters, grain: str, at: dt.datetime, by: str | None = None) -> pd.DataFrame:
     return _read(trend.kpi_trend, filters, viewer, grain, at, by)
 
 
-@st.cache_data(ttl=TTL, max_entries=128, show_spinner=False)
+@st.cache_data(ttl=TTL, max_entries=128, show_spinner=False, hash_funcs=BY_SCOPE)
 def territory_league(url: str, viewer: Viewer, filters: Filters, at: dt.datetime) -> pd.DataFrame:
     return _read(league.territory_league, filters, viewer, at)
 
 
-@st.cache_data(ttl=TTL, max_entries=128, show_spinner=False)
+@st.cache_data(ttl=TTL, max_entries=128, show_spinner=False, hash_funcs=BY_SCOPE)
 def executor_league(url: str, viewer: Viewer, filters: Filters, at: dt.datetime) -> pd.DataFrame:
     return _read(league.executor_league, filters, viewer, at)
 
 
-@st.cache_data(ttl=TTL, max_entries=128, show_spinner=False)
+@st.cache_data(ttl=TTL, max_entries=128, show_spinner=False, hash_funcs=BY_SCOPE)
 def peer_average(url: str, viewer: Viewer, filters: Filters, at: dt.datetime) -> pd.DataFrame:
     return _read(league.peer_average, filters, viewer, at)
 
 
-@st.cache_data(ttl=TTL, max_entries=128, show_spinner=False)
+@st.cache_data(ttl=TTL, max_entries=128, show_spinner=False, hash_funcs=BY_SCOPE)
 def histogram(url: str, viewer: Viewer, filters: Filters) -> pd.DataFrame:
     return _read(speed.response_histogram, filters, viewer)
 
 
-@st.cache_data(ttl=60, max_entries=128, show_spinner=False)
+@st.cache_data(ttl=60, max_entries=128, show_spinner=False, hash_funcs=BY_SCOPE)
 def overdue(url: str, viewer: Viewer, filters: Filters, at: dt.datetime) -> pd.DataFrame:
     """Every overdue appeal of the view, oldest deadline first (up to cases.EXPORT_CAP): the tables
     show the first thousand, the counts by executor and the exports hold them all."""
     return _read(speed.overdue_now, filters, viewer, at, limit=cases.EXPORT_CAP)
 
 
-@st.cache_data(ttl=TTL, max_entries=128, show_spinner=False)
+@st.cache_data(ttl=TTL, max_entries=128, show_spinner=False, hash_funcs=BY_SCOPE)
 def escalations(url: str, viewer: Viewer, filters: Filters) -> pd.DataFrame:
     return _read(speed.escalation_flow, filters, viewer)
 
 
-@st.cache_data(ttl=60, max_entries=256, show_spinner=False)
+@st.cache_data(ttl=60, max_entries=256, show_spinner=False, hash_funcs=BY_SCOPE)
 def case_page(url: str, viewer: Viewer, filters: Filters, at: dt.datetime, query: str, sort: str, page: int,
               after: tuple[str, int] | None = None, escalated_to_me: bool = False) -> tuple[pd.DataFrame, int]:
     return _read(cases.case_list, filters, viewer, at, query, sort, page, after=after, escalated_to_me=escalated_to_me)
@@ -213,13 +222,13 @@ def appeal_exists(url: str, appeal_id: int) -> bool:
     return _read(cases.exists, appeal_id)
 
 
-@st.cache_data(ttl=600, max_entries=256, show_spinner=False)
+@st.cache_data(ttl=600, max_entries=256, show_spinner=False, hash_funcs=BY_SCOPE)
 def outside_case_scope(url: str, viewer: Viewer, codes: tuple[str, ...]) -> list[str]:
     """The filter's territories whose cases the viewer may not read (queries.reference)."""
     return _read(reference.outside_case_scope, viewer, codes)
 
 
-@st.cache_data(ttl=60, max_entries=256, show_spinner=False)
+@st.cache_data(ttl=60, max_entries=256, show_spinner=False, hash_funcs=BY_SCOPE)
 def case(url: str, viewer: Viewer, appeal_id: int) -> tuple[pd.Series | None, pd.DataFrame]:
     card = _read(cases.case_card, viewer, appeal_id)
     events = _read(cases.case_events, viewer, appeal_id) if card is not None else pd.DataFrame()

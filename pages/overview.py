@@ -13,7 +13,7 @@ from dashboard.tables import pinned
 from queries import periods
 from queries.localtime import local_date
 from queries.metrics import METRICS, OVERVIEW_CARDS, SMALL_N, changes
-from queries.spikes import has_history
+from queries.spikes import has_history, last_whole_week
 from reports.spikes import sentence
 
 ctx = context()
@@ -153,7 +153,7 @@ if ctx.viewer.sees_region_leagues:
     geomap.territory_map(ctx, data.territory_league(ctx.url, ctx.viewer, f, ctx.now), "ov")
     st.subheader(t("spikes.overview"), help=t("spikes.intro"))
     today = local_date(ctx.now)
-    week = today - dt.timedelta(days=today.weekday() + 7)
+    week = last_whole_week(today)
     found = data.spikes(ctx.url, ctx.viewer, week, "category")
     st.caption(periods.in_words(week, week + dt.timedelta(days=6), ctx.lang))
     if not has_history(week):

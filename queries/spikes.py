@@ -49,6 +49,11 @@ def week_start(day: dt.date) -> dt.date:
     return day - dt.timedelta(days=day.weekday())
 
 
+def last_whole_week(today: dt.date) -> dt.date:
+    """The Monday of the last whole week before `today`'s (the overview's spikes)."""
+    return week_start(today) - dt.timedelta(days=7)
+
+
 def weeks_between(d_from: dt.date, d_to: dt.date) -> list[dt.date]:
     """The Mondays of the weeks that begin within [d_from, d_to]."""
     first = week_start(d_from) if d_from.weekday() == 0 else week_start(d_from) + dt.timedelta(days=7)
