@@ -10,7 +10,9 @@
    again with the day's months recomputed (the refresh command).
 4. Concurrent users: 20 scripted sessions against a running Streamlit server on the PostgreSQL
    database (bench.server): every page's p50/p95 under that load, and the server's peak memory.
-5. Seeding speed at the default scale (bench.seed) and the import speed (bench.importer).
+5. Seeding speed and peak memory at scales 1, 10 and 20 (bench.seed; from 10 on PostgreSQL only, in a
+   temporary database, where the disk holds it) and the import speed (bench.importer).
+6. A summary: every goal's numbers side by side.
 Everything is written to bench/results.json. Asserts nothing.
 """
 from __future__ import annotations
@@ -120,10 +122,12 @@ def main(argv=None) -> int:
     p.add_argument("--pg-name", default="pulse_bench_10m")
     p.add_argument("--pg-scale", type=float, default=10)
     p.add_argument("--sqlite", default=str(ROOT / "data" / "bench-1m.sqlite"))
-    p.add_argument("--combos", type=int, default=200)
-    p.add_argument("--baseline-combos", type=int, default=8)
-    p.add_argument("--figure-combos", type=int, default=40, help="combinations of bench.figures")
+    p.add_argument("--combos", type=int, default=60)
+    p.add_argument("--baseline-combos", type=int, default=1)
+    p.add_argument("--figure-combos", type=int, default=20, help="combinations of bench.figures")
     p.add_argument("--sessions", type=int, default=20, help="concurrent sessions against the server")
+    p.add_argument("--seed-scales", default="1,10,20",
+                   help="bench.seed's scales (10 and more on PostgreSQL only; a scale the disk cannot hold is said)")
     p.add_argument("--quick", action="store_true", help="page data, refresh and sessions only (no seeding or import runs)")
     args = p.parse_args(argv)
     sqlite_url = f"sqlite:///{Path(args.sqlite).resolve()}"
@@ -145,12 +149,44 @@ def main(argv=None) -> int:
     server.main(["--db", pg_url, "--sessions", str(args.sessions)])
     report["server"] = json.loads(server.RESULTS.read_text())
     if not args.quick:
-        seed.main(["--scales", "1"])
+        seed.main(["--scales", args.seed_scales])
         importer.main([])
         report["seeding"] = json.loads(seed.RESULTS.read_text())
         report["import"] = json.loads(importer.RESULTS.read_text())
+    report["machine"] = figures.machine(pg_url)
     pages.RESULTS.write_text(json.dumps(report, indent=2, ensure_ascii=False))
+    summary(report)
     return 0
+
+
+def summary(report: dict) -> None:
+    """The run's goals side by side: per page the project's p95 and DuckDB's ÷ the project's; per
+    figure the plain GROUP BY's and DuckDB's p95 ÷ the project's and the combinations the project
+    lost; the first page after sign-in; the seeding's peak memory."""
+    m = report["machine"]
+    print(f"\n## Summary (seed {report['seed']}; {m['cores']} cores, {m.get('memory_gb')} GB; PostgreSQL "
+          f"{m.get('postgresql', {}).get('server_version')}, shared_buffers {m.get('postgresql', {}).get('shared_buffers')})")
+    dbs = report["databases"]
+    names = list(dbs)
+    print("\n| page | " + " | ".join(f"{n} {dbs[n]['appeals']:,}: project p95, ms | DuckDB ÷ project" for n in names)
+          + " |\n|---|" + "---|---|" * len(names))
+    for i, row in enumerate(dbs[names[0]]["pages"]):
+        cells = [f"{dbs[n]['pages'][i]['p95_ms']:,.0f} | {dbs[n]['pages'][i]['duckdb_over_project_p95']}×" for n in names]
+        print(f"| {row['page']} | " + " | ".join(cells) + " |")
+    figs = report["figures"]["databases"]
+    print("\n| figure | by | " + " | ".join(f"{n}: plain ÷ project | DuckDB ÷ project | combos project > plain"
+                                            for n in figs) + " |\n|---|---|" + "---|---|---|" * len(figs))
+    for i, row in enumerate(figs[list(figs)[0]]["figures"]):
+        cells = [f"{figs[n]['figures'][i]['plain_over_project_p95']}× | {figs[n]['figures'][i]['duckdb_over_project_p95']}× | "
+                 f"{figs[n]['figures'][i]['project_slower_than_plain']} of {figs[n]['combos']}" for n in figs]
+        print(f"| {row['figure']} | {row['by']} | " + " | ".join(cells) + " |")
+    first = report["server"].get("first_page_after_sign_in", {})
+    if first:
+        print(f"\nFirst page after sign-in (PostgreSQL): {first.get('first_page_after_warm_up_ms')} ms after the "
+              f"warm-up ({first.get('warm_up_s')} s), {first.get('first_page_ms')} ms arriving 3 s after the start")
+    for r in report.get("seeding", []):
+        what = f"not measured ({r['skipped']})" if "skipped" in r else f"peak {r['peak_rss_mb']:,} MB, {r['seconds']} s"
+        print(f"Seeding {r['backend']} scale {r['scale']:g}: {what}")
 
 
 if __name__ == "__main__":

@@ -12,7 +12,9 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import text
 
+from queries.cases import PAGE_SIZE, SORTS
 from queries.filters import Filters
+from queries.measures import UNANSWERED_OPEN
 from queries.localtime import day_start
 
 CACHE = Path(__file__).with_name("cache")
@@ -29,7 +31,7 @@ class Columnar:
 
     COLUMNS = ("id", "received_at", "municipality_id", "territory_id", "topic_id", "category_id", "source",
                "organization_id", "status", "first_response_at", "response_due_at", "first_response_work_hours",
-               "closed_at", "escalated_to_id", "escalation_work_hours", "text")
+               "closed_at", "escalated_to_id", "escalation_work_hours", "reach", "response_measured", "text")
 
     def __init__(self, engine, name: str):
         import duckdb
@@ -43,13 +45,19 @@ class Columnar:
                 "topics": dict(conn.execute(text("select code, id from topics")).all()),
                 "t_parent": dict(conn.execute(text("select id, coalesce(parent_id, id) from topics")).all()),
             }
-        self.path = CACHE / f"{name}-{n}-v2.parquet"  # v2: the columns of the pages (bench.pages)
+            # the names a case list shows (the project joins them too)
+            names = {t: pd.read_sql(text(f"select id, name_ru from {t}"), conn)
+                     for t in ("municipalities", "topics", "organizations")}
+        self.path = CACHE / f"{name}-{n}-v3.parquet"  # v3: the case list's sort columns too
         started = time.perf_counter()
         if not self.path.exists():
             self._export(engine)
         self.export_seconds = time.perf_counter() - started
         self.db = duckdb.connect()
         self.db.execute(f"create view appeals as select * from read_parquet('{self.path}')")
+        for table, frame in names.items():
+            self.db.register(f"{table}_df", frame)
+            self.db.execute(f"create table {table} as select * from {table}_df")
 
     def _export(self, engine) -> None:
         import pyarrow as pa
@@ -62,7 +70,8 @@ class Columnar:
                 df = pd.read_sql(text("""select a.id, a.received_at, a.municipality_id,
                     coalesce(m.parent_id, m.id) as territory_id, a.topic_id, coalesce(t.parent_id, t.id) as category_id,
                     a.source, a.organization_id, a.status, a.first_response_at, a.response_due_at,
-                    a.first_response_work_hours, a.closed_at, a.escalated_to_id, a.escalation_work_hours, a.text
+                    a.first_response_work_hours, a.closed_at, a.escalated_to_id, a.escalation_work_hours, a.reach,
+                    a.response_measured, a.text
                     from appeals a join municipalities m on m.id = a.municipality_id join topics t on t.id = a.topic_id
                     where a.id >= :a and a.id < :b"""), conn, params={"a": start, "b": start + 1_000_000})
                 for c in ("received_at", "first_response_at", "response_due_at", "closed_at"):
@@ -140,26 +149,45 @@ class Columnar:
         return self.db.execute(f"select {select} from appeals where {' and '.join(conds)} {tail}",
                                (before or []) + params).df()
 
+    # FIGURES as they stood at a moment (the previous period like for like, as kpi_as_of): what
+    # had been answered and closed by then
+    FIGURES_AS_OF = ("count(*) as received, count(*) filter (where status = 'resolved' and closed_at <= ?) as resolved, "
+                     "count(*) filter (where first_response_at <= ? and first_response_at <= response_due_at) as on_time, "
+                     "count(*) filter (where first_response_at <= ? or response_due_at < ?) as on_time_base, "
+                     "count(*) filter (where (closed_at is null or closed_at > ?) and (first_response_at is null "
+                     "or first_response_at > ?) and response_due_at < ?) as overdue_now, "
+                     "quantile_cont(first_response_work_hours, 0.5) filter (where first_response_at <= ?) "
+                     "as first_response_median, "
+                     "quantile_cont(first_response_work_hours, 0.9) filter (where first_response_at <= ?) "
+                     "as first_response_p90")
+
     def _figures(self, f: Filters, now: dt.datetime, by: str | None = None) -> pd.DataFrame:
         return self._q((f"{by}, " if by else "") + self.FIGURES, f, f"group by {by}" if by else "", [now, now])
+
+    def _as_of(self, f: Filters, asof: dt.datetime) -> pd.DataFrame:
+        return self._q(self.FIGURES_AS_OF, f, "", [asof] * 9)
 
     def _bucket(self, grain: str) -> str:
         return f"date_trunc('{grain}', received_at + interval 7 hour)"
 
-    def page(self, name: str, f: Filters, now: dt.datetime, grain: str, word: str) -> list[pd.DataFrame]:
-        """The figures the page `name` shows, computed here: its cards (and the previous period's),
-        its breakdowns and its trend. The case list sorted newest first; search by substring."""
+    def page(self, name: str, f: Filters, now: dt.datetime, grain: str, word: str,
+             sort: str = "newest") -> list[pd.DataFrame]:
+        """The figures the page `name` shows, computed here: its cards (and the previous period's as
+        they stood at the same age: answered and closed by then; the verdicts' times are not copied),
+        its breakdowns and its trend. The case list: its first page in the list's `sort`, with the
+        names the list shows, and the cohort's count; search by substring, newest first."""
         fig = lambda flt, by=None: self._figures(flt, now, by)  # noqa: E731
         bucket = self._bucket(grain)
         trend = lambda flt, by="": self._q(f"{bucket} as b, {by + ', ' if by else ''}{self.FIGURES}", flt,  # noqa: E731
                                            "group by all order by 1", [now, now])
         prev = f.previous()
+        then = now - (f.date_from - prev.date_from)  # the previous period at the same age, as the pages
         if name == "overview":
             closed = self.db.execute(
                 f"select date_trunc('{grain}', closed_at + interval 7 hour) as b, count(*) from appeals "
                 "where closed_at >= ? and closed_at < ? group by 1",
                 [day_start(f.date_from), day_start(f.date_to + dt.timedelta(days=1))]).df()
-            return [fig(f), fig(prev), trend(f), closed, fig(f, "source"), fig(f, "topic_id"), fig(f, "municipality_id"),
+            return [fig(f), self._as_of(prev, then), trend(f), closed, fig(f, "source"), fig(f, "topic_id"), fig(f, "municipality_id"),
                     fig(prev, "municipality_id"), fig(prev, "topic_id")]
         if name == "topics":
             return [fig(f, "topic_id"), trend(f, "topic_id")]
@@ -170,13 +198,19 @@ class Columnar:
                 "organization_id, escalated_to_id, count(*) as n, quantile_cont(escalation_work_hours, 0.5) as h", f,
                 "and escalated_to_id is not null group by all order by n desc")]
         if name == "speed":
-            return [fig(f), fig(prev), trend(f), self._q(
+            return [fig(f), self._as_of(prev, then), trend(f), self._q(
                 "least(floor(first_response_work_hours), 48) as b, count(*) as n", f,
                 "and first_response_work_hours is not null group by 1"), self._overdue(f, now)]
         if name == "cases":
-            return [self._q("id, received_at, municipality_id, topic_id, organization_id, source, status, "
-                            "left(text, 300) as text", f, "order by received_at desc, id desc limit 20"),
-                    self._q("count(*)", f)]
+            conds, params = self._where(f)
+            return [self.db.execute(
+                "select a.id, a.received_at, m.name_ru, t.name_ru, o.name_ru, a.source, a.status, a.response_due_at, "
+                f"a.first_response_at, a.closed_at, case when {UNANSWERED_OPEN} and a.response_due_at < ? then 1 "
+                "else 0 end as overdue, a.reach, a.escalated_to_id, left(a.text, 300) as text from appeals a "
+                "join municipalities m on m.id = a.municipality_id join topics t on t.id = a.topic_id "
+                "join organizations o on o.id = a.organization_id "
+                f"where {' and '.join(conds)} order by {SORTS[sort]} limit {PAGE_SIZE}",
+                [now] + params).df(), self._q("count(*)", f)]
         if name == "search":
             like = f"%{word}%"
             conds, params = self._where(f)

@@ -65,6 +65,7 @@ def main(argv=None) -> int:
     csv_path = tmp / "export.csv"
     with source.connect() as conn, open(csv_path, "w", encoding="utf-8", newline="") as fh:
         rows = export_csv(conn, fh)
+    print(f"export: {rows:,} appeals", file=sys.stderr)
     mapping = load_mapping(ROOT / "ingest" / "mappings" / "cur_export.toml")
     admin = create_engine(normalise_url(args.pg), isolation_level="AUTOCOMMIT")
     results = []

@@ -153,7 +153,7 @@ def measure(url: str, combos: int, seed: int, baseline_combos: int = 8) -> list[
     for f, sort, word in drawn:
         for page in timings:
             started = time.perf_counter()
-            columnar.page(page, f, now, grain_for(f), word)
+            columnar.page(page, f, now, grain_for(f), word, sort)
             duck.setdefault(page, []).append(time.perf_counter() - started)
     # the baseline after all of them: its scans of the whole appeals table (a minute each at 10 M)
     # evicted the summary tables from memory, and the combinations timed after one read from disk
