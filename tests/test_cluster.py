@@ -74,6 +74,30 @@ def _caught_up(c: Cluster, seconds: float = 30) -> None:
         engine.dispose()
 
 
+def _replayed_a_commit(c: Cluster, seconds: float = 30) -> None:
+    """A commit made on the primary and replayed on the standby: a standby started from a base
+    backup has replayed no transaction, and its last replayed commit's time is unknown until it
+    does (the lag test measures from it)."""
+    primary, standby = make_engine(c.url()), make_engine(c.url("standby"))
+    try:
+        with primary.begin() as conn:
+            conn.execute(text("update dataset_info set value = value where key = :k"), {"k": STATE_KEY})
+            lsn = conn.execute(text("select pg_current_wal_lsn()::text")).scalar_one()
+        deadline = time.time() + seconds
+        while time.time() < deadline:
+            with standby.connect() as conn:
+                done = conn.execute(text(
+                    "select pg_last_wal_replay_lsn() >= cast(:lsn as pg_lsn) "
+                    "and pg_last_xact_replay_timestamp() is not null"), {"lsn": lsn}).scalar_one()
+            if done:
+                return
+            time.sleep(0.2)
+        raise AssertionError(f"the standby did not replay the primary's commit in {seconds:.0f} s")
+    finally:
+        primary.dispose()
+        standby.dispose()
+
+
 def _count(url: str) -> int:
     engine = make_engine(url)
     with engine.connect() as conn:
@@ -92,6 +116,7 @@ def test_a_write_through_the_standby_fails_and_through_the_primary_succeeds(clus
 def test_pages_read_the_standby_and_its_lag_is_measured(cluster, monkeypatch):
     """Replay paused on the standby, appeals added on the primary: the page shows the standby's
     count, not the primary's; the standby knows it is behind, from its last replayed commit."""
+    _replayed_a_commit(cluster)
     standby = make_engine(cluster.url("standby"))
     primary = make_engine(cluster.url())
     with standby.connect() as conn:
