@@ -175,7 +175,7 @@ def pending(conn: Connection, filters: Filters, viewer: Viewer, now: dt.datetime
     n_keys = len(keys)
     return run(conn, f"""
 select {', '.join(keys) + ', ' if keys else ''}count(*) as pending,
-       sum(case when a.status in {OPEN} then 1 else 0 end) as pending_open
+       count(case when a.status in {OPEN} then 1 end) as pending_open
 from appeals a{d.indexed_by('ix_appeals_unanswered_due')}{joins}
 where {UNANSWERED} and a.response_due_at >= :now and {cond}
 {'group by ' + ', '.join(str(i + 1) for i in range(n_keys)) if n_keys else ''}""", params)
