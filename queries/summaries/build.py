@@ -19,6 +19,7 @@ from queries.db import Pipeline
 from queries.dialect import Dialect, dialect_of
 from queries.measures import COUNT_NAMES
 from queries.run import run
+from queries.localtime import day_start
 from queries.summaries.cells import HIST_KEY, cells_of, closed_cells, closings, encoded, read_days
 from queries.summaries.codec import DIM_COLUMNS, GRAINS, SOURCE_CODES, decode_hist, encode_hist, group_sum
 from queries.summaries.lattice import YEAR_HIST_NODES, month_end
@@ -62,17 +63,47 @@ class _YearSums:
         return out
 
 
+# Appeals turned into cells at once, at most about: a month of them at 20 M appeals (285 000)
+# took the build's memory to 4 GB; a month above this is read in runs of days, its month cells
+# summed from theirs as a year's are from its months.
+SLICE_APPEALS = 60_000
+
+
+def _slices(conn: Connection, d: Dialect, months: list[dt.date]) -> list[tuple[dt.date, dt.date, dt.date]]:
+    """(month, first day, day after the last) of each read: a month whole, or cut into equal runs
+    of days that would each hold at most SLICE_APPEALS of its appeals spread evenly."""
+    out = []
+    for month in months:
+        end = month_end(month) + dt.timedelta(days=1)
+        n = conn.execute(text("select count(*) from appeals where received_at >= :lo and received_at < :hi"),
+                         {"lo": d.ts_param(day_start(month)), "hi": d.ts_param(day_start(end))}).scalar_one()
+        days = (end - month).days
+        step = -(-days // max(1, -(-int(n) // SLICE_APPEALS)))  # ceil(days / ceil(n / SLICE_APPEALS))
+        lo = month
+        while lo < end:
+            hi = min(lo + dt.timedelta(days=step), end)
+            out.append((month, lo, hi))
+            lo = hi
+    return out
+
+
+def _of_grain(frames: list[pd.DataFrame], grain: str) -> list[pd.DataFrame]:
+    code = GRAINS.index(grain)
+    return [f for f in frames if len(f) and int(f["grain"].iloc[0]) == code]
+
+
 def _build_all(conn: Connection, d: Dialect, months: list[dt.date], progress=None) -> None:
-    """Every cell, into empty tables (new_tables), a month of appeals at a time, so that memory is
-    bounded by a month's appeals and a year's cells at any scale: each month's day and month
-    cells written as they are made, its share of the year cells summed until the year is done,
-    its appeals' closings kept until their month can receive no more (an appeal closes after it is
-    received). On PostgreSQL the reads, COPYs and each table's indexing and swap (swap_in) run
-    beside the computing (queries.db.Pipeline); a month's cells wait for the last month's COPYs
-    before they are queued."""
+    """Every cell, into empty tables (new_tables), a month of appeals at a time (a large month in
+    runs of days, _slices), so that memory is bounded by SLICE_APPEALS appeals and a year's cells
+    at any scale: each read's day cells written as they are made, its share of the month and year
+    cells summed until the month or year is done, its appeals' closings kept until their month
+    can receive no more (an appeal closes after it is received). On PostgreSQL the reads, COPYs
+    and each table's indexing and swap (swap_in) run beside the computing
+    (queries.db.Pipeline); a read's cells wait for the last read's COPYs before they are queued."""
     into = new_tables(conn, d)
-    year_counts = _YearSums(["dims", "grain", "period", *DIM_COLUMNS], list(COUNT_NAMES))
-    year_hist = _YearSums(["dims", "grain", "period", *DIM_COLUMNS, *HIST_KEY], ["n"])
+    count_keys, hist_keys = ["dims", "grain", "period", *DIM_COLUMNS], ["dims", "grain", "period", *DIM_COLUMNS, *HIST_KEY]
+    year_counts, year_hist = _YearSums(count_keys, list(COUNT_NAMES)), _YearSums(hist_keys, ["n"])
+    month_counts, month_hist = _YearSums(count_keys, list(COUNT_NAMES)), _YearSums(hist_keys, ["n"])
     later_closings: list[pd.DataFrame] = []  # closings on days after the month read last
     writing: list = []
 
@@ -84,29 +115,40 @@ def _build_all(conn: Connection, d: Dialect, months: list[dt.date], progress=Non
                    pipe.submit(write, conn, into["agg_hist"], [encoded(hist)], HIST_TABLE_COLUMNS),
                    pipe.submit(write, conn, into["agg_closed"], closed_cells(closed), CLOSED_TABLE_COLUMNS)]
 
+    slices = _slices(conn, d, months)
     with Pipeline(threaded=d.pg) as pipe:
-        ends = [month_end(m) + dt.timedelta(days=1) for m in months]
-        following = pipe.submit(read_days, conn, d, "received_at", months[0], ends[0]) if months else None
-        for i, month in enumerate(months):
+        following = pipe.submit(read_days, conn, d, "received_at", *slices[0][1:]) if slices else None
+        for i, (month, lo, hi) in enumerate(slices):
             df = following.result()
-            if i + 1 < len(months):  # read while this month's cells are computed
-                following = pipe.submit(read_days, conn, d, "received_at", months[i + 1], ends[i + 1])
+            if i + 1 < len(slices):  # read while this one's cells are computed
+                following = pipe.submit(read_days, conn, d, "received_at", *slices[i + 1][1:])
             counts, hist, closed = cells_of(df, years=True) if len(df) else ([], [], pd.DataFrame())
             del df
-            year_counts.add([f for f in counts if _is_year(f)])
-            year_hist.add([f for f in hist if _is_year(f)])
+            first_of_month = i == 0 or slices[i - 1][0] != month
+            last_of_month = i + 1 == len(slices) or slices[i + 1][0] != month
+            last_of_year = i + 1 == len(slices) or slices[i + 1][0].year != month.year
+            year_counts.add(_of_grain(counts, "y"))
+            year_hist.add(_of_grain(hist, "y"))
+            if first_of_month and last_of_month:  # a month read whole: its month cells as they are
+                months_counts, months_hist = _of_grain(counts, "m"), _of_grain(hist, "m")
+            else:
+                month_counts.add(_of_grain(counts, "m"))
+                month_hist.add(_of_grain(hist, "m"))
+                months_counts, months_hist = (month_counts.take(), month_hist.take()) if last_of_month else ([], [])
             closed = [c for c in [*later_closings, closed] if len(c)]
             closed = group_sum(pd.concat(closed, ignore_index=True), ["day", *DIM_COLUMNS], ["closed"]) if closed \
                 else pd.DataFrame(columns=["day", *DIM_COLUMNS, "closed"])
-            done = (closed["day"] < _day_number(ends[i])).to_numpy()
-            later_closings = [closed[~done]]
-            last_of_year = i + 1 == len(months) or months[i + 1].year != month.year
-            queue([f for f in counts if not _is_year(f)] + (year_counts.take() if last_of_year else []),
-                  [f for f in hist if not _is_year(f)] + (year_hist.take() if last_of_year else []),
-                  [closed[done] if i + 1 < len(months) else closed])
+            if last_of_month:  # a closing's cells are its month's: written once the month is complete
+                done = (closed["day"] < _day_number(hi)).to_numpy()
+                later_closings, finished = [closed[~done]], [closed[done] if i + 1 < len(slices) else closed]
+            else:
+                later_closings, finished = [closed], []
+            queue(_of_grain(counts, "d") + months_counts + (year_counts.take() if last_of_year else []),
+                  _of_grain(hist, "d") + months_hist + (year_hist.take() if last_of_year else []),
+                  finished)
             del counts, hist, closed  # only the queued writes hold them now
-            if progress:
-                progress((i + 1) / len(months), f"summaries {month:%Y-%m}")
+            if progress and last_of_month:
+                progress((months.index(month) + 1) / len(months), f"summaries {month:%Y-%m}")
         pipe.submit(swap_in, conn, d, "agg_counts", into["agg_counts"])
         pipe.submit(swap_in, conn, d, "agg_hist", into["agg_hist"])
         pipe.submit(swap_in, conn, d, "agg_closed", into["agg_closed"])
