@@ -271,18 +271,26 @@ def test_refresh_after_changes_equals_a_rebuild_and_raw(small_db):
 def test_months_built_in_runs_of_days_give_the_same_cells(small_db, monkeypatch):
     """A month of more than SLICE_APPEALS appeals is read in runs of days (bounded memory at any
     scale): its day cells as they come, its month and year cells summed from the runs', its
-    closings' cells once the month is complete. Every table equals the build of whole months."""
+    closings' cells once the month is complete; so in a refresh of the month. Every table equals
+    the build of whole months."""
     build_module = sys.modules["queries.summaries.build"]  # the package's `build` is the function
     with small_db.connect() as conn:
         trans = conn.begin()
         try:
             whole = {t: table_rows(conn, t) for t in ("agg_counts", "agg_closed", "agg_hist")}
-            per_month = conn.execute(text("select count(*) from appeals group by "
-                                          + ("substr(received_at, 1, 7)" if conn.dialect.name == "sqlite"
-                                             else "date_trunc('month', received_at)"))).scalars().all()
+            month = ("substr(received_at, 1, 7) || '-01'" if conn.dialect.name == "sqlite"
+                     else "to_char(received_at at time zone 'UTC', 'YYYY-MM-01')")
+            rows = conn.execute(text(f"select count(*), {month} from appeals group by {month}")).all()
+            per_month = [n for n, _ in rows]
+            months = [dt.date.fromisoformat(m) for _, m in rows]
             monkeypatch.setattr(build_module, "SLICE_APPEALS", 40)
             assert sum(n > 80 for n in per_month) >= 3  # months cut into three runs or more
             summaries.build(conn)
+            for t, cells in whole.items():
+                assert table_rows(conn, t) == cells, t
+            # the refresh of a month (its day and month cells, its year summed from the months)
+            busiest = max(zip(per_month, months), key=lambda x: x[0])[1]
+            summaries.refresh(conn, {busiest.replace(day=15)})
             for t, cells in whole.items():
                 assert table_rows(conn, t) == cells, t
         finally:

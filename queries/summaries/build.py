@@ -30,16 +30,29 @@ from queries.summaries.store import (CLOSED_TABLE_COLUMNS, COUNT_TABLE_COLUMNS, 
 
 def _fill_all(conn: Connection, d: Dialect, months: list[dt.date]) -> None:
     """Every cell of these months (a refresh; fill_years then sums their years from the stored
-    months): the appeals received in each month, and those closed in it, whenever received."""
+    months): the appeals received in each month, and those closed in it, whenever received; a
+    large month in runs of days (_slices), its month cells summed from theirs."""
     for month in months:
-        df = read_days(conn, d, "received_at", month, month_end(month) + dt.timedelta(days=1))
-        if len(df):
+        runs = [(lo, hi) for _, lo, hi in _slices(conn, d, [month])]
+        month_counts = _YearSums(["dims", "grain", "period", *DIM_COLUMNS], list(COUNT_NAMES))
+        month_hist = _YearSums(["dims", "grain", "period", *DIM_COLUMNS, *HIST_KEY], ["n"])
+        for lo, hi in runs:
+            df = read_days(conn, d, "received_at", lo, hi)
+            if not len(df):
+                continue
             counts, hist, _ = cells_of(df, years=False)
+            del df
+            if len(runs) > 1:
+                month_counts.add(_of_grain(counts, "m"))
+                month_hist.add(_of_grain(hist, "m"))
+                counts, hist = _of_grain(counts, "d"), _of_grain(hist, "d")
             write(conn, "agg_counts", counts, COUNT_TABLE_COLUMNS)
             write(conn, "agg_hist", [encoded(hist)], HIST_TABLE_COLUMNS)
-        # the cells of closings in a month are that month's only: written as each month is read
-        closed = closings(read_days(conn, d, "closed_at", month, month_end(month) + dt.timedelta(days=1)))
-        write(conn, "agg_closed", closed_cells([closed]), CLOSED_TABLE_COLUMNS)
+        write(conn, "agg_counts", month_counts.take(), COUNT_TABLE_COLUMNS)
+        write(conn, "agg_hist", [encoded(month_hist.take())], HIST_TABLE_COLUMNS)
+        # the cells of closings in a month are that month's only: written once the month is read
+        closed = [closings(read_days(conn, d, "closed_at", lo, hi)) for lo, hi in runs]
+        write(conn, "agg_closed", closed_cells(closed), CLOSED_TABLE_COLUMNS)
 
 
 def _is_year(frame: pd.DataFrame) -> bool:
