@@ -169,28 +169,40 @@ def to_xlsx(df: pd.DataFrame, title: str, ctx: Context) -> bytes:
     return buf.getvalue()
 
 
-def _audit_export(file_name: str, ctx: Context, details: dict | None = None) -> None:
-    from dashboard import auth
-    auth.record("export", file_name, {"filters": to_params(ctx.filters, ctx.lang), **(details or {})})
+def export_data(build, fmt: str, file_name: str, title: str, ctx: Context, details: dict | None = None):
+    """A download's deferred data: the file (`fmt` "csv" or "xlsx") made from `build()` when the
+    button is pressed, and the export then written to the audit log as the page's viewer's, with
+    the view's filters and `details`."""
+    viewer, filters = ctx.viewer, to_params(ctx.filters, ctx.lang)
+    write = to_csv if fmt == "csv" else to_xlsx
+
+    def data() -> bytes:
+        from dashboard import auth
+        content = write(build(), title, ctx)
+        if viewer is not None:
+            auth.record_as(viewer, "export", file_name, {"filters": filters, **(details or {})})
+        return content
+    return data
 
 
 def exports(df, name: str, title: str, ctx: Context, key: str, details: dict | None = None,
             rows: int | None = None) -> None:
     """CSV and XLSX downloads of `df` (a frame, or a function building it when a button is pressed:
     a full export is read only when asked for); each download is written to the audit log (with
-    `details`, e.g. a search's term, beside the filters and the row count)."""
+    `details`, e.g. a search's term, beside the filters and the row count). A press does not rerun
+    the page (on_click="ignore"): a rerun registers the file under a new id, and a browser whose
+    request for the old one arrived after it got nothing (the browser tests on a busy machine)."""
     build = df if callable(df) else (lambda: df)
     details = {**(details or {}), "rows": rows if rows is not None or callable(df) else len(df)}
     stem = file_stem(name, ctx)
     # a row of buttons as wide as their labels, wrapping when the table's column is narrow
     # (fixed column shares cut the labels to «С…» beside another table)
     row = st.container(horizontal=True, wrap=True, gap="small")
-    row.download_button(t("export.csv"), lambda: to_csv(build(), title, ctx), f"{stem}.csv", "text/csv",
-                        key=f"{key}_csv", icon=":material/download:",
-                        on_click=_audit_export, args=(f"{stem}.csv", ctx, details))
-    row.download_button(t("export.xlsx"), lambda: to_xlsx(build(), title, ctx), f"{stem}.xlsx",
-                        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", key=f"{key}_xlsx",
-                        icon=":material/download:", on_click=_audit_export, args=(f"{stem}.xlsx", ctx, details))
+    row.download_button(t("export.csv"), export_data(build, "csv", f"{stem}.csv", title, ctx, details), f"{stem}.csv",
+                        "text/csv", key=f"{key}_csv", icon=":material/download:", on_click="ignore")
+    row.download_button(t("export.xlsx"), export_data(build, "xlsx", f"{stem}.xlsx", title, ctx, details),
+                        f"{stem}.xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                        key=f"{key}_xlsx", icon=":material/download:", on_click="ignore")
 
 
 def table(df: pd.DataFrame, export, name: str, title: str, ctx: Context, key: str,

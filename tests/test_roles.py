@@ -285,14 +285,26 @@ def test_demo_users_only_for_the_embedded_demo_database():
     assert not wants_demo_users(DatabaseTarget("sqlite:///x", "default"), {})  # imported data: no demo users
 
 
-def test_exports_are_audited(small_sqlite, tmp_path):
+def test_exports_are_audited(small_sqlite, tmp_path, monkeypatch):
+    """A page's export is made when its button is pressed (the button's deferred data), and only
+    then written to the audit log, as the page's viewer's, with the view's filters."""
+    from dashboard import ui
+    given, real = [], ui.export_data
+    monkeypatch.setattr(ui, "export_data", lambda *a, **k: given.append((a[2], real(*a, **k))) or given[-1][1])
     url, engine = writable_copy(small_sqlite, tmp_path)
     at = run_page(url, SMALL_AS_OF, "pages/topics.py", viewer=Viewer("boss", "analyst"), **PARAMS)
-    at.get("download_button")[0].click().run()
+    assert at.get("download_button")
+    name, data = next((n, d) for n, d in given if n.startswith("categories_") and n.endswith(".csv"))
+    query = text("select username, action, target, details from audit_log where action = 'export'")
     with engine.connect() as c:
-        row = c.execute(text("select username, action, target, details from audit_log where action = 'export'")).first()
-    assert row[0] == "boss" and row[2].startswith("categories_2021-02-01_2021-03-31_на_")
-    assert row[2].endswith(".csv") and '"from": "2021-02-01"' in row[3]
+        assert c.execute(query).first() is None  # drawn, not pressed: nothing made, nothing logged
+    content = data()
+    assert content.startswith("\ufeff".encode()) and b";" in content  # the CSV itself
+    with engine.connect() as c:
+        row = c.execute(query).first()
+    assert row[0] == "boss" and row[2] == name and name.startswith("categories_2021-02-01_2021-03-31_на_")
+    assert len(given) >= 4  # every table's CSV and XLSX
+    assert '"from": "2021-02-01"' in row[3]
 
 
 def test_bootstrap_seeds_and_creates_demo_users_once(tmp_path, monkeypatch, capsys):

@@ -174,7 +174,10 @@ def test_sign_in_is_throttled_across_browser_sessions(small_db):
         assert c.execute(text("select count(*) from user_sessions where username = :u"), {"u": name}).scalar_one() == 1
 
 
-def test_searches_refusals_and_a_second_user_in_the_tab_are_audited(small_db):
+def test_searches_refusals_and_a_second_user_in_the_tab_are_audited(small_db, monkeypatch):
+    from dashboard import ui
+    given, real = [], ui.export_data  # the downloads' deferred data, made when a button is pressed
+    monkeypatch.setattr(ui, "export_data", lambda *a, **k: given.append((a[2], real(*a, **k))) or given[-1][1])
     head, other = f"head-{uuid.uuid4().hex[:8]}", f"an-{uuid.uuid4().hex[:8]}"
     df = frame(small_db)
     outside = int(df[(df["m_code"] != BERDSK) & (df["parent_m_code"] != BERDSK)]["id"].iloc[0])
@@ -183,8 +186,9 @@ def test_searches_refusals_and_a_second_user_in_the_tab_are_audited(small_db):
     assert any("не найдено" in w.value for w in at.warning)
     at = run_page(_url(small_db), SMALL_AS_OF, "pages/cases.py", viewer=Viewer(head, "head", (BERDSK,)), id="999999999")
     at = run_page(_url(small_db), SMALL_AS_OF, "pages/cases.py", viewer=Viewer(head, "head", (BERDSK,)), **PARAMS)
+    given.clear()
     at.text_input(key="case_q").input("отопление").run()
-    at.get("download_button")[0].click().run()
+    next(d for n, d in given if n.endswith(".csv"))()  # the search's CSV, as its button makes it
     log = _log(small_db, head)
     assert log[["action", "target"]].values.tolist()[:3] == [
         ["open_case_refused", str(outside)], ["open_case_missing", "999999999"], ["search", "отопление"]]
