@@ -55,12 +55,8 @@ def _fill_all(conn: Connection, d: Dialect, months: list[dt.date]) -> None:
         write(conn, "agg_closed", closed_cells(closed), CLOSED_TABLE_COLUMNS)
 
 
-def _is_year(frame: pd.DataFrame) -> bool:
-    return bool(len(frame)) and int(frame["grain"].iloc[0]) == GRAINS.index("y")
-
-
 class _YearSums:
-    """The year cells of the year being built, summed month by month (cells_of gives each month's
+    """The year (or month) cells being built, summed read by read (cells_of gives each read's
     share of them): held as cells, not appeals, so that memory is bounded by the lattice."""
 
     def __init__(self, keys: list[str], measures: list[str]):
