@@ -34,28 +34,23 @@ def _fill_all(conn: Connection, d: Dialect, months: list[dt.date]) -> None:
     large month in runs of days (_slices), its month cells summed from theirs."""
     for month in months:
         runs = [(lo, hi) for _, lo, hi in _slices(conn, d, [month])]
-        month_counts = _YearSums(["dims", "grain", "period", *DIM_COLUMNS], list(COUNT_NAMES))
-        month_hist = _YearSums(["dims", "grain", "period", *DIM_COLUMNS, *HIST_KEY], ["n"])
-        for lo, hi in runs:
+        month_counts = _CellSums(["dims", "grain", "period", *DIM_COLUMNS], list(COUNT_NAMES))
+        month_hist = _CellSums(["dims", "grain", "period", *DIM_COLUMNS, *HIST_KEY], ["n"])
+        for j, (lo, hi) in enumerate(runs):
             df = read_days(conn, d, "received_at", lo, hi)
-            if not len(df):
-                continue
-            counts, hist, _ = cells_of(df, years=False)
+            counts, hist, _ = cells_of(df, years=False) if len(df) else ([], [], None)
             del df
-            if len(runs) > 1:
-                month_counts.add(_of_grain(counts, "m"))
-                month_hist.add(_of_grain(hist, "m"))
-                counts, hist = _of_grain(counts, "d"), _of_grain(hist, "d")
-            write(conn, "agg_counts", counts, COUNT_TABLE_COLUMNS)
-            write(conn, "agg_hist", [encoded(hist)], HIST_TABLE_COLUMNS)
-        write(conn, "agg_counts", month_counts.take(), COUNT_TABLE_COLUMNS)
-        write(conn, "agg_hist", [encoded(month_hist.take())], HIST_TABLE_COLUMNS)
+            whole, last = len(runs) == 1, j + 1 == len(runs)
+            write(conn, "agg_counts", _of_grain(counts, "d") + _month_cells(month_counts, counts, whole, last),
+                  COUNT_TABLE_COLUMNS)
+            write(conn, "agg_hist", [encoded(_of_grain(hist, "d") + _month_cells(month_hist, hist, whole, last))],
+                  HIST_TABLE_COLUMNS)
         # the cells of closings in a month are that month's only: written once the month is read
         closed = [closings(read_days(conn, d, "closed_at", lo, hi)) for lo, hi in runs]
         write(conn, "agg_closed", closed_cells(closed), CLOSED_TABLE_COLUMNS)
 
 
-class _YearSums:
+class _CellSums:
     """The year (or month) cells being built, summed read by read (cells_of gives each read's
     share of them): held as cells, not appeals, so that memory is bounded by the lattice."""
 
@@ -96,6 +91,15 @@ def _slices(conn: Connection, d: Dialect, months: list[dt.date]) -> list[tuple[d
     return out
 
 
+def _month_cells(sums: "_CellSums", frames: list[pd.DataFrame], whole: bool, last: bool) -> list[pd.DataFrame]:
+    """A read's month cells, as they may be written: a month read whole gives them as they are;
+    a run of days gives its share, summed in `sums` until the month's last run."""
+    if whole:
+        return _of_grain(frames, "m")
+    sums.add(_of_grain(frames, "m"))
+    return sums.take() if last else []
+
+
 def _of_grain(frames: list[pd.DataFrame], grain: str) -> list[pd.DataFrame]:
     code = GRAINS.index(grain)
     return [f for f in frames if len(f) and int(f["grain"].iloc[0]) == code]
@@ -111,8 +115,8 @@ def _build_all(conn: Connection, d: Dialect, months: list[dt.date], progress=Non
     (queries.db.Pipeline); a read's cells wait for the last read's COPYs before they are queued."""
     into = new_tables(conn, d)
     count_keys, hist_keys = ["dims", "grain", "period", *DIM_COLUMNS], ["dims", "grain", "period", *DIM_COLUMNS, *HIST_KEY]
-    year_counts, year_hist = _YearSums(count_keys, list(COUNT_NAMES)), _YearSums(hist_keys, ["n"])
-    month_counts, month_hist = _YearSums(count_keys, list(COUNT_NAMES)), _YearSums(hist_keys, ["n"])
+    year_counts, year_hist = _CellSums(count_keys, list(COUNT_NAMES)), _CellSums(hist_keys, ["n"])
+    month_counts, month_hist = _CellSums(count_keys, list(COUNT_NAMES)), _CellSums(hist_keys, ["n"])
     later_closings: list[pd.DataFrame] = []  # closings on days after the month read last
     writing: list = []
 
@@ -138,12 +142,9 @@ def _build_all(conn: Connection, d: Dialect, months: list[dt.date], progress=Non
             last_of_year = i + 1 == len(slices) or slices[i + 1][0].year != month.year
             year_counts.add(_of_grain(counts, "y"))
             year_hist.add(_of_grain(hist, "y"))
-            if first_of_month and last_of_month:  # a month read whole: its month cells as they are
-                months_counts, months_hist = _of_grain(counts, "m"), _of_grain(hist, "m")
-            else:
-                month_counts.add(_of_grain(counts, "m"))
-                month_hist.add(_of_grain(hist, "m"))
-                months_counts, months_hist = (month_counts.take(), month_hist.take()) if last_of_month else ([], [])
+            whole = first_of_month and last_of_month
+            months_counts = _month_cells(month_counts, counts, whole, last_of_month)
+            months_hist = _month_cells(month_hist, hist, whole, last_of_month)
             closed = [c for c in [*later_closings, closed] if len(c)]
             closed = group_sum(pd.concat(closed, ignore_index=True), ["day", *DIM_COLUMNS], ["closed"]) if closed \
                 else pd.DataFrame(columns=["day", *DIM_COLUMNS, "closed"])
