@@ -153,3 +153,12 @@ def expected_kpis(df: pd.DataFrame, now: dt.datetime) -> dict:
         "confirmed_share": share(fb & (df["citizen_feedback"] == "confirmed"), fb),
         "close_time_median": ((df["closed_at"] - df["received_at"]).dt.total_seconds() / 86400)[df["closed_at"].notna()].median(),
     }
+
+
+def deferred_exports(monkeypatch) -> list:
+    """The downloads' deferred data the pages draw, as (file name, data) in order: AppTest cannot
+    press a deferred download, so a test calls the data as a press would (dashboard.ui.export_data)."""
+    from dashboard import ui
+    given, real = [], ui.export_data
+    monkeypatch.setattr(ui, "export_data", lambda *a, **k: given.append((a[2], real(*a, **k))) or given[-1][1])
+    return given

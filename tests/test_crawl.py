@@ -79,9 +79,6 @@ def _operate(page, kind: str, i: int) -> None:
     if kind == "button":
         main.locator("[data-testid='stButton'] button:not([disabled])").nth(i).click()
     elif kind == "download":
-        # quiet for two seconds first: a download clicked during a run points at the file that
-        # the run replaces, and never comes
-        settle(page)
         with page.expect_download(timeout=30_000):
             main.locator("[data-testid='stDownloadButton'] button").nth(i).click()
     elif kind == "select":

@@ -288,9 +288,8 @@ def test_demo_users_only_for_the_embedded_demo_database():
 def test_exports_are_audited(small_sqlite, tmp_path, monkeypatch):
     """A page's export is made when its button is pressed (the button's deferred data), and only
     then written to the audit log, as the page's viewer's, with the view's filters."""
-    from dashboard import ui
-    given, real = [], ui.export_data
-    monkeypatch.setattr(ui, "export_data", lambda *a, **k: given.append((a[2], real(*a, **k))) or given[-1][1])
+    from .pagetools import deferred_exports
+    given = deferred_exports(monkeypatch)
     url, engine = writable_copy(small_sqlite, tmp_path)
     at = run_page(url, SMALL_AS_OF, "pages/topics.py", viewer=Viewer("boss", "analyst"), **PARAMS)
     assert at.get("download_button")

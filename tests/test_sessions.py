@@ -175,9 +175,8 @@ def test_sign_in_is_throttled_across_browser_sessions(small_db):
 
 
 def test_searches_refusals_and_a_second_user_in_the_tab_are_audited(small_db, monkeypatch):
-    from dashboard import ui
-    given, real = [], ui.export_data  # the downloads' deferred data, made when a button is pressed
-    monkeypatch.setattr(ui, "export_data", lambda *a, **k: given.append((a[2], real(*a, **k))) or given[-1][1])
+    from .pagetools import deferred_exports
+    given = deferred_exports(monkeypatch)
     head, other = f"head-{uuid.uuid4().hex[:8]}", f"an-{uuid.uuid4().hex[:8]}"
     df = frame(small_db)
     outside = int(df[(df["m_code"] != BERDSK) & (df["parent_m_code"] != BERDSK)]["id"].iloc[0])
