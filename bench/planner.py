@@ -29,6 +29,7 @@ from queries.db import make_engine
 from queries.dialect import dialect_of
 from queries.filters import Filters
 from queries.measures import PERCENTILES
+from queries.summaries.read import day_cells_plan
 from queries.summaries.lattice import (DAY_NODES, DIMS, FULL, YEAR_HIST_NODES, day_hist_metrics, edge_plan, node_for,
                                        pieces, stored_node)
 
@@ -63,11 +64,15 @@ def cells_to_read(conn, filters: Filters, group: str | None, hist: bool) -> dict
     p = pieces(filters.date_from, filters.date_to, years=not hist or node in YEAR_HIST_NODES)
     edge_rows = 0.0
     day_cells = node in DAY_NODES and (not hist or 1 in day_hist_metrics(node))
+    minus: list = []
     if p.days and not day_cells:
         p, add, subtract = edge_plan(p)
         least = min((s for s, _ in shares.values()), default=1.0)
         edge_rows = vol["per_day"] * least * sum((b - a).days + 1 for a, b in (*add, *subtract))
-    lengths = [365.25] * len(p.years) + [30.44] * len(p.months) + [float((b - a).days + 1) for a, b in p.days]
+    elif p.days and not hist:  # the counts read a month less its other days (read.day_cells_plan)
+        p, minus = day_cells_plan(p)
+    lengths = [365.25] * len(p.years) + [30.44] * len(p.months) + [float((b - a).days + 1) for a, b in
+                                                                    (*p.days, *minus)]
 
     def occupied(days: float, per_cell: float) -> float:
         n = vol["per_day"] * days * prefix
@@ -76,7 +81,7 @@ def cells_to_read(conn, filters: Filters, group: str | None, hist: bool) -> dict
     cells = sum(occupied(n, keys) for n in lengths[:len(p.years) + len(p.months)])
     cells += sum(occupied(1.0, keys) * n for n in lengths[len(p.years) + len(p.months):])  # day cells
     return {"cells": cells, "edge_rows": edge_rows, "arms": float(len(p.years) > 0) + float(len(p.months) > 0)
-            + len(p.days), "node": float(node)}
+            + len(p.days) + len(minus), "node": float(node)}
 
 
 def _best(fn, repeat: int = 3) -> float:

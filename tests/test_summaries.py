@@ -220,6 +220,27 @@ def test_edge_days_are_read_as_a_month_minus_its_rest_when_that_is_shorter():
     assert subtract == [(D(2026, 4, 21), D(2026, 4, 30))]
 
 
+def test_day_cells_of_most_of_a_month_are_read_as_the_month_less_its_other_days(small_db):
+    """A node with day cells reads a run covering most of its month as the month's cell less the
+    month's other days: equal to the raw rows for every KPI, overall and per group (a group whose
+    appeals all fell on the subtracted days is gone), with and without a filter."""
+    D = dt.date
+    p, minus = summaries.read.day_cells_plan(lattice.pieces(D(2021, 1, 2), D(2021, 2, 27), years=True))
+    assert p.months == (D(2021, 1, 1), D(2021, 2, 1)) and p.days == ()
+    assert minus == [(D(2021, 1, 1), D(2021, 1, 1)), (D(2021, 2, 28), D(2021, 2, 28))]
+    p, minus = summaries.read.day_cells_plan(lattice.pieces(D(2021, 3, 10), D(2021, 3, 16)))
+    assert p.days == ((D(2021, 3, 10), D(2021, 3, 16)),) and p.months == () and minus == []
+    codes = _codes(small_db)
+    raw = raw_rows(small_db)
+    with small_db.connect() as conn:
+        for f in (Filters(D(2021, 1, 2), D(2021, 2, 27)), Filters(D(2020, 12, 2), D(2020, 12, 31)),
+                  Filters(D(2021, 1, 1), D(2021, 1, 30), topics=tuple(codes["topics"][:1])),
+                  Filters(D(2021, 1, 2), D(2021, 1, 31), territories=tuple(codes["territories"][:1]),
+                          sources=("vk",))):
+            for group in GROUPS:
+                check_frame(conn, raw, f, SMALL_AS_OF, group)
+
+
 def test_buckets_are_a_minute_wide_up_to_eight_hours():
     values = np.array([0, 0.01, 0.5, 1, 7.99, 8, 8.3, 47.9, 48, 300, 500, 9000])
     b = measures.bucket_of(values)

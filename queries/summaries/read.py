@@ -9,6 +9,7 @@ appeals, which its filters then narrow.
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 from typing import Iterable
 
 import numpy as np
@@ -27,11 +28,14 @@ from queries.summaries.store import period_value
 from queries.viewer import Viewer
 
 
-def cells_sql(d: Dialect, table: str, p: Pieces, params: dict, cond: str) -> str:
+def cells_sql(d: Dialect, table: str, p: Pieces, params: dict, cond: str,
+              minus: Iterable[tuple[dt.date, dt.date]] = ()) -> str:
     """A FROM source: the cells of `table` in the pieces' periods that meet `cond` (alias c).
 
     One UNION ALL arm per grain and day run, each an equality-and-range seek on the primary
-    key (an OR of the three would make SQLite scan the node).
+    key (an OR of the three would make SQLite scan the node). `minus`: runs of day cells to
+    subtract (a month's cell less the days outside the period); the source then carries a
+    column `sgn`, 1 or -1, by which the caller weighs what it sums.
     """
     arms = []
     if p.years:
@@ -45,7 +49,25 @@ def cells_sql(d: Dialect, table: str, p: Pieces, params: dict, cond: str) -> str
         arms.append(f"c.grain = 'd' and c.period between :p_d{i}a and :p_d{i}b")
     if not arms:
         arms = ["1=0"]
-    return "(" + " union all ".join(f"select * from {table} c where {cond} and {arm}" for arm in arms) + ")"
+    minus = list(minus)
+    sign = ", 1 as sgn" if minus else ""
+    selects = [f"select c.*{sign} from {table} c where {cond} and {arm}" for arm in arms]
+    for i, (a, b) in enumerate(minus):
+        params[f"p_m{i}a"], params[f"p_m{i}b"] = period_value(d, a), period_value(d, b)
+        selects.append(f"select c.*, -1 as sgn from {table} c where {cond} "
+                       f"and c.grain = 'd' and c.period between :p_m{i}a and :p_m{i}b")
+    return "(" + " union all ".join(selects) + ")"
+
+
+def day_cells_plan(p: Pieces) -> tuple[Pieces, list[tuple[dt.date, dt.date]]]:
+    """How a node with day cells reads its period's days: a run covering most of its month as the
+    month's cell less the month's other days (edge_plan's rule), fewer cells than the run's own
+    days (a month holds a key's cell once, a day as often as the key has days). Returns the
+    pieces to add and the day runs to subtract."""
+    if not p.days:
+        return p, []
+    months, add, subtract = edge_plan(p)
+    return replace(months, days=tuple(add)), subtract
 
 
 def _cell_filter(filters: Filters, d: Dialect, viewer: Viewer, alias: str = "c",
@@ -121,12 +143,17 @@ def counts(conn: Connection, filters: Filters, viewer: Viewer, group: str | None
                               group, sign)
                 subtracted |= sign < 0 and len(part[1]) > 0
                 parts.append(part)
+    minus: list = []
+    if node in DAY_NODES:
+        p, minus = day_cells_plan(p)
+        subtracted = bool(minus)
     if p.years or p.months or p.days:
         cond, params = _cell_filter(filters, d, viewer, purpose=purpose)
         params["dims"] = node
-        source = cells_sql(d, "agg_counts", p, params, f"c.dims = :dims and {cond}")
+        source = cells_sql(d, "agg_counts", p, params, f"c.dims = :dims and {cond}", minus)
         key_sql, join = _cell_keys(group)
-        sums = ", ".join(f"sum(c.{n}) as {n}" for n in COUNT_NAMES)
+        weight = " * c.sgn" if minus else ""
+        sums = ", ".join(f"sum(c.{n}{weight}) as {n}" for n in COUNT_NAMES)
         parts.append(_parts(*fetch(conn, f"""
 select {key_sql + ' as key, ' if group else ''}{sums}
 from {source} c {join}{' group by ' + key_sql if group else ''}""", params), group))
