@@ -59,7 +59,10 @@ def kpi_frame(conn: Connection, filters: Filters, viewer: Viewer, now: dt.dateti
     # they are, which would cost a statement more than the plain GROUP BY
     few = (not raw and summaries.eligible(viewer)
            and _rows_to_read(conn, filters) <= _raw_rows(conn, bool(plan.percentiles)))
-    if not few and (raw or not summaries.usable(conn, viewer)):
+    # whether the summaries are built is read with the cells' counts (count_arrays' if_ready)
+    c = None if few or raw or not summaries.eligible(viewer) else \
+        summaries.count_arrays(conn, filters, viewer, group, if_ready=True, names=plan.stored)
+    if not few and c is None:
         df = with_shares(_plain_frame(conn, filters, viewer, now, group,
                                        percentiles if figures is None else bool(plan.percentiles)))
         return df if figures is None else df[plan.columns(group)]
@@ -79,9 +82,9 @@ def kpi_frame(conn: Connection, filters: Filters, viewer: Viewer, now: dt.dateti
             for col in plan.percentiles:
                 cols[col] = _aligned(cols.get("key"), pct, col, np.nan)
         return _frame(cols, plan.shares)
-    c = summaries.counts(conn, filters, viewer, group)
-    pend = summaries.pending(conn, filters, viewer, now, group) if plan.pending else None
-    pct = _percentiles(conn, filters, viewer, group, plan.percentiles, c) if plan.percentiles else None
+    pend = summaries.pending_arrays(conn, filters, viewer, now, group) if plan.pending else None
+    pct = _percentiles(conn, filters, viewer, group, plan.percentiles, int(c[1][:, 0].sum())) \
+        if plan.percentiles else None  # received: the first of plan.stored
     cols = _assemble(c, pend, pct, group, plan)
     return _frame(cols, plan.shares)
 
@@ -114,6 +117,13 @@ class _Plan:
         return cls(counts, bool({"no_response_overdue", "overdue_now"} & set(counts)),
                    tuple(f for f in figures if f in PERCENTILES),
                    tuple(f for f in figures if f in METRICS and METRICS[f].is_share))
+
+    @property
+    def stored(self) -> tuple[str, ...]:
+        """The cells' counts the plan reads (COUNT_NAMES' order, received first): its counts, and
+        the unanswered ones its counts past the deadline are made of."""
+        needed = set(self.counts) | {"received"} | ({"no_response", "no_response_open"} if self.pending else set())
+        return tuple(n for n in COUNT_NAMES if n in needed)
 
     def columns(self, group: str | None) -> list[str]:
         shares = [x for name in self.shares or () for x in (name, f"{name}_n", f"{name}_low")]
@@ -246,16 +256,15 @@ def _rows_to_read(conn: Connection, filters: Filters) -> float:
 
 
 def _percentiles(conn: Connection, filters: Filters, viewer: Viewer, group: str | None, columns: tuple[str, ...],
-                 counts: pd.DataFrame) -> pd.DataFrame:
-    """The percentile columns of the cohort ([key,] columns): from its rows when the summaries'
-    counts say it is small, else from the histogram cells."""
-    received = int(counts["received"].sum()) if len(counts) else 0
+                 received: int) -> dict[str, np.ndarray]:
+    """The percentile columns of the cohort ([key,] columns, as arrays): from its rows when the
+    summaries' counts (`received`, the cohort's appeals) say it is small, else from the
+    histogram cells."""
     dimensions = sum(bool(x) for x in (filters.territories, filters.topics, filters.sources, filters.executors))
     if dimensions <= 1 and received <= _raw_rows(conn, True):
-        pct = _row_percentiles(conn, filters, viewer, group, columns)[0]
-        return pd.DataFrame(pct, index=None if group else [0])
-    hist = summaries.histogram(conn, filters, viewer, group, sorted({PERCENTILES[col].metric for col in columns}))
-    return summaries.hist_percentiles(hist, columns, bool(group))
+        return _row_percentiles(conn, filters, viewer, group, columns)[0]
+    hist = summaries.hist_arrays(conn, filters, viewer, group, sorted({PERCENTILES[col].metric for col in columns}))
+    return summaries.hist_percentile_arrays(hist, columns, bool(group))
 
 
 def _row_percentiles(conn: Connection, filters: Filters, viewer: Viewer, group: str | None,
@@ -297,17 +306,17 @@ def _aligned(keys: np.ndarray | None, frame: pd.DataFrame | dict[str, np.ndarray
     return out
 
 
-def _assemble(c: pd.DataFrame, pend: pd.DataFrame | None, pct: pd.DataFrame | None, group: str | None,
-              plan: "_Plan") -> dict[str, np.ndarray]:
-    """A KPI frame's columns (before the shares) from its pieces: the summaries' counts, the
-    pending appeals (None when the plan needs none) and the percentiles (None: not read)."""
-    keys = c["key"].to_numpy() if group else None
-    n = len(c) if group else 1
-    # the counts are the frame's columns after the key, in COUNT_NAMES order (selecting them by
-    # name costs more than the rest of a small frame)
-    stored = c.iloc[:, 1 if group else 0:].to_numpy(dtype=np.int64) if len(c) else np.zeros((n, len(COUNT_NAMES)),
-                                                                                             np.int64)
-    count = {name: stored[:, i] for i, name in enumerate(COUNT_NAMES)}
+def _assemble(c: tuple[np.ndarray | None, np.ndarray], pend: pd.DataFrame | dict[str, np.ndarray] | None,
+              pct: pd.DataFrame | dict[str, np.ndarray] | None,
+              group: str | None, plan: "_Plan") -> dict[str, np.ndarray]:
+    """A KPI frame's columns (before the shares) from its pieces: the summaries' counts (keys and
+    matrix, summaries.count_arrays), the pending appeals (None when the plan needs none) and the
+    percentiles (None: not read)."""
+    keys, stored = c
+    n = len(stored) if group else 1
+    if not len(stored):
+        stored = np.zeros((n, len(plan.stored)), np.int64)
+    count = {name: stored[:, i] for i, name in enumerate(plan.stored)}
     if pend is not None:
         pending = np.nan_to_num(_aligned(keys, pend, "pending")).astype(np.int64)
         pending_open = np.nan_to_num(_aligned(keys, pend, "pending_open")).astype(np.int64)
@@ -345,7 +354,8 @@ def territory_frames(conn: Connection, filters: Filters, viewer: Viewer, now: dt
     plan = _Plan.of(None, "territory", True)
 
     def frame(counts: pd.DataFrame, pending: pd.DataFrame, hist: pd.DataFrame) -> pd.DataFrame:
-        cols = _assemble(counts, pending, summaries.hist_percentiles(hist, plan.percentiles, True), "territory", plan)
+        arrays = (counts["key"].to_numpy(), counts[list(COUNT_NAMES)].to_numpy(np.int64))
+        cols = _assemble(arrays, pending, summaries.hist_percentiles(hist, plan.percentiles, True), "territory", plan)
         return pd.DataFrame(add_shares(cols) if shares else cols)
 
     # histogram rows may repeat a key: hist_percentiles sums them

@@ -374,6 +374,28 @@ def test_summaries_are_used_only_when_built_and_not_for_executors(small_db):
             trans.rollback()
 
 
+@pytest.mark.parametrize("group", [None, "topic"])
+def test_kpis_read_the_appeals_while_the_summaries_are_not_built(small_db, group):
+    """kpi_frame reads whether the summaries are built with the cells' counts: cells whose state
+    is not `ready` are not used, grouped or not, whether or not they hold rows for the cohort."""
+    f = Filters(dt.date(2021, 1, 1), dt.date(2021, 2, 28))
+    empty = Filters(dt.date(2031, 1, 1), dt.date(2031, 1, 31))  # no appeals and no cells
+    with small_db.connect() as conn:
+        trans = conn.begin()
+        try:
+            raw = kpis.kpi_frame(conn, f, ANALYST, SMALL_AS_OF, group, raw=True)
+            conn.execute(text("update agg_counts set received = received + 1000"))
+            # the cells are read while ready (the changed cells show), and not once they are not
+            assert not kpis.kpi_frame(conn, f, ANALYST, SMALL_AS_OF, group)["received"].equals(raw["received"])
+            conn.execute(text("delete from dataset_info where key = 'summaries'"))
+            got = kpis.kpi_frame(conn, f, ANALYST, SMALL_AS_OF, group)
+            assert got["received"].tolist() == raw["received"].tolist()
+            assert len(kpis.kpi_frame(conn, empty, ANALYST, SMALL_AS_OF, group, figures=["received"])) == \
+                len(kpis.kpi_frame(conn, empty, ANALYST, SMALL_AS_OF, group, figures=["received"], raw=True))
+        finally:
+            trans.rollback()
+
+
 def test_cli_builds_and_reports(tmp_path, small_sqlite, capsys):
     import shutil
     copy = tmp_path / "c.sqlite"

@@ -100,7 +100,7 @@ def _count_cells(fine: pd.DataFrame, measures: list[str]) -> tuple[list[pd.DataF
 
 def bucketed(df: pd.DataFrame, metrics: Iterable[int], carry: list[str]) -> pd.DataFrame:
     """One row per appeal and measured metric (its value h{metric} in hours not NULL): the
-    `carry` columns, metric, bucket. The build and raw_histogram bucket with this alone."""
+    `carry` columns, metric, bucket (the reads bucket with bucket_of as this does)."""
     parts = []
     for metric in metrics:
         v = pd.to_numeric(df[f"h{metric}"]).to_numpy(float)

@@ -25,6 +25,22 @@ def hist_percentiles(hist: pd.DataFrame, columns: Iterable[str], grouped: bool) 
     return _from_buckets(codes, keys, metric, bucket, n, list(columns), grouped)
 
 
+def hist_percentile_arrays(a: dict[str, np.ndarray], columns: Iterable[str], grouped: bool
+                           ) -> dict[str, np.ndarray]:
+    """hist_percentiles of read.hist_arrays' arrays (a key and bucket may repeat, n may be
+    negative: summed), as arrays: the distinct keys (`key`, when grouped) and a value per key
+    and column."""
+    if grouped:
+        codes, uniques = pd.factorize(a["key"])
+        uniques = np.asarray(uniques, dtype=a["key"].dtype)
+    else:
+        codes, uniques = np.zeros(len(a["n"]), dtype=np.int64), None
+    out = _percentile_arrays(np.asarray(codes, np.int64), len(uniques) if grouped else 1,
+                             a["metric"].astype(np.int64), a["bucket"].astype(np.int64), a["n"].astype(np.float64),
+                             list(columns))
+    return {"key": uniques, **out} if grouped else out
+
+
 def value_percentile_arrays(keys: np.ndarray | None, values: dict[int, np.ndarray], columns: Iterable[str]
                             ) -> tuple[np.ndarray | None, np.ndarray, dict[str, np.ndarray]]:
     """hist_percentiles of appeals' own values (metric → a value per appeal, NaN where not

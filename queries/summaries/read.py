@@ -18,24 +18,26 @@ from sqlalchemy.engine import Connection
 
 from queries.dialect import Dialect, dialect_of
 from queries.filters import Filters, where
-from queries.measures import COUNT_NAMES, GROUPS, OPEN, STORED_CONDITIONS, UNANSWERED, few_rows, timed_values
+from queries.measures import (COUNT_NAMES, GROUPS, OPEN, STORED_CONDITIONS, UNANSWERED, bucket_of, few_rows,
+                              timed_values)
 from queries.run import fetch, run
-from queries.summaries.cells import bucketed
-from queries.summaries.codec import decode_hist
+from queries.summaries.codec import DIM_COLUMNS, HIST_RECORD
 from queries.summaries.lattice import (DAY_NODES, YEAR_HIST_NODES, Pieces, day_hist_metrics, edge_plan, node_for,
                                        pieces, stored_node)
+from queries.summaries.state import READY_COLUMN, is_ready
 from queries.summaries.store import period_value
 from queries.viewer import Viewer
 
 
 def cells_sql(d: Dialect, table: str, p: Pieces, params: dict, cond: str,
-              minus: Iterable[tuple[dt.date, dt.date]] = ()) -> str:
+              minus: Iterable[tuple[dt.date, dt.date]] = (), columns: Iterable[str] = ()) -> str:
     """A FROM source: the cells of `table` in the pieces' periods that meet `cond` (alias c).
 
     One UNION ALL arm per grain and day run, each an equality-and-range seek on the primary
     key (an OR of the three would make SQLite scan the node). `minus`: runs of day cells to
     subtract (a month's cell less the days outside the period); the source then carries a
-    column `sgn`, 1 or -1, by which the caller weighs what it sums.
+    column `sgn`, 1 or -1, by which the caller weighs what it sums. `columns`: the cells' columns
+    the caller reads besides their keys (all when none are named): each arm copies what it selects.
     """
     arms = []
     if p.years:
@@ -51,10 +53,11 @@ def cells_sql(d: Dialect, table: str, p: Pieces, params: dict, cond: str,
         arms = ["1=0"]
     minus = list(minus)
     sign = ", 1 as sgn" if minus else ""
-    selects = [f"select c.*{sign} from {table} c where {cond} and {arm}" for arm in arms]
+    read = ", ".join(["c.dims", *(f"c.{k}" for k in DIM_COLUMNS), *(f"c.{x}" for x in columns)]) if columns else "c.*"
+    selects = [f"select {read}{sign} from {table} c where {cond} and {arm}" for arm in arms]
     for i, (a, b) in enumerate(minus):
         params[f"p_m{i}a"], params[f"p_m{i}b"] = period_value(d, a), period_value(d, b)
-        selects.append(f"select c.*, -1 as sgn from {table} c where {cond} "
+        selects.append(f"select {read}, -1 as sgn from {table} c where {cond} "
                        f"and c.grain = 'd' and c.period between :p_m{i}a and :p_m{i}b")
     return "(" + " union all ".join(selects) + ")"
 
@@ -85,46 +88,63 @@ def _cell_keys(group: str | None) -> tuple[str, str]:
     return (GROUPS[group].cell_key, GROUPS[group].cell_join) if group else ("", "")
 
 
-def _combine(parts: list[tuple[np.ndarray | None, np.ndarray]], group: str | None) -> pd.DataFrame:
-    """Parts of counts ([keys,] a row per key of COUNT_NAMES) summed per key (or in all) into one
-    frame of int64 columns: numpy over whole blocks, so that the few rows of a figure cost
-    microseconds rather than a pandas operation per column."""
+def _combine(parts: list[tuple[np.ndarray | None, np.ndarray]], group: str | None, width: int
+             ) -> tuple[np.ndarray | None, np.ndarray]:
+    """Parts of counts ([keys,] a row per key of `width` counts) summed per key (or in all): the keys
+    (None ungrouped) and an int64 matrix, in numpy over whole blocks, so that the few rows of a
+    figure cost microseconds rather than a pandas operation per column."""
     parts = [p for p in parts if len(p[1])]
-    names = (["key"] if group else []) + list(COUNT_NAMES)
     if not parts:
-        return pd.DataFrame(columns=names)
+        return (np.zeros(0, dtype=object) if group else None), np.zeros((0, width), dtype=np.int64)
     values = np.concatenate([v for _, v in parts]) if len(parts) > 1 else parts[0][1]
     if not group:
-        return pd.DataFrame(values.sum(axis=0, keepdims=True), columns=list(COUNT_NAMES))
+        return None, values.sum(axis=0, keepdims=True)
     keys = np.concatenate([k for k, _ in parts]) if len(parts) > 1 else parts[0][0]
     if len(parts) > 1:
         codes, uniques = pd.factorize(keys, sort=True)
         summed = np.zeros((len(uniques), values.shape[1]), dtype=np.int64)
         np.add.at(summed, codes, values)
-        keys, values = np.asarray(uniques), summed
-    out = pd.DataFrame(values, columns=list(COUNT_NAMES))
-    out.insert(0, "key", keys)
-    return out
+        keys, values = np.asarray(uniques, dtype=keys.dtype), summed
+    return keys, values
 
 
-def _parts(columns: list[str], rows: list[tuple], group: str | None, sign: int = 1
+def _parts(columns: list[str], rows: list[tuple], group: str | None, names: tuple[str, ...], sign: int = 1
            ) -> tuple[np.ndarray | None, np.ndarray]:
-    """Rows of [key,] COUNT_NAMES (sums over no rows are NULL: 0) as (keys, int64 matrix)."""
+    """Rows of [key,] `names` (sums over no rows are NULL: 0) as (keys, int64 matrix)."""
     if not rows:
-        return None, np.zeros((0, len(COUNT_NAMES)), dtype=np.int64)
-    at = [columns.index(n) for n in COUNT_NAMES]
+        return None, np.zeros((0, len(names)), dtype=np.int64)
+    at = [columns.index(n) for n in names]
     table = np.array(rows, dtype=object)
     values = np.nan_to_num(table[:, at].astype(float)).astype(np.int64) * sign
-    keys = None
-    if group:
-        keys = table[:, columns.index("key")]
-        keys = keys.astype(np.int64) if all(isinstance(k, (int, np.integer)) for k in keys) else keys
-    return keys, values
+    return (_keys(table[:, columns.index("key")]) if group else None), values
+
+
+def _keys(keys: np.ndarray) -> np.ndarray:
+    """Group keys as read (an object array): int64 where they are all integers (territories,
+    executors), as they are otherwise (codes)."""
+    return keys.astype(np.int64) if all(isinstance(k, (int, np.integer)) for k in keys) else keys
 
 
 def counts(conn: Connection, filters: Filters, viewer: Viewer, group: str | None,
            purpose: str = "aggregate") -> pd.DataFrame:
-    """The counts of COUNT_NAMES for the cohort, overall or per group (key).
+    """The counts of COUNT_NAMES for the cohort, overall (one row, or none when nothing was read)
+    or per group (key): count_arrays as a frame."""
+    keys, values = count_arrays(conn, filters, viewer, group, purpose)
+    if group is None and not len(values):
+        return pd.DataFrame(columns=list(COUNT_NAMES))
+    out = pd.DataFrame(values, columns=list(COUNT_NAMES))
+    if group:
+        out.insert(0, "key", keys)
+    return out
+
+
+def count_arrays(conn: Connection, filters: Filters, viewer: Viewer, group: str | None,
+                 purpose: str = "aggregate", if_ready: bool = False, names: tuple[str, ...] = COUNT_NAMES
+                 ) -> tuple[np.ndarray | None, np.ndarray] | None:
+    """The counts `names` (of COUNT_NAMES, received among them) for the cohort: the group keys
+    (None ungrouped) and an int64 matrix, a row per key (ungrouped: one row, none when nothing
+    was read), a column per name: a figure sums only the counts it shows.
+    `if_ready`: None when the summaries are not built (state.is_ready), read with the cells.
 
     Whole months from the summary cells; the edge days from day cells when the node
     keeps them, else from the appeals (then the filters narrow what is read).
@@ -139,53 +159,45 @@ def counts(conn: Connection, filters: Filters, viewer: Viewer, group: str | None
         p, add, subtract = edge_plan(p)
         for sign, runs in ((1, add), (-1, subtract)):
             for a, b in runs:
-                part = _parts(*_raw_counts(conn, filters.narrowed(date_from=a, date_to=b), viewer, group, purpose),
-                              group, sign)
+                part = _parts(*_raw_counts(conn, filters.narrowed(date_from=a, date_to=b), viewer, group, names,
+                                           purpose), group, names, sign)
                 subtracted |= sign < 0 and len(part[1]) > 0
                 parts.append(part)
     minus: list = []
     if node in DAY_NODES:
         p, minus = day_cells_plan(p)
         subtracted = bool(minus)
+    checked = not if_ready
     if p.years or p.months or p.days:
         cond, params = _cell_filter(filters, d, viewer, purpose=purpose)
         params["dims"] = node
-        source = cells_sql(d, "agg_counts", p, params, f"c.dims = :dims and {cond}", minus)
+        source = cells_sql(d, "agg_counts", p, params, f"c.dims = :dims and {cond}", minus, names)
         key_sql, join = _cell_keys(group)
         weight = " * c.sgn" if minus else ""
-        sums = ", ".join(f"sum(c.{n}{weight}) as {n}" for n in COUNT_NAMES)
-        parts.append(_parts(*fetch(conn, f"""
-select {key_sql + ' as key, ' if group else ''}{sums}
-from {source} c {join}{' group by ' + key_sql if group else ''}""", params), group))
-    out = _combine(parts, group)
+        sums = ", ".join(f"sum(c.{n}{weight}) as {n}" for n in names)
+        columns, rows = fetch(conn, f"""
+select {key_sql + ' as key, ' if group else ''}{sums}{', ' + READY_COLUMN if if_ready else ''}
+from {source} c {join}{' group by ' + key_sql if group else ''}""", params)
+        if if_ready and rows:  # no rows (no group): not known, asked below
+            if rows[0][-1] != "ready":
+                return None
+            checked = True
+        parts.append(_parts(columns, rows, group, names))
+    if not checked and not is_ready(conn):
+        return None
+    keys, values = _combine(parts, group, len(names))
     if subtracted and group:  # a group whose appeals all fell on the subtracted days has none
-        out = out[out["received"] != 0].reset_index(drop=True)
-    return out
+        keep = values[:, names.index("received")] != 0
+        keys, values = keys[keep], values[keep]
+    return keys, values
 
 
-def _edges_from_appeals(p: Pieces, filters: Filters, read, measures: list[str]
-                        ) -> tuple[Pieces, list[pd.DataFrame], bool]:
-    """The edge days of `p` read from the appeals as edge_plan says: `read(filters)` gives a frame
-    of additive `measures`; a subtracted run's are negated. Returns the pieces left for the cells,
-    the frames read, and whether any frame was subtracted."""
-    p, add, subtract = edge_plan(p)
-    frames, subtracted = [], False
-    for sign, runs in ((1, add), (-1, subtract)):
-        for a, b in runs:
-            raw = read(filters.narrowed(date_from=a, date_to=b))
-            if sign < 0 and len(raw):
-                raw[measures] = -raw[measures].apply(pd.to_numeric).fillna(0)
-                subtracted = True
-            frames.append(raw)
-    return p, frames, subtracted
-
-
-def _raw_counts(conn: Connection, filters: Filters, viewer: Viewer, group: str | None,
+def _raw_counts(conn: Connection, filters: Filters, viewer: Viewer, group: str | None, names: tuple[str, ...],
                 purpose: str = "aggregate") -> tuple[list[str], list[tuple]]:
     d = dialect_of(conn)
     cond, params = where(filters, d, viewer, purpose)
     key, joins = _raw_keys(group)
-    exprs = ", ".join(f"{e} as {n}" for n, e in few_rows(STORED_CONDITIONS).items())
+    exprs = ", ".join(f"{e} as {n}" for n, e in few_rows(STORED_CONDITIONS).items() if n in names)
     return fetch(conn, f"""
 select {key + ' as key, ' if group else ''}{exprs}
 from appeals a{joins} where {cond}{' group by ' + key if group else ''}""", params)
@@ -194,61 +206,104 @@ from appeals a{joins} where {cond}{' group by ' + key if group else ''}""", para
 def pending(conn: Connection, filters: Filters, viewer: Viewer, now: dt.datetime, group: str | None,
             bucket: str | None = None) -> pd.DataFrame:
     """Unanswered appeals of the cohort whose deadline is at or after `now`: pending, pending_open."""
+    return run(conn, *_pending_sql(conn, filters, viewer, now, group, bucket))
+
+
+def pending_arrays(conn: Connection, filters: Filters, viewer: Viewer, now: dt.datetime, group: str | None
+                   ) -> dict[str, np.ndarray]:
+    """pending() as arrays ([key,] pending, pending_open), for a figure of a few keys."""
+    columns, rows = fetch(conn, *_pending_sql(conn, filters, viewer, now, group, None))
+    out = {c: np.fromiter((r[i] for r in rows), dtype=object if c == "key" else np.int64, count=len(rows))
+           for i, c in enumerate(columns)}
+    if group:
+        out["key"] = _keys(out["key"])
+    return out
+
+
+def _pending_sql(conn: Connection, filters: Filters, viewer: Viewer, now: dt.datetime, group: str | None,
+                 bucket: str | None) -> tuple[str, dict]:
     d = dialect_of(conn)
     cond, params = where(filters, d, viewer)
     params["now"] = d.ts_param(now)
     key, joins = _raw_keys(group)
     keys = ([f"{key} as key"] if group else []) + ([f"{d.bucket('a.received_at', bucket)} as bucket"] if bucket else [])
     n_keys = len(keys)
-    return run(conn, f"""
+    return f"""
 select {', '.join(keys) + ', ' if keys else ''}count(*) as pending,
        count(case when a.status in {OPEN} then 1 end) as pending_open
 from appeals a{d.indexed_by('ix_appeals_unanswered_due')}{joins}
 where {UNANSWERED} and a.response_due_at >= :now and {cond}
-{'group by ' + ', '.join(str(i + 1) for i in range(n_keys)) if n_keys else ''}""", params)
+{'group by ' + ', '.join(str(i + 1) for i in range(n_keys)) if n_keys else ''}""", params
 
 
 def histogram(conn: Connection, filters: Filters, viewer: Viewer, group: str | None, metrics: Iterable[int],
               by_urgency: bool = False) -> pd.DataFrame:
-    """Histogram rows of the cohort: [key,] metric, [urgent,] bucket, n (a key/bucket may repeat).
+    """Histogram rows of the cohort: [key,] metric, [urgent,] bucket, n, one row per key and
+    bucket (hist_arrays' rows summed; a bucket emptied by a subtraction is gone)."""
+    names = _hist_names(group, by_urgency)
+    a = hist_arrays(conn, filters, viewer, group, metrics, by_urgency)
+    if not len(a["n"]):
+        return pd.DataFrame(columns=names + ["n"])
+    out = pd.DataFrame(a).groupby(names, as_index=False, sort=False)["n"].sum()
+    return out[out["n"] != 0].reset_index(drop=True)
+
+
+def hist_arrays(conn: Connection, filters: Filters, viewer: Viewer, group: str | None, metrics: Iterable[int],
+                by_urgency: bool = False) -> dict[str, np.ndarray]:
+    """The cohort's histogram as arrays [key,] metric, [urgent,] bucket, n: a key and bucket may
+    repeat, and a subtracted run's n is negative; their sums are the histogram.
 
     For a node in HIST_NODES: whole months from stored cells; edge days from day
-    cells where kept (every metric for the empty node, first response for one-dimension nodes),
-    else bucketed from the appeals of those days (then the filters narrow them).
+    cells where kept (every metric for the empty and one-dimension nodes, first response for
+    two), else bucketed from the appeals of those days (then the filters narrow them). Arrays,
+    not frames: a figure's histogram is a few hundred buckets, and each frame operation cost more.
     """
     d = dialect_of(conn)
     node = stored_node(node_for(filters, group))
     metrics = sorted({int(m) for m in metrics})
+    names = _hist_names(group, by_urgency)
     p = pieces(filters.date_from, filters.date_to, years=node in YEAR_HIST_NODES)
-    frames, subtracted = [], False
+    parts: list[dict[str, np.ndarray]] = []
     if p.days and not set(metrics) <= set(day_hist_metrics(node)):  # no day cells for these metrics
-        p, frames, subtracted = _edges_from_appeals(
-            p, filters, lambda f: raw_histogram(conn, f, viewer, group, metrics, by_urgency), ["n"])
+        p, add, subtract = edge_plan(p)
+        for sign, runs in ((1, add), (-1, subtract)):
+            for a, b in runs:
+                parts.append(_raw_hist_arrays(conn, filters.narrowed(date_from=a, date_to=b), viewer, group, metrics,
+                                              by_urgency, sign))
     if p.years or p.months or p.days:
         cond, params = _cell_filter(filters, d, viewer, "c")
         params["dims"] = node
         params["p_metrics"] = metrics
-        source = cells_sql(d, "agg_hist", p, params, f"c.dims = :dims and c.metric in :p_metrics and {cond}")
+        source = cells_sql(d, "agg_hist", p, params, f"c.dims = :dims and c.metric in :p_metrics and {cond}",
+                           columns=("metric", "urgent", "hist"))
         key_sql, join = _cell_keys(group)
-        names = _hist_names(group, by_urgency)
         keys = [n for n in names if n != "bucket"]
         columns = ", ".join(f"{key_sql} as key" if n == "key" else f"c.{n}" for n in keys)
-        if d.pg:  # one row per key: the cells' packed records end to end (decode_hist sums repeated buckets)
-            stored = run(conn, f"""
+        if d.pg:  # one row per key: the cells' packed records end to end
+            _, rows = fetch(conn, f"""
 select {columns}, string_agg(c.hist, ''::bytea) as hist
 from {source} c {join} group by {', '.join(str(i + 1) for i in range(len(keys)))}""", params)
         else:
-            stored = run(conn, f"select {columns}, c.hist from {source} c {join}", params)
-        frames.append(decode_hist(stored, keys))
-    frames = [f for f in frames if len(f)]
-    if not frames:
-        return pd.DataFrame(columns=_hist_names(group, by_urgency) + ["n"])
-    out = pd.concat(frames, ignore_index=True)
-    if subtracted:  # net counts per bucket; a bucket (a key) emptied by the subtraction is gone
-        names = _hist_names(group, by_urgency)
-        out["n"] = pd.to_numeric(out["n"])
-        out = out.groupby(names, as_index=False, sort=False)["n"].sum()
-        out = out[out["n"] != 0].reset_index(drop=True)
+            _, rows = fetch(conn, f"select {columns}, c.hist from {source} c {join}", params)
+        parts.append(_decoded(rows, keys))
+    parts = [x for x in parts if len(x["n"])]
+    if not parts:
+        return {n: np.zeros(0, dtype=object if n == "key" else np.int64) for n in [*names, "n"]}
+    return {n: np.concatenate([x[n] for x in parts]) for n in [*names, "n"]}
+
+
+def _decoded(rows: list[tuple], keys: list[str]) -> dict[str, np.ndarray]:
+    """Rows of `keys` and a packed histogram (codec.encode_hist) as arrays: keys, bucket, n, a row
+    per stored bucket."""
+    blobs = [bytes(r[-1]) for r in rows]
+    sizes = np.fromiter((len(b) for b in blobs), dtype=np.int64, count=len(blobs)) // HIST_RECORD.itemsize
+    records = np.frombuffer(b"".join(blobs), dtype=HIST_RECORD)
+    out = {}
+    for i, k in enumerate(keys):
+        column = np.fromiter((r[i] for r in rows), dtype=object if k == "key" else np.int64, count=len(rows))
+        out[k] = np.repeat(_keys(column) if k == "key" else column, sizes)
+    out["bucket"] = records["bucket"].astype(np.int64)
+    out["n"] = records["n"].astype(np.int64)
     return out
 
 
@@ -256,28 +311,37 @@ def _hist_names(group: str | None, by_urgency: bool) -> list[str]:
     return (["key"] if group else []) + ["metric"] + (["urgent"] if by_urgency else []) + ["bucket"]
 
 
-def raw_histogram(conn: Connection, filters: Filters, viewer: Viewer, group: str | None, metrics: Iterable[int],
-                  by_urgency: bool = False) -> pd.DataFrame:
-    """The cohort's appeals bucketed as the stored histograms are: [key,] metric, [urgent,] bucket, n.
-
-    The values are read and bucketed here, as the build buckets them (bucket_of): one read of the
-    rows, where bucketing in SQL read them once per metric and evaluated the buckets' CASE for each."""
+def _raw_hist_arrays(conn: Connection, filters: Filters, viewer: Viewer, group: str | None, metrics: list[int],
+                     by_urgency: bool, sign: int = 1) -> dict[str, np.ndarray]:
+    """The cohort's appeals bucketed as the stored histograms are (bucket_of), as hist_arrays'
+    arrays with n = `sign` per appeal and measured metric."""
     d = dialect_of(conn)
     cond, params = where(filters, d, viewer)
-    metrics = sorted({int(m) for m in metrics})
     key, joins = _raw_keys(group)
-    if "join topics t" not in joins:
+    if by_urgency and "join topics t" not in joins:
         joins += " join topics t on t.id = a.topic_id"
     values = timed_values(d)
-    rows = run(conn, f"""
-select {key + ' as key, ' if group else ''}case when t.is_urgent then 1 else 0 end as urgent,
-       {', '.join(f'{values[m]} as h{m}' for m in metrics)}
-from appeals a{joins} where {cond}""", params)
-    names = _hist_names(group, by_urgency)
-    long = bucketed(rows, metrics, [n for n in names if n not in ("metric", "bucket")])
-    if long.empty:
-        return pd.DataFrame(columns=names + ["n"])
-    return long.groupby(names, sort=False).size().reset_index(name="n")
+    columns = ([f"{key} as key"] if group else []) + (
+        ["case when t.is_urgent then 1 else 0 end as urgent"] if by_urgency else []) + [
+        f"{values[m]} as h{m}" for m in metrics]
+    _, rows = fetch(conn, f"select {', '.join(columns)} from appeals a{joins} where {cond}", params)
+    n, at = len(rows), int(bool(group)) + int(by_urgency)
+    carried = {}
+    if group:
+        carried["key"] = _keys(np.fromiter((r[0] for r in rows), dtype=object, count=n))
+    if by_urgency:
+        carried["urgent"] = np.fromiter((r[at - 1] for r in rows), dtype=np.int64, count=n)
+    out: dict[str, list[np.ndarray]] = {k: [] for k in [*_hist_names(group, by_urgency), "n"]}
+    for i, m in enumerate(metrics):
+        v = np.fromiter((np.nan if r[at + i] is None else r[at + i] for r in rows), dtype=float, count=n)
+        keep = ~np.isnan(v)
+        for k, column in carried.items():
+            out[k].append(column[keep])
+        out["metric"].append(np.full(int(keep.sum()), m, dtype=np.int64))
+        out["bucket"].append(np.asarray(bucket_of(np.maximum(v[keep], 0)), dtype=np.int64))
+        out["n"].append(np.full(int(keep.sum()), sign, dtype=np.int64))
+    return {k: np.concatenate(v) if v else np.zeros(0, dtype=object if k == "key" else np.int64)
+            for k, v in out.items()}
 
 
 def _series_pieces(filters: Filters, grain: str) -> Pieces:
