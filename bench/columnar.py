@@ -119,6 +119,10 @@ class Columnar:
         return conds, params
 
     def figure(self, f: Filters, now: dt.datetime, measure: str, group: str | None) -> pd.Series:
+        return series(self.figure_frame(f, now, measure, group), group)
+
+    def figure_frame(self, f: Filters, now: dt.datetime, measure: str, group: str | None) -> pd.DataFrame:
+        """The figure as DuckDB gives it: a frame of [key,] value."""
         conds, params = self._where(f)
         key = self._key(group)
         value = {
@@ -132,7 +136,7 @@ class Columnar:
             params.insert(0, now)
         sql = (f"select {key + ' as key, ' if key else ''}{value} as value from appeals where {' and '.join(conds)}"
                + (f" group by {key}" if key else ""))
-        return series(self.db.execute(sql, params).df(), group)
+        return self.db.execute(sql, params).df()
 
 
     # ---- the pages' figures (bench.pages times them beside the project's pages) --------------------

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-from bench.figures import GROUPINGS, MEASURES, plain, project
+from bench.figures import GROUPINGS, MEASURES, plain_frame, project_frame
 from bench.pages import filter_pool, random_filters, warm
 from queries import kpis
 from queries.db import make_engine
@@ -110,10 +110,10 @@ def measure(url: str, combos: int, seed: int) -> list[dict]:
                     for way in ("rows", "cells", "chosen"):
                         kpis.RAW_ROWS.update(FORCED.get(way, chosen))
                         try:
-                            row[f"{way}_ms"] = round(_best(lambda: project(conn, f, now, measure_, group)), 3)
+                            row[f"{way}_ms"] = round(_best(lambda: project_frame(conn, f, now, measure_, group)), 3)
                         finally:
                             kpis.RAW_ROWS.update(chosen)
-                    row["plain_ms"] = round(_best(lambda: plain(conn, f, now, measure_, group)), 3)
+                    row["plain_ms"] = round(_best(lambda: plain_frame(conn, f, now, measure_, group)), 3)
                 out.append(row)
         print(f"  {i + 1}/{combos}", file=sys.stderr)
     engine.dispose()
