@@ -128,8 +128,10 @@ class Columnar:
         value = {
             "received": "count(*)",
             "resolved": "count(*) filter (where status = 'resolved')",
-            "on_time_share": "count(*) filter (where first_response_at <= response_due_at) * 1.0 / "
-                             "nullif(count(*) filter (where first_response_at is not null or response_due_at < ?), 0)",
+            # docs/metrics.md: an appeal whose response is not measured is neither on time, late nor overdue
+            "on_time_share": "count(*) filter (where response_measured = 1 and first_response_at <= response_due_at)"
+                             " * 1.0 / nullif(count(*) filter (where response_measured = 1 and "
+                             "(first_response_at is not null or response_due_at < ?)), 0)",
             "first_response_median": "quantile_cont(first_response_work_hours, 0.5)",
         }[measure]
         if measure == "on_time_share":
@@ -142,9 +144,11 @@ class Columnar:
     # ---- the pages' figures (bench.pages times them beside the project's pages) --------------------
 
     FIGURES = ("count(*) as received, count(*) filter (where status = 'resolved') as resolved, "
-               "count(*) filter (where first_response_at <= response_due_at) as on_time, "
-               "count(*) filter (where first_response_at is not null or response_due_at < ?) as on_time_base, "
-               "count(*) filter (where closed_at is null and first_response_at is null and response_due_at < ?) "
+               "count(*) filter (where response_measured = 1 and first_response_at <= response_due_at) as on_time, "
+               "count(*) filter (where response_measured = 1 and (first_response_at is not null "
+               "or response_due_at < ?)) as on_time_base, "
+               "count(*) filter (where closed_at is null and first_response_at is null and response_measured = 1 "
+               "and response_due_at < ?) "
                "as overdue_now, quantile_cont(first_response_work_hours, 0.5) as first_response_median, "
                "quantile_cont(first_response_work_hours, 0.9) as first_response_p90")
 
@@ -156,10 +160,12 @@ class Columnar:
     # FIGURES as they stood at a moment (the previous period like for like, as kpi_as_of): what
     # had been answered and closed by then
     FIGURES_AS_OF = ("count(*) as received, count(*) filter (where status = 'resolved' and closed_at <= ?) as resolved, "
-                     "count(*) filter (where first_response_at <= ? and first_response_at <= response_due_at) as on_time, "
-                     "count(*) filter (where first_response_at <= ? or response_due_at < ?) as on_time_base, "
+                     "count(*) filter (where response_measured = 1 and first_response_at <= ? "
+                     "and first_response_at <= response_due_at) as on_time, "
+                     "count(*) filter (where response_measured = 1 and (first_response_at <= ? "
+                     "or response_due_at < ?)) as on_time_base, "
                      "count(*) filter (where (closed_at is null or closed_at > ?) and (first_response_at is null "
-                     "or first_response_at > ?) and response_due_at < ?) as overdue_now, "
+                     "or first_response_at > ?) and response_measured = 1 and response_due_at < ?) as overdue_now, "
                      "quantile_cont(first_response_work_hours, 0.5) filter (where first_response_at <= ?) "
                      "as first_response_median, "
                      "quantile_cont(first_response_work_hours, 0.9) filter (where first_response_at <= ?) "

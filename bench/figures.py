@@ -62,9 +62,10 @@ def plain_sql(d, measure: str, group: str | None, cond: str) -> str:
     value = {
         "received": "count(*)",
         "resolved": "sum(case when a.status = 'resolved' then 1 else 0 end)",
-        "on_time_share": "sum(case when a.first_response_at <= a.response_due_at then 1 else 0 end) * 1.0 / "
-                         "nullif(sum(case when a.first_response_at is not null or a.response_due_at < :now "
-                         "then 1 else 0 end), 0)",
+        # docs/metrics.md: an appeal whose response is not measured is neither on time, late nor overdue
+        "on_time_share": "sum(case when a.response_measured = 1 and a.first_response_at <= a.response_due_at "
+                         "then 1 else 0 end) * 1.0 / nullif(sum(case when a.response_measured = 1 and "
+                         "(a.first_response_at is not null or a.response_due_at < :now) then 1 else 0 end), 0)",
         "first_response_median": d.percentile("a.first_response_work_hours", 0.5),
     }[measure]
     return f"select {key}{value} as value from appeals a{join} where {cond}" + (

@@ -158,15 +158,16 @@ def _rows_frame(conn: Connection, filters: Filters, viewer: Viewer, now: dt.date
     exprs = {n: e for n, e in {**few_rows(flag_conditions()), **counts(overdue_conditions(":now"))}.items()
              if n in plan.counts or n == "received"}  # received: a select of nothing else is not one
     key, joins = (GROUPS[group].raw_key, GROUPS[group].raw_join) if group else ("", "")
-    table = fetch_table(conn, f"select {key + ' as key, ' if group else ''}"
-                              f"{', '.join(f'{e} as {n}' for n, e in exprs.items())} from appeals a{joins} "
-                              f"where {cond}" + (f" group by {key}" if group else ""), params)
-    at = 1 if group else 0
-    out = {"key": table[:, 0]} if group else {}
-    for i, n in enumerate(exprs):
-        out[n] = np.array([0 if v is None else int(v) for v in table[:, at + i]], dtype=np.int64)
+    _, rows = fetch(conn, f"select {key + ' as key, ' if group else ''}"
+                          f"{', '.join(f'{e} as {n}' for n, e in exprs.items())} from appeals a{joins} "
+                          f"where {cond}" + (f" group by {key}" if group else ""), params)
+    # column by column from the tuples: counts are never NULL (count() of a case)
+    at, n = (1 if group else 0), len(rows)
+    out = {"key": np.fromiter((r[0] for r in rows), dtype=object, count=n)} if group else {}
+    for i, name in enumerate(exprs):
+        out[name] = np.fromiter((r[at + i] for r in rows), dtype=np.int64, count=n)
     for col in (*plan.percentiles, *plan.empty_percentiles):
-        out[col] = np.full(len(table), np.nan)
+        out[col] = np.full(n, np.nan)
     return out
 
 
