@@ -36,7 +36,8 @@ def hist_percentile_arrays(a: dict[str, np.ndarray], columns: Iterable[str], gro
     else:
         codes, uniques = np.zeros(len(a["n"]), dtype=np.int64), None
     out = _percentile_arrays(np.asarray(codes, np.int64), len(uniques) if grouped else 1,
-                             a["metric"].astype(np.int64), a["bucket"].astype(np.int64), a["n"].astype(np.float64),
+                             np.asarray(a["metric"], np.int64), np.asarray(a["bucket"], np.int64),
+                             np.asarray(a["n"], np.float64),
                              list(columns))
     return {"key": uniques, **out} if grouped else out
 
