@@ -5,6 +5,7 @@ import io
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings, strategies as st
 from sqlalchemy import text
 
 from dashboard import fmt
@@ -174,3 +175,35 @@ def test_histogram_cells_go_to_postgresql_as_bytea_hex():
     for part in (cells, cells.iloc[7:40]):
         assert bytea_text(part["hist"]).to_pylist() == ["\\x" + bytes(h).hex() for h in part["hist"].tolist()]
     assert int(cells["n"].sum()) == int(long["n"].sum())
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 4), st.one_of(
+    st.floats(0, 10_000, allow_nan=False), st.sampled_from([0.0, 0.5, 8.0, 8.25, 48.0, 336.0, 9000.0, float("nan")]))),
+    max_size=300))
+def test_percentiles_of_values_are_the_histograms_percentiles(pairs):
+    """A small cohort's percentiles from its values (sorted bucket pairs) equal the same values'
+    percentiles from a dense histogram, as the cells give them, and lie within a bucket of
+    numpy's exact quantile."""
+    from queries.measures import BUCKET_WIDTH, PERCENTILES, bucket_of
+    from queries.summaries.percentiles import _percentile_arrays, value_percentile_arrays
+    columns = [c for c in PERCENTILES if PERCENTILES[c].metric == 1]
+    keys = np.array([f"k{k}" for k, _ in pairs], dtype=object)
+    values = np.array([v for _, v in pairs], dtype=float)
+    uniques, codes, got = value_percentile_arrays(keys, {1: values}, columns)
+    keep = ~np.isnan(values)
+    dense = _percentile_arrays(codes[keep].astype(np.int64), len(uniques), np.ones(int(keep.sum()), np.int64),
+                               np.asarray(bucket_of(values[keep]), np.int64), np.ones(int(keep.sum())), columns)
+    for col in columns:
+        np.testing.assert_allclose(got[col], dense[col], rtol=0, atol=1e-9, equal_nan=True)
+        for i, key in enumerate(uniques):
+            mine = values[(keys == key) & keep]
+            if not len(mine):
+                assert np.isnan(got[col][i])
+                continue
+            exact = np.quantile(mine, PERCENTILES[col].q) / PERCENTILES[col].divisor
+            lo, hi = np.sort(mine)[[int(np.floor(PERCENTILES[col].q * (len(mine) - 1))),
+                                    int(np.ceil(PERCENTILES[col].q * (len(mine) - 1)))]]
+            if max(lo, hi) < 8760:  # below the overflow bucket, whose lower bound is the estimate
+                width = max(BUCKET_WIDTH[bucket_of(lo)], BUCKET_WIDTH[bucket_of(hi)]) / PERCENTILES[col].divisor
+                assert abs(got[col][i] - exact) <= width + 1e-9
