@@ -83,8 +83,8 @@ def kpi_frame(conn: Connection, filters: Filters, viewer: Viewer, now: dt.dateti
                 cols[col] = _aligned(cols.get("key"), pct, col, np.nan)
         return _frame(cols, plan.shares)
     pend = summaries.pending_arrays(conn, filters, viewer, now, group) if plan.pending else None
-    pct = _percentiles(conn, filters, viewer, group, plan.percentiles, int(c[1][:, 0].sum())) \
-        if plan.percentiles else None  # received: the first of plan.stored
+    pct = _percentiles(conn, filters, viewer, group, plan.percentiles,
+                       int(c[1][:, plan.stored.index("received")].sum())) if plan.percentiles else None
     cols = _assemble(c, pend, pct, group, plan)
     return _frame(cols, plan.shares)
 
