@@ -677,6 +677,37 @@ def test_a_cohort_with_few_rows_is_read_from_them_with_the_cells_figures(small_d
     pd.testing.assert_frame_equal(rows[cells.columns], cells, check_dtype=False)
 
 
+@pytest.mark.parametrize("group", [None, "topic"])
+def test_a_count_alone_is_read_from_an_index_for_longer(small_db, group, monkeypatch):
+    """The appeals received, alone, ungrouped and filtered on one dimension, are counted from that
+    dimension's index (kpis.INDEX_ONLY_ROWS): a cohort above the rows' limit but within that
+    factor of it is read from the appeals; grouped, the same cohort is read from the cells. The
+    count equals a plain count either way."""
+    from sqlalchemy import event
+    from sqlalchemy.engine import Engine
+    narrowing, condition = FEW_ROWS["territory"]
+    f = Filters(dt.date(2021, 2, 1), dt.date(2021, 2, 28), **narrowing)
+    with small_db.connect() as conn:
+        name = dialect_of(conn).name
+        estimate = kpis._rows_to_read(conn, f)
+        exact = conn.execute(text("select count(*) from appeals a join municipalities m on m.id = a.municipality_id "
+                                  f"left join municipalities p on p.id = m.parent_id where {condition} "
+                                  "and a.received_at >= :a and a.received_at < :b"),
+                             {k: dialect_of(conn).ts_param(v) for k, v in zip("ab", f.utc_bounds())}).scalar()
+        monkeypatch.setitem(kpis.RAW_ROWS, name, estimate / 2)  # above the limit, within the factor
+        monkeypatch.setitem(kpis.INDEX_ONLY_ROWS, name, 4.0)
+        statements = []
+        listen = lambda conn_, cur, st, *a: statements.append(st)  # noqa: E731
+        event.listen(Engine, "before_cursor_execute", listen)
+        try:
+            got = kpis.kpi_frame(conn, f, ANALYST, SMALL_AS_OF, group, figures=["received"])
+        finally:
+            event.remove(Engine, "before_cursor_execute", listen)
+    cells = any("agg_" in st for st in statements)
+    assert cells == bool(group)
+    assert exact > 0 and got["received"].sum() == exact
+
+
 def test_the_executor_league_ranks_the_previous_period_as_its_full_frame_would(small_db):
     """The executors' previous period is read for its rank and volume only (no percentiles): the
     previous rank and volume equal those ranked from the plain GROUP BY's full frame."""
