@@ -19,7 +19,7 @@ from queries.measures import (COUNT_COLUMNS, COUNT_NAMES, FIXED_NAMES, GROUPED_P
                               TIMED, TIMES_CHANGED, bucket_of, changed_after, changed_events, counts, few_rows, flag,
                               flag_conditions, overdue_conditions, percentile_sql, timed_values)
 from queries.metrics import BASES, METRICS, add_shares, needs, with_shares
-from queries.run import bind, fetch, fetch_table, run
+from queries.run import bind, fetch, fetch_table, rows_column, run
 from queries.viewer import Codes, Viewer
 
 
@@ -182,9 +182,9 @@ def _rows_frame(conn: Connection, filters: Filters, viewer: Viewer, now: dt.date
                           f"where {cond}" + (f" group by {key}" if group else ""), params)
     # column by column from the tuples: counts are never NULL (count() of a case)
     at, n = (1 if group else 0), len(rows)
-    out = {"key": np.fromiter((r[0] for r in rows), dtype=object, count=n)} if group else {}
+    out = {"key": rows_column(rows, 0, object)} if group else {}
     for i, name in enumerate(exprs):
-        out[name] = np.fromiter((r[at + i] for r in rows), dtype=np.int64, count=n)
+        out[name] = rows_column(rows, at + i, np.int64)
     for col in (*plan.percentiles, *plan.empty_percentiles):
         out[col] = np.full(n, np.nan)
     return out
@@ -306,9 +306,9 @@ def _row_percentiles(conn: Connection, filters: Filters, viewer: Viewer, group: 
     # column by column from the tuples (NULL: NaN): an object array of them first cost as much
     # as the statement (3 000 values: 0.6 of 2.5 ms)
     n, at = len(rows), 1 if group else 0
-    keys = np.fromiter((r[0] for r in rows), dtype=object, count=n) if group else None
+    keys = rows_column(rows, 0, object) if group else None
     uniques, codes, pct = summaries.value_percentile_arrays(
-        keys, {m: np.fromiter((r[at + i] for r in rows), dtype=float, count=n) for i, m in enumerate(metrics)},
+        keys, {m: rows_column(rows, at + i, float) for i, m in enumerate(metrics)},
         columns)
     if not group:
         return pct, np.array([n], dtype=np.int64)

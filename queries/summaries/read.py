@@ -20,7 +20,7 @@ from queries.dialect import Dialect, dialect_of
 from queries.filters import Filters, where
 from queries.measures import (COUNT_NAMES, GROUPS, OPEN, STORED_CONDITIONS, UNANSWERED, bucket_of, few_rows,
                               timed_values)
-from queries.run import fetch, run
+from queries.run import fetch, rows_column, run
 from queries.summaries.codec import DIM_COLUMNS, HIST_RECORD
 from queries.summaries.lattice import (DAY_NODES, YEAR_HIST_NODES, Pieces, day_hist_metrics, edge_plan, node_for,
                                        pieces, stored_node)
@@ -213,7 +213,7 @@ def pending_arrays(conn: Connection, filters: Filters, viewer: Viewer, now: dt.d
                    ) -> dict[str, np.ndarray]:
     """pending() as arrays ([key,] pending, pending_open), for a figure of a few keys."""
     columns, rows = fetch(conn, *_pending_sql(conn, filters, viewer, now, group, None))
-    out = {c: np.fromiter((r[i] for r in rows), dtype=object if c == "key" else np.int64, count=len(rows))
+    out = {c: rows_column(rows, i, object if c == "key" else np.int64)
            for i, c in enumerate(columns)}
     if group:
         out["key"] = _keys(out["key"])
@@ -302,7 +302,7 @@ def _decoded(rows: list[tuple], keys: list[str]) -> dict[str, np.ndarray]:
     records = np.frombuffer(b"".join(blobs), dtype=HIST_RECORD)
     out = {}
     for i, k in enumerate(keys):
-        column = np.fromiter((r[i] for r in rows), dtype=object if k == "key" else np.int64, count=len(rows))
+        column = rows_column(rows, i, object if k == "key" else np.int64)
         out[k] = np.repeat(_keys(column) if k == "key" else column, sizes)
     out["bucket"] = records["bucket"].astype(np.int64)
     out["n"] = records["n"].astype(np.int64)
@@ -327,15 +327,15 @@ def _raw_hist_arrays(conn: Connection, filters: Filters, viewer: Viewer, group: 
         ["case when t.is_urgent then 1 else 0 end as urgent"] if by_urgency else []) + [
         f"{values[m]} as h{m}" for m in metrics]
     _, rows = fetch(conn, f"select {', '.join(columns)} from appeals a{joins} where {cond}", params)
-    n, at = len(rows), int(bool(group)) + int(by_urgency)
+    at = int(bool(group)) + int(by_urgency)
     carried = {}
     if group:
-        carried["key"] = _keys(np.fromiter((r[0] for r in rows), dtype=object, count=n))
+        carried["key"] = _keys(rows_column(rows, 0, object))
     if by_urgency:
-        carried["urgent"] = np.fromiter((r[at - 1] for r in rows), dtype=np.int64, count=n)
+        carried["urgent"] = rows_column(rows, at - 1, np.int64)
     out: dict[str, list[np.ndarray]] = {k: [] for k in [*_hist_names(group, by_urgency), "n"]}
     for i, m in enumerate(metrics):
-        v = np.fromiter((np.nan if r[at + i] is None else r[at + i] for r in rows), dtype=float, count=n)
+        v = rows_column(rows, at + i, float)
         keep = ~np.isnan(v)
         for k, column in carried.items():
             out[k].append(column[keep])
