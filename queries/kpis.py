@@ -300,6 +300,8 @@ def _row_percentiles(conn: Connection, filters: Filters, viewer: Viewer, group: 
     cond, params = where(filters, d, viewer)
     key, joins = (GROUPS[group].raw_key, GROUPS[group].raw_join) if group else ("", "")
     values = timed_values(d)
+    if d.pg:
+        return _packed_percentiles(conn, cond, params, key, joins, metrics, columns)
     _, rows = fetch(conn, f"select {key + ' as key, ' if group else ''}"
                           f"{', '.join(f'{values[m]} as h{m}' for m in metrics)} from appeals a{joins} "
                           f"where {cond}", params)
@@ -308,11 +310,32 @@ def _row_percentiles(conn: Connection, filters: Filters, viewer: Viewer, group: 
     n, at = len(rows), 1 if group else 0
     keys = rows_column(rows, 0, object) if group else None
     uniques, codes, pct = summaries.value_percentile_arrays(
-        keys, {m: rows_column(rows, at + i, float) for i, m in enumerate(metrics)},
-        columns)
+        keys, {m: rows_column(rows, at + i, float) for i, m in enumerate(metrics)}, columns)
     if not group:
         return pct, np.array([n], dtype=np.int64)
     return {"key": uniques, **pct}, np.bincount(codes, minlength=len(uniques)).astype(np.int64)
+
+
+def _packed_percentiles(conn: Connection, cond: str, params: dict, key: str, joins: str, metrics: list[int],
+                        columns: tuple[str, ...]) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    """_row_percentiles on PostgreSQL: a row per key, its appeals counted and each metric's
+    measured values packed by the server as 8-byte doubles (float8send; NULLs left out), read as
+    one buffer. A row per appeal cost psycopg2 a tuple and a float each, more than the plain
+    query's whole percentile_cont (2 600 appeals: 1.4 ms). The same doubles, so the same figures."""
+    d = dialect_of(conn)
+    values = timed_values(d)
+    packs = [f"string_agg(float8send(cast({values[m]} as double precision)), ''::bytea) as p{m}" for m in metrics]
+    _, rows = fetch(conn, f"select {key + ' as key, ' if key else ''}count(*) as n, {', '.join(packs)} "
+                          f"from appeals a{joins} where {cond}" + (f" group by {key}" if key else ""), params)
+    at = 1 if key else 0
+    coded = {}
+    for i, m in enumerate(metrics):
+        blobs = [bytes(r[at + 1 + i] or b"") for r in rows]
+        coded[m] = (np.repeat(np.arange(len(rows)), [len(b) // 8 for b in blobs]),
+                    np.frombuffer(b"".join(blobs), dtype=">f8").astype(np.float64))
+    pct = summaries.coded_percentile_arrays(len(rows), coded, columns)
+    received = rows_column(rows, at, np.int64)
+    return ({"key": rows_column(rows, 0, object), **pct} if key else pct), received
 
 
 def _aligned(keys: np.ndarray | None, frame: pd.DataFrame | dict[str, np.ndarray], column: str,

@@ -8,12 +8,14 @@ read: counts, pending, histograms and series of a cohort · percentiles: from hi
 """
 from queries.summaries.build import apply_delta, build, refresh
 from queries.summaries.cells import appeal_rows
-from queries.summaries.percentiles import hist_percentile_arrays, hist_percentiles, value_percentile_arrays
+from queries.summaries.percentiles import (coded_percentile_arrays, hist_percentile_arrays, hist_percentiles,
+                                          value_percentile_arrays)
 from queries.summaries.read import (count_arrays, counts, hist_arrays, histogram, pending, pending_arrays, series,
                                    series_supported)
 from queries.summaries.state import disabled, eligible, is_ready, usable
 from queries.summaries.store import OutOfStep, analyze
 
-__all__ = ["apply_delta", "build", "refresh", "appeal_rows", "hist_percentiles", "value_percentile_arrays", "counts", "histogram", "pending",
+__all__ = ["apply_delta", "build", "refresh", "appeal_rows", "hist_percentiles", "value_percentile_arrays",
+           "coded_percentile_arrays", "counts", "histogram", "pending",
            "series", "series_supported", "count_arrays", "hist_arrays",
            "hist_percentile_arrays", "pending_arrays", "disabled", "eligible", "is_ready", "usable", "OutOfStep", "analyze"]

@@ -55,13 +55,21 @@ def value_percentile_arrays(keys: np.ndarray | None, values: dict[int, np.ndarra
         uniques = np.asarray(uniques, dtype=object)
     else:
         codes, uniques = np.zeros(n_values, dtype=np.int64), None
-    n_keys = len(uniques) if uniques is not None else 1
-    buckets = {}
+    coded = {}
     for m, v in values.items():
         v = np.asarray(v, dtype=float)
         keep = ~np.isnan(v)
-        buckets[m] = (codes[keep].astype(np.int64), np.asarray(bucket_of(np.maximum(v[keep], 0)), np.int64))
-    return uniques, codes, _sorted_percentile_arrays(n_keys, buckets, list(columns))
+        coded[m] = (codes[keep], v[keep])
+    return uniques, codes, coded_percentile_arrays(len(uniques) if uniques is not None else 1, coded, columns)
+
+
+def coded_percentile_arrays(n_keys: int, values: dict[int, tuple[np.ndarray, np.ndarray]], columns: Iterable[str]
+                            ) -> dict[str, np.ndarray]:
+    """value_percentile_arrays of measured values given with their key's position (metric →
+    (positions in 0..n_keys-1, values)), for a reader that has the keys apart from the values."""
+    buckets = {m: (np.asarray(code, np.int64), np.asarray(bucket_of(np.maximum(v, 0)), np.int64))
+               for m, (code, v) in values.items()}
+    return _sorted_percentile_arrays(n_keys, buckets, list(columns))
 
 
 def _sorted_percentile_arrays(n_keys: int, buckets: dict[int, tuple[np.ndarray, np.ndarray]],
