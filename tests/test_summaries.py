@@ -677,6 +677,24 @@ def test_a_cohort_with_few_rows_is_read_from_them_with_the_cells_figures(small_d
     pd.testing.assert_frame_equal(rows[cells.columns], cells, check_dtype=False)
 
 
+def test_a_crossed_cohort_reads_its_most_selective_dimensions_appeals(small_db):
+    """A cohort filtered on two dimensions is read through one dimension's index, the other
+    tested on its entries: the planner's estimate is that dimension's appeals in the period
+    (within a factor of 3 of a plain count), not the cohort's own, which may be far fewer."""
+    narrowing, condition = FEW_ROWS["territory"]
+    f = Filters(dt.date(2021, 2, 1), dt.date(2021, 2, 28), topics=("roads",), **narrowing)
+    with small_db.connect() as conn:
+        estimate = kpis._rows_to_read(conn, f)
+        bounds = {k: dialect_of(conn).ts_param(v) for k, v in zip("ab", f.utc_bounds())}
+        territory = conn.execute(text(
+            "select count(*) from appeals a join municipalities m on m.id = a.municipality_id "
+            f"left join municipalities p on p.id = m.parent_id where {condition} "
+            "and a.received_at >= :a and a.received_at < :b"), bounds).scalar()
+        crossed = kpis.kpi_frame(conn, f, ANALYST, SMALL_AS_OF, figures=["received"])["received"].sum()
+    assert 0 < crossed < territory / 3
+    assert territory / 3 < estimate < territory * 3
+
+
 @pytest.mark.parametrize("group", [None, "topic"])
 def test_a_count_alone_is_read_from_an_index_for_longer(small_db, group, monkeypatch):
     """The appeals received, alone, ungrouped and filtered on one dimension, are counted from that
