@@ -83,7 +83,8 @@ def _names(conn: Connection, table: str) -> dict[int, str]:
 
 def _moved(cur: pd.DataFrame, prev: pd.DataFrame, names: dict[int, str], what: str) -> list[str]:
     """The groups whose volume grew most against the previous period, one sentence each."""
-    both = cur.set_index("key")[["received"]].join(prev.set_index("key")[["received"]], rsuffix="_prev", how="outer")
+    both = cur.set_index("key")[["received"]].join(
+        prev.set_index("key")[["received"]].rename(columns={"received": "received_prev"}), how="outer")
     both = both.fillna(0)
     both["delta"] = both["received"] - both["received_prev"]
     out = []
