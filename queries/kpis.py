@@ -55,12 +55,13 @@ def kpi_frame(conn: Connection, filters: Filters, viewer: Viewer, now: dt.dateti
     the appeals table with one GROUP BY (the plain approach, kept as the reference).
     """
     plan = _Plan.of(figures, group, percentiles)
+    dimensions = _dimensions(filters)
     # a few rows: one GROUP BY over them costs less than the cells' reads (bench.figures), and
     # gives the same figures whether or not the cells are built: decided before reading whether
     # they are, which would cost a statement more than the plain GROUP BY
     few = (not raw and summaries.eligible(viewer)
            and _rows_to_read(conn, filters) <= _raw_rows(conn, bool(plan.percentiles),
-                                                         plan.index_only(filters, group), _dimensions(filters)))
+                                                         plan.index_only(dimensions, group), dimensions))
     # whether the summaries are built is read with the cells' counts (count_arrays' if_ready)
     c = None if few or raw or not summaries.eligible(viewer) else \
         summaries.count_arrays(conn, filters, viewer, group, if_ready=True, names=plan.stored)
@@ -139,9 +140,10 @@ class _Plan:
         needed = set(self.counts) | {"received"} | ({"no_response", "no_response_open"} if self.pending else set())
         return tuple(n for n in COUNT_NAMES if n in needed)
 
-    def index_only(self, filters: Filters, group: str | None) -> bool:
-        """Whether the plan's rows are counted from an index alone (INDEX_ONLY_ROWS)."""
-        return not group and self.counts == ("received",) and not self.percentiles and _dimensions(filters) <= 1
+    def index_only(self, dimensions: int, group: str | None) -> bool:
+        """Whether the plan's rows, of a cohort filtered on `dimensions`, are counted from an index
+        alone (INDEX_ONLY_ROWS)."""
+        return not group and self.counts == ("received",) and not self.percentiles and dimensions <= 1
 
     def columns(self, group: str | None) -> list[str]:
         shares = [x for name in self.shares or () for x in (name, f"{name}_n", f"{name}_low")]
@@ -307,7 +309,7 @@ def _row_percentiles(conn: Connection, filters: Filters, viewer: Viewer, group: 
     key, joins = (GROUPS[group].raw_key, GROUPS[group].raw_join) if group else ("", "")
     values = timed_values(d)
     if d.pg:
-        return _packed_percentiles(conn, cond, params, key, joins, metrics, columns)
+        return _packed_percentiles(conn, cond, params, key, joins, {m: values[m] for m in metrics}, columns)
     _, rows = fetch(conn, f"select {key + ' as key, ' if group else ''}"
                           f"{', '.join(f'{values[m]} as h{m}' for m in metrics)} from appeals a{joins} "
                           f"where {cond}", params)
@@ -322,20 +324,19 @@ def _row_percentiles(conn: Connection, filters: Filters, viewer: Viewer, group: 
     return {"key": uniques, **pct}, np.bincount(codes, minlength=len(uniques)).astype(np.int64)
 
 
-def _packed_percentiles(conn: Connection, cond: str, params: dict, key: str, joins: str, metrics: list[int],
+def _packed_percentiles(conn: Connection, cond: str, params: dict, key: str, joins: str, values: dict[int, str],
                         columns: tuple[str, ...]) -> tuple[dict[str, np.ndarray], np.ndarray]:
     """_row_percentiles on PostgreSQL: a row per key, its appeals counted and each metric's
     measured values packed by the server as 8-byte doubles (float8send; NULLs left out), read as
     one buffer. A row per appeal cost psycopg2 a tuple and a float each, more than the plain
-    query's whole percentile_cont (2 600 appeals: 1.4 ms). The same doubles, so the same figures."""
-    d = dialect_of(conn)
-    values = timed_values(d)
-    packs = [f"string_agg(float8send(cast({values[m]} as double precision)), ''::bytea) as p{m}" for m in metrics]
+    query's whole percentile_cont (2 600 appeals: 1.4 ms). The same doubles, so the same figures.
+    `values`: each metric's SQL (timed_values), as the caller took them."""
+    packs = [f"string_agg(float8send(cast({sql} as double precision)), ''::bytea) as p{m}" for m, sql in values.items()]
     _, rows = fetch(conn, f"select {key + ' as key, ' if key else ''}count(*) as n, {', '.join(packs)} "
                           f"from appeals a{joins} where {cond}" + (f" group by {key}" if key else ""), params)
     at = 1 if key else 0
     coded = {}
-    for i, m in enumerate(metrics):
+    for i, m in enumerate(values):
         blobs = [bytes(r[at + 1 + i] or b"") for r in rows]
         coded[m] = (np.repeat(np.arange(len(rows)), [len(b) // 8 for b in blobs]),
                     np.frombuffer(b"".join(blobs), dtype=">f8").astype(np.float64))
