@@ -9,7 +9,9 @@ the same run, one after the other for each combination:
 - project: queries.kpis.kpi_frame asked for that one figure (`figures=`), through the summaries
   and whatever the planner chooses (a small cohort's percentiles from its rows);
 - plain: one minimal GROUP BY over `appeals` for that one figure, with the filters as the page
-  would bind them (the indexes are the schema's);
+  would bind them (the indexes are the schema's), a territory's or topic's codes resolved to
+  their ids by a statement before it (as ids the planner estimates them; as a subquery it
+  walked the period by date);
 - duckdb: the same figure over a Parquet copy of the columns it needs, in process (the
   columnar alternative; the copy is made once, outside the timing).
 
@@ -45,9 +47,10 @@ from queries import kpis
 from queries.dataset import info as dataset_info
 from queries.db import make_engine
 from queries.dialect import dialect_of
-from queries.filters import Filters, where
+from queries.filters import Filters, sql, where
 from queries.measures import GROUPS, bucket_width
 from queries.run import run
+from queries.viewer import Codes
 
 RESULTS = Path(__file__).with_name("figures_results.json")
 MEASURES = ("received", "resolved", "on_time_share", "first_response_median")
@@ -72,9 +75,19 @@ def plain_sql(d, measure: str, group: str | None, cond: str) -> str:
         f" group by {GROUPS[group].raw_key}" if group else "")
 
 
+def plain_ids(conn, value: Codes) -> list[int]:
+    """A territory's or topic's codes as the ids of their rows and their children's, by a statement
+    of the plain query's own: it keeps nothing between figures (the project keeps them per
+    database: queries.run)."""
+    return [int(r[0]) for r in conn.execute(sql(
+        f"select id from {value.table} where code in :codes or parent_id in "
+        f"(select id from {value.table} where code in :codes)", {"codes": value.codes}), {"codes": list(value.codes)})]
+
+
 def plain_frame(conn, f: Filters, now: dt.datetime, measure: str, group: str | None) -> pd.DataFrame:
     d = dialect_of(conn)
     cond, params = where(f, d, ANALYST)
+    params = {name: plain_ids(conn, v) if isinstance(v, Codes) else v for name, v in params.items()}
     params["now"] = d.ts_param(now)
     return run(conn, plain_sql(d, measure, group, cond), params)
 

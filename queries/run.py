@@ -6,7 +6,7 @@ import weakref
 
 import numpy as np
 import pandas as pd
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, Engine
 
 from queries.filters import sql
 from queries.viewer import Codes
@@ -21,19 +21,26 @@ def _clean(value):
     return value
 
 
-# Codes resolved on a connection, while it is checked out: a figure's statements share them.
-_RESOLVED: "weakref.WeakKeyDictionary[Connection, dict[Codes, list[int]]]" = weakref.WeakKeyDictionary()
+# Codes resolved per engine (per database), code by code: the reference tables are written once,
+# when the database is created (ingest.reference.load_reference), and no import or page changes
+# them, so a code's ids stay what they were. Kept per code, the store is at most a table's codes
+# whatever combinations the filters ask for; a code that finds nothing is asked again next time.
+_RESOLVED: "weakref.WeakKeyDictionary[Engine, dict[tuple[str, str], tuple[int, ...]]]" = weakref.WeakKeyDictionary()
 
 
 def _ids(conn: Connection, value: Codes) -> list[int]:
-    known = _RESOLVED.setdefault(conn, {})
-    if value not in known:
-        codes = [_clean(c) for c in value.codes]
-        found = conn.execute(sql(f"""select id from {value.table} where code in :codes
-            or parent_id in (select id from {value.table} where code in :codes)""", {"codes": codes}),
-            {"codes": codes})
-        known[value] = sorted(int(r[0]) for r in found)
-    return known[value]
+    """The ids of Codes(table, codes): each code's row and its children's."""
+    known = _RESOLVED.setdefault(conn.engine, {})
+    codes = {_clean(c) for c in value.codes}
+    missing = sorted(c for c in codes if (value.table, c) not in known)
+    if missing:
+        found: dict[str, list[int]] = {}
+        for code, id_ in conn.execute(sql(f"""select p.code, x.id from {value.table} p join {value.table} x
+            on x.id = p.id or x.parent_id = p.id where p.code in :codes""", {"codes": missing}), {"codes": missing}):
+            found.setdefault(code, []).append(int(id_))
+        for code, ids in found.items():
+            known[(value.table, code)] = tuple(ids)
+    return sorted({i for c in codes for i in known.get((value.table, c), ())})
 
 
 def bind(conn: Connection, params: dict | None) -> dict:

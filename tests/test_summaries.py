@@ -744,3 +744,35 @@ def test_the_executor_league_ranks_the_previous_period_as_its_full_frame_would(s
     assert got["previous_rank"].notna().sum() > 3
     assert got["id"].map(want["rank"]).tolist() == pytest.approx(got["previous_rank"].tolist(), nan_ok=True)
     assert got["id"].map(want["received"]).tolist() == pytest.approx(got["received_prev"].tolist(), nan_ok=True)
+
+
+def test_codes_resolve_to_their_rows_and_children_once_per_database(small_db):
+    """A filter's territory or topic codes bind as the ids of their rows and their children's
+    (a city selects its districts), as a pandas lookup of the reference tables gives them; a
+    code once resolved is not asked of the database again, while one that found nothing is."""
+    from sqlalchemy import event
+
+    from queries.run import _RESOLVED, bind
+    from queries.viewer import Codes
+    _RESOLVED.pop(small_db, None)
+    statements = []
+    listen = lambda conn_, cur, st, *a: statements.append(st)  # noqa: E731
+    with small_db.connect() as conn:
+        for table in ("municipalities", "topics"):
+            ref = pd.read_sql(text(f"select id, code, parent_id from {table}"), conn)
+            parent_code = ref["parent_id"].map(ref.set_index("id")["code"])
+            cities = ref.loc[ref["id"].isin(ref["parent_id"].dropna()), "code"].tolist()
+            sets = [[c] for c in ref["code"]] + [cities[:1] + ref["code"].tolist()[-2:], ["no-such-code"]]
+            for codes in sets:
+                expected = sorted(ref.loc[ref["code"].isin(codes) | parent_code.isin(codes), "id"].astype(int))
+                assert bind(conn, {"x": Codes(table, tuple(codes))})["x"] == expected
+            assert cities, f"{table}: a parent with children is part of the test"
+    known = tuple(ref["code"][:3])  # topics', resolved above
+    with small_db.connect() as conn:  # another connection: the ids are the database's
+        event.listen(small_db, "before_cursor_execute", listen)
+        try:
+            bind(conn, {"x": Codes("topics", known)})
+            bind(conn, {"x": Codes("topics", ("no-such-code",))})
+        finally:
+            event.remove(small_db, "before_cursor_execute", listen)
+    assert len(statements) == 1  # the unknown code's, asked again
