@@ -271,16 +271,23 @@ BUCKET_LOWER, BUCKET_WIDTH = _bucket_table()  # hours, indexed by bucket
 OVERFLOW = len(BUCKET_LOWER) - 1
 
 
+_SEGMENT_END = np.array([end for end, _ in SEGMENTS], dtype=float)  # minutes
+_SEGMENT_START = np.concatenate(([0.0], _SEGMENT_END[:-1]))
+_SEGMENT_WIDTH = np.array([w for _, w in SEGMENTS], dtype=float)
+_SEGMENT_BASE = np.concatenate(([0], np.cumsum((_SEGMENT_END - _SEGMENT_START) // _SEGMENT_WIDTH)[:-1]))
+
+
 def bucket_of(hours: np.ndarray | float) -> np.ndarray:
-    """The bucket of a value in hours (the build and the reads from appeals both bucket with it)."""
+    """The bucket of a value in hours (the build and the reads from appeals both bucket with it):
+    within its segment, floor((minutes − start) / width) from the segment's first bucket; the
+    overflow bucket beyond the last segment (and for NaN or a negative value). The segment is
+    found by a binary search rather than by testing each: a small cohort's values are bucketed
+    per figure (bench.figures)."""
     minutes = np.asarray(hours, dtype=float) * 60
-    out = np.full(minutes.shape, OVERFLOW)
-    base, start = 0, 0
-    for end, w in SEGMENTS:
-        inside = (minutes >= start) & (minutes < end)
-        out = np.where(inside, base + np.floor((minutes - start) / w), out)
-        base += (end - start) // w
-        start = end
+    seg = np.searchsorted(_SEGMENT_END, minutes, "right")  # NaN sorts last: the overflow
+    inside = (seg < len(SEGMENTS)) & (minutes >= 0)
+    s = np.where(inside, seg, 0)
+    out = np.where(inside, _SEGMENT_BASE[s] + np.floor((minutes - _SEGMENT_START[s]) / _SEGMENT_WIDTH[s]), OVERFLOW)
     return out.astype(int)
 
 

@@ -1,6 +1,7 @@
 """Percentiles from histogram rows, as PostgreSQL's percentile_cont computes them from values."""
 from __future__ import annotations
 
+import math
 from typing import Iterable
 
 import numpy as np
@@ -51,8 +52,7 @@ def value_percentile_arrays(keys: np.ndarray | None, values: dict[int, np.ndarra
     column's value per key (for a small cohort a frame costs more than the figure, bench.figures)."""
     n_values = len(next(iter(values.values()), []))
     if keys is not None:
-        codes, uniques = pd.factorize(keys)
-        uniques = np.asarray(uniques, dtype=object)
+        codes, uniques = _factorized(keys)
     else:
         codes, uniques = np.zeros(n_values, dtype=np.int64), None
     coded = {}
@@ -61,6 +61,19 @@ def value_percentile_arrays(keys: np.ndarray | None, values: dict[int, np.ndarra
         keep = ~np.isnan(v)
         coded[m] = (codes[keep], v[keep])
     return uniques, codes, coded_percentile_arrays(len(uniques) if uniques is not None else 1, coded, columns)
+
+
+def _factorized(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """pd.factorize's codes and uniques (an object array, in order of appearance); a few hundred
+    keys by a dict, which costs a fraction of pandas' set-up."""
+    if len(keys) > 500:
+        codes, uniques = pd.factorize(keys)
+        return codes, np.asarray(uniques, dtype=object)
+    seen: dict = {}
+    codes = np.fromiter((seen.setdefault(k, len(seen)) for k in keys), dtype=np.int64, count=len(keys))
+    uniques = np.empty(len(seen), dtype=object)
+    uniques[:] = list(seen)
+    return codes, uniques
 
 
 def coded_percentile_arrays(n_keys: int, values: dict[int, tuple[np.ndarray, np.ndarray]], columns: Iterable[str]
@@ -84,24 +97,48 @@ def _sorted_percentile_arrays(n_keys: int, buckets: dict[int, tuple[np.ndarray, 
     for col in columns:
         p = PERCENTILES[col]
         code, bucket = buckets.get(p.metric, (np.zeros(0, np.int64), np.zeros(0, np.int64)))
+        if n_keys == 1:
+            out[col] = np.array([_one_percentile(np.sort(bucket), p.q, p.divisor)])
+            continue
         flat = np.sort(code * nb + bucket)  # by key, then bucket
         total = np.bincount(code, minlength=n_keys)
         start = np.concatenate(([0], np.cumsum(total)[:-1])) if n_keys else np.zeros(0, np.int64)
         pos = p.q * np.maximum(total - 1, 0)
         has = total > 0
 
-        def value_at(rank: np.ndarray) -> np.ndarray:
-            at = np.where(has, start + rank.astype(np.int64), 0)
-            cell = flat[at] if len(flat) else np.zeros(n_keys, np.int64)
-            b = cell % nb
-            first = np.searchsorted(flat, cell, "left")
-            k = np.searchsorted(flat, cell, "right") - first
-            return BUCKET_LOWER[b] + BUCKET_WIDTH[b] * (rank - (first - start) + 0.5) / np.where(k > 0, k, 1)
-
-        lo, hi = value_at(np.floor(pos)), value_at(np.ceil(pos))
-        est = (lo + (hi - lo) * (pos - np.floor(pos))) / p.divisor
+        # both neighbours' ranks at once: half the array operations
+        floor = np.floor(pos)
+        rank = np.concatenate((floor, np.ceil(pos)))
+        start2, has2 = np.concatenate((start, start)), np.concatenate((has, has))
+        at = np.where(has2, start2 + rank.astype(np.int64), 0)
+        cell = flat[at] if len(flat) else np.zeros(2 * n_keys, np.int64)
+        b = cell % nb
+        first = np.searchsorted(flat, cell, "left")
+        k = np.searchsorted(flat, cell, "right") - first
+        value = BUCKET_LOWER[b] + BUCKET_WIDTH[b] * (rank - (first - start2) + 0.5) / np.where(k > 0, k, 1)
+        lo, hi = value[:n_keys], value[n_keys:]
+        est = (lo + (hi - lo) * (pos - floor)) / p.divisor
         out[col] = np.where(has, est, np.nan)
     return out
+
+
+def _one_percentile(sorted_buckets: np.ndarray, q: float, divisor: float) -> float:
+    """_sorted_percentile_arrays' figure for one key, its values' buckets sorted, in scalars: the
+    same arithmetic, without a dozen array operations on one element each."""
+    n = len(sorted_buckets)
+    if not n:
+        return float("nan")
+    pos = q * max(n - 1, 0)
+    lo_rank, hi_rank = math.floor(pos), math.ceil(pos)
+
+    def value_at(rank: int) -> float:
+        b = int(sorted_buckets[rank])
+        first = int(np.searchsorted(sorted_buckets, b, "left"))
+        k = int(np.searchsorted(sorted_buckets, b, "right")) - first
+        return float(BUCKET_LOWER[b] + BUCKET_WIDTH[b] * (rank - first + 0.5) / k)
+
+    lo, hi = value_at(lo_rank), value_at(hi_rank)
+    return (lo + (hi - lo) * (pos - lo_rank)) / divisor
 
 
 def _from_buckets(codes: np.ndarray, keys: pd.Index, metric: np.ndarray, bucket: np.ndarray, n: np.ndarray,
