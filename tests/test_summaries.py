@@ -776,3 +776,31 @@ def test_codes_resolve_to_their_rows_and_children_once_per_database(small_db):
         finally:
             event.remove(small_db, "before_cursor_execute", listen)
     assert len(statements) == 1  # the unknown code's, asked again
+
+
+def test_statements_rendered_for_the_driver_answer_as_text_does(small_db):
+    """queries.run.fetch renders its statements for the driver itself: the same rows as
+    SQLAlchemy's text() gives for lists, empty lists (IN and NOT IN), a literal `%`, a `::` cast,
+    and values that look like binds or format marks, which stay values."""
+    from queries.filters import sql
+    from queries.run import fetch
+    with small_db.connect() as conn:
+        cases = [
+            ("select a.source as s, count(*) as n from appeals a where a.source in :s and a.id > :lo "
+             "group by a.source order by a.source", {"s": ["vk", "ok"], "lo": 5}),
+            # an id list that found nothing (a code unknown to the database)
+            ("select count(*) as n from appeals a where a.municipality_id in :s", {"s": []}),
+            ("select count(*) as n from appeals a where a.municipality_id not in :s", {"s": []}),
+            ("select '50%' as p, :t as t, count(*) as n from appeals a where a.id in :ids and a.source = :src",
+             {"t": "a:b %(x)s :lo %s", "ids": (1, 2, 3), "src": "vk"}),
+            ("select count(*) as n from appeals a where cast(a.id as text) like '1%' and a.id > :lo", {"lo": 0}),
+        ]
+        if dialect_of(conn).pg:
+            cases.append(("select count(*)::bigint as n, ''::bytea as z from appeals a where a.id < :n", {"n": 100}))
+        for statement, params in cases:
+            expected = conn.execute(sql(statement, params), params)
+            want = [tuple(bytes(x) if isinstance(x, memoryview) else x for x in r) for r in expected.fetchall()]
+            columns, rows = fetch(conn, statement, params)
+            got = [tuple(bytes(x) if isinstance(x, memoryview) else x for x in r) for r in rows]
+            assert columns == list(expected.keys()) and got == want, statement
+            assert want and (want[0][0] or "not in" in statement or "in :s" in statement)
