@@ -25,8 +25,9 @@ def _clean(value):
 
 # Codes resolved per engine (per database), code by code: the reference tables are written once,
 # when the database is created (ingest.reference.load_reference), and no import or page changes
-# them, so a code's ids stay what they were. Kept per code, the store is at most a table's codes
-# whatever combinations the filters ask for; a code that finds nothing is asked again next time.
+# them, so a code's ids stay what they were (a reference changed by another process is seen after
+# a restart). Kept per code, the store is at most a table's codes whatever combinations the
+# filters ask for; a code that finds nothing is asked again next time.
 _RESOLVED: "weakref.WeakKeyDictionary[Engine, dict[tuple[str, str], tuple[int, ...]]]" = weakref.WeakKeyDictionary()
 
 
@@ -62,8 +63,10 @@ def fetch(conn: Connection, statement: str, params: dict | None = None) -> tuple
     """run() without the frame: column names and plain tuples, for a caller that makes arrays of
     a few rows (a frame costs more than the statement there)."""
     params = bind(conn, params)
-    if any(isinstance(v, (list, tuple)) and not v for v in params.values()):
-        # an empty IN list: SQLAlchemy renders the empty set's own expression for each database
+    lists = [name for name, v in params.items() if isinstance(v, (list, tuple))]
+    if any(not params[name] or any(k.startswith(f"{name}_") for k in params) for name in lists):
+        # an empty IN list: SQLAlchemy renders the empty set's own expression for each database;
+        # (a bind named like a list's items would clash with them: text() numbers its own way)
         result = conn.execute(sql(statement, params), params)
     else:
         result = conn.exec_driver_sql(*_for_driver(statement, params, conn.dialect.paramstyle == "pyformat"))

@@ -794,6 +794,8 @@ def test_statements_rendered_for_the_driver_answer_as_text_does(small_db):
             ("select '50%' as p, :t as t, count(*) as n from appeals a where a.id in :ids and a.source = :src",
              {"t": "a:b %(x)s :lo %s", "ids": (1, 2, 3), "src": "vk"}),
             ("select count(*) as n from appeals a where cast(a.id as text) like '1%' and a.id > :lo", {"lo": 0}),
+            # a bind named like a list's items
+            ("select count(*) as n from appeals a where a.id in :ids and a.id <> :ids_1", {"ids": [1, 2, 3], "ids_1": 7}),
         ]
         if dialect_of(conn).pg:
             cases.append(("select count(*)::bigint as n, ''::bytea as z from appeals a where a.id < :n", {"n": 100}))
