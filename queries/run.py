@@ -63,13 +63,8 @@ def fetch(conn: Connection, statement: str, params: dict | None = None) -> tuple
     """run() without the frame: column names and plain tuples, for a caller that makes arrays of
     a few rows (a frame costs more than the statement there)."""
     params = bind(conn, params)
-    lists = [name for name, v in params.items() if isinstance(v, (list, tuple))]
-    if any(not params[name] or any(k.startswith(f"{name}_") for k in params) for name in lists):
-        # an empty IN list: SQLAlchemy renders the empty set's own expression for each database;
-        # (a bind named like a list's items would clash with them: text() numbers its own way)
-        result = conn.execute(sql(statement, params), params)
-    else:
-        result = conn.exec_driver_sql(*_for_driver(statement, params, conn.dialect.paramstyle == "pyformat"))
+    driver = _for_driver(statement, params, conn.dialect.paramstyle == "pyformat")
+    result = conn.exec_driver_sql(*driver) if driver else conn.execute(sql(statement, params), params)
     return list(result.keys()), result.cursor.fetchall()
 
 
@@ -77,19 +72,25 @@ def fetch(conn: Connection, statement: str, params: dict | None = None) -> tuple
 _BIND = re.compile(r"(?<![:\w\\]):(\w+)(?!:)")
 
 
-def _for_driver(statement: str, params: dict, pyformat: bool) -> tuple[str, dict]:
+def _for_driver(statement: str, params: dict, pyformat: bool) -> tuple[str, dict] | None:
     """The statement and its parameters as the driver takes them: `:name` in the driver's style
     (psycopg2's `%(name)s`, a literal `%` doubled; sqlite3 reads `:name` itself), a list's
     `:name` as `(:name_1, …)` with a parameter per item. What SQLAlchemy's text() compiles each
     time (about 60 µs a statement: more than a small cohort's GROUP BY), rendered once per
     statement and list sizes. It still runs through the connection: its transaction, events
-    and error handling are SQLAlchemy's."""
-    sizes = tuple((name, len(v)) for name, v in params.items() if isinstance(v, (list, tuple)))
-    out = {name: v for name, v in params.items() if not isinstance(v, (list, tuple))}
+    and error handling are SQLAlchemy's. None where text() must render it: an empty list (the
+    empty set's own expression for each database) or a bind named like a list's items."""
+    sizes, out = [], {}
     for name, v in params.items():
         if isinstance(v, (list, tuple)):
+            if not v:
+                return None
+            sizes.append((name, len(v)))
             out.update((f"{name}_{i}", x) for i, x in enumerate(v, 1))
-    return _rendered(statement, sizes, pyformat), out
+    if any(k in params for k in out):
+        return None
+    out.update((name, v) for name, v in params.items() if not isinstance(v, (list, tuple)))
+    return _rendered(statement, tuple(sizes), pyformat), out
 
 
 @functools.lru_cache(maxsize=1024)
