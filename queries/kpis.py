@@ -61,7 +61,7 @@ def kpi_frame(conn: Connection, filters: Filters, viewer: Viewer, now: dt.dateti
     # they are, which would cost a statement more than the plain GROUP BY
     few = (not raw and summaries.eligible(viewer)
            and _rows_to_read(conn, filters) <= _raw_rows(conn, bool(plan.percentiles),
-                                                         plan.index_only(dimensions, group), dimensions))
+                                                         plan.index_only(dimensions, group), dimensions, group))
     # whether the summaries are built is read with the cells' counts (count_arrays' if_ready)
     c = None if few or raw or not summaries.eligible(viewer) else \
         summaries.count_arrays(conn, filters, viewer, group, if_ready=True, names=plan.stored)
@@ -202,11 +202,15 @@ def _percentile_columns(group: str | None) -> list[str]:
 # dimension's index among all of that dimension's rows, which may be many more: the cells then.
 # A figure whose rows to read (_rows_to_read) are at most as many is computed from them whole.
 # bench.figures measures where the two cross. A percentile's cells (histograms merged in Python)
-# cost more than a count's, so rows stay cheaper for longer there (PERCENTILE_ROWS, a factor):
-# on SQLite at 1 M, rows beat cells up to about 1 600 for a count and 2 500 for a median; on
-# PostgreSQL at 10 M, up to 4 000 to 7 500 for either.
+# cost more than a count's, and more the more keys they are merged over, so rows stay cheaper
+# for longer there (PERCENTILE_ROWS, a factor), except where they are merged over few keys
+# (FEW_KEYS_PERCENTILE_ROWS, by grouping): on SQLite at 1 M, rows beat cells up to about 1 600
+# for a count, and for a median by territory up to 2 500 and more (its cells are its
+# settlements' summed), by source 1 300, ungrouped or by topic 600; on PostgreSQL at 10 M, up to
+# 4 000 to 7 500 for either.
 RAW_ROWS = {"sqlite": 1_600, "postgresql": 6_000}
 PERCENTILE_ROWS = {"sqlite": 1.6, "postgresql": 1.0}
+FEW_KEYS_PERCENTILE_ROWS = {"sqlite": {None: 0.4, "topic": 0.4, "source": 0.8}, "postgresql": {}}
 # The appeals received, alone and ungrouped, filtered on one dimension, are counted from the
 # entries of that dimension's (key, received_at) index without reading a row: cheaper per
 # appeal, so rows stay cheaper for longer (SQLite at 1 M: up to about 5 000).
@@ -220,8 +224,10 @@ _volumes_cache: dict[str, tuple[float, dict]] = {}
 
 
 def _volumes(conn: Connection) -> dict:
-    """Appeals per day over the whole history, and each dimension value's share of them, from the
-    summaries' year cells (a few thousand rows), kept for _VOLUME_TTL per database."""
+    """Appeals per day over the whole history and in each month (`months`: the month's first day
+    and its rate over its days that have day cells; `first`, `last`: the first and last such
+    days), and each dimension value's share of all appeals, from the summaries' year and month
+    cells (a few thousand rows), kept for _VOLUME_TTL per database."""
     key = conn.engine.url.render_as_string(hide_password=True)
     hit = _volumes_cache.get(key)
     if hit and time.monotonic() - hit[0] < _VOLUME_TTL:
@@ -231,24 +237,57 @@ def _volumes(conn: Connection) -> dict:
                    "group by dims, municipality_id, topic_id, source, organization_id")
     total = float(df.loc[df["dims"] == 0, "n"].sum())
     first, last = conn.execute(text("select min(period), max(period) from agg_counts where dims = 0 and grain = 'd'")).one()
-    days = max((dt.date.fromisoformat(str(last)[:10]) - dt.date.fromisoformat(str(first)[:10])).days + 1, 1) \
-        if first is not None else 1
+    months: dict[dt.date, float] = {}
+    if first is not None:
+        first, last = dt.date.fromisoformat(str(first)[:10]), dt.date.fromisoformat(str(last)[:10])
+        for period, n in conn.execute(text("select period, sum(received) from agg_counts "
+                                           "where dims = 0 and grain = 'm' group by period")).all():
+            start = dt.date.fromisoformat(str(period)[:10])
+            end = min(_month_end(start), last)
+            months[start] = float(n) / max((end - max(start, first)).days + 1, 1)
+    days = (last - first).days + 1 if first is not None else 1
     share = {}
     for column, node in (("municipality_id", 1), ("topic_id", 2), ("source", 4), ("organization_id", 8)):
         part = df[df["dims"] == node]
         share[column] = dict(zip(part[column].tolist(), (part["n"] / max(total, 1.0)).tolist()))
     # before the first build nothing is known: not kept, and no cohort taken for a few rows
-    out = {"per_day": total / days if total else float("inf"), "share": share}
+    out = {"per_day": total / days if total else float("inf"), "months": months, "first": first, "last": last,
+           "share": share}
     if total:
         _volumes_cache[key] = (time.monotonic(), out)
     return out
 
 
-def _raw_rows(conn: Connection, percentiles: bool, index_only: bool = False, dimensions: int = 1) -> float:
+def _month_end(start: dt.date) -> dt.date:
+    return (start.replace(day=28) + dt.timedelta(days=4)).replace(day=1) - dt.timedelta(days=1)
+
+
+def _period_appeals(vol: dict, date_from: dt.date, date_to: dt.date) -> float:
+    """All appeals received in the period, estimated from its months' rates: the volume changes
+    over the years (a recent year's can be half as much again as the history's average). The
+    day after the last day cell (appeals still arriving, not yet summarised) at the latest
+    month's rate; days before the first cell and later days have none."""
+    if not vol["months"]:
+        return vol["per_day"] * ((date_to - date_from).days + 1)
+    n = 0.0
+    if date_from <= vol["last"] + dt.timedelta(days=1) <= date_to:
+        n += vol["months"][max(vol["months"])]
+    day, date_to = max(date_from, vol["first"]), min(date_to, vol["last"])
+    while day <= date_to:
+        start = day.replace(day=1)
+        end = min(_month_end(start), date_to)
+        n += vol["months"].get(start, 0.0) * ((end - day).days + 1)
+        day = end + dt.timedelta(days=1)
+    return n
+
+
+def _raw_rows(conn: Connection, percentiles: bool, index_only: bool = False, dimensions: int = 1,
+              group: str | None = None) -> float:
     """How many appeals a figure reads from its rows at most, rather than from the cells."""
     name = "postgresql" if dialect_of(conn).pg else "sqlite"
     if percentiles:
-        return RAW_ROWS[name] * PERCENTILE_ROWS[name] * (CROSSED_PERCENTILE_ROWS[name] if dimensions > 1 else 1)
+        return RAW_ROWS[name] * FEW_KEYS_PERCENTILE_ROWS[name].get(group, PERCENTILE_ROWS[name]) * \
+            (CROSSED_PERCENTILE_ROWS[name] if dimensions > 1 else 1)
     return RAW_ROWS[name] * (INDEX_ONLY_ROWS[name] if index_only else 1)
 
 
@@ -285,7 +324,7 @@ def _rows_to_read(conn: Connection, filters: Filters) -> float:
     least = min(shares, default=1.0)
     if not least:
         return 0.0
-    return _volumes(conn)["per_day"] * filters.days * least
+    return _period_appeals(_volumes(conn), filters.date_from, filters.date_to) * least
 
 
 def _percentiles(conn: Connection, filters: Filters, viewer: Viewer, group: str | None, columns: tuple[str, ...],
@@ -293,7 +332,7 @@ def _percentiles(conn: Connection, filters: Filters, viewer: Viewer, group: str 
     """The percentile columns of the cohort ([key,] columns, as arrays): from its rows when the
     summaries' counts (`received`, the cohort's appeals) say it is small, else from the
     histogram cells."""
-    if _dimensions(filters) <= 1 and received <= _raw_rows(conn, True):
+    if _dimensions(filters) <= 1 and received <= _raw_rows(conn, True, group=group):
         return _row_percentiles(conn, filters, viewer, group, columns)[0]
     hist = summaries.hist_arrays(conn, filters, viewer, group, sorted({PERCENTILES[col].metric for col in columns}))
     return summaries.hist_percentile_arrays(hist, columns, bool(group))

@@ -657,7 +657,9 @@ def test_a_cohort_with_few_rows_is_read_from_them_with_the_cells_figures(small_d
                                   "and a.received_at >= :a and a.received_at < :b"),
                              {k: dialect_of(conn).ts_param(v) for k, v in zip("ab", f.utc_bounds())}).scalar()
         assert 0 < exact and exact / 3 < estimate < exact * 3  # the filter's share of the days' appeals
-        monkeypatch.setitem(kpis.RAW_ROWS, name, int(estimate) + 1)
+        # the cohort within every figure's limit, a median's the lowest
+        least = min(1.0, kpis.PERCENTILE_ROWS[name], *kpis.FEW_KEYS_PERCENTILE_ROWS[name].values())
+        monkeypatch.setitem(kpis.RAW_ROWS, name, int(estimate / least) + 1)
         statements = []
         listen = lambda conn_, cur, st, *a: statements.append(st)  # noqa: E731
         event.listen(Engine, "before_cursor_execute", listen)
@@ -675,6 +677,61 @@ def test_a_cohort_with_few_rows_is_read_from_them_with_the_cells_figures(small_d
         assert cells["received"].sum() == exact
     assert cells[figures[0] if figures else "first_response_median"].notna().any()
     pd.testing.assert_frame_equal(rows[cells.columns], cells, check_dtype=False)
+
+
+def test_the_planner_estimates_a_period_from_its_own_months(small_db):
+    """The rows a period holds are estimated from its months' volumes, not the history's average
+    per day: a whole month is its own count, a part of one its share of the month's days, a
+    period before the first appeal or after the day following the last holds none."""
+    with small_db.connect() as conn:
+        bounds = lambda f: {k: dialect_of(conn).ts_param(v) for k, v in zip("ab", f.utc_bounds())}  # noqa: E731
+        count = lambda f: conn.execute(text("select count(*) from appeals a where a.received_at >= :a "  # noqa: E731
+                                            "and a.received_at < :b"), bounds(f)).scalar()
+        last = dt.date.fromisoformat(str(conn.execute(text(
+            "select max(period) from agg_counts where dims = 0 and grain = 'd'")).scalar())[:10])
+        month = Filters(dt.date(2021, 2, 1), dt.date(2021, 2, 28))
+        assert kpis._rows_to_read(conn, month) == pytest.approx(count(month), rel=1e-9)
+        half = Filters(dt.date(2021, 3, 1), dt.date(2021, 3, 16))
+        march = count(Filters(dt.date(2021, 3, 1), dt.date(2021, 3, 31)))
+        assert kpis._rows_to_read(conn, half) == pytest.approx(march * 16 / 31, rel=1e-9)
+        everything = Filters(dt.date(2019, 1, 1), last)
+        assert kpis._rows_to_read(conn, everything) == pytest.approx(count(everything), rel=1e-9)
+        assert kpis._rows_to_read(conn, Filters(dt.date(2019, 1, 1), dt.date(2019, 12, 31))) == 0
+        assert kpis._rows_to_read(conn, Filters(last + dt.timedelta(days=2), last + dt.timedelta(days=60))) == 0
+        tomorrow = Filters(last + dt.timedelta(days=1), last + dt.timedelta(days=60))
+        assert kpis._rows_to_read(conn, tomorrow) > 0
+
+
+@pytest.mark.parametrize("group", [None, "topic", "source", "territory", "executor"])
+def test_a_median_is_read_from_rows_for_longer_where_its_cells_have_more_keys(small_db, group, monkeypatch):
+    """A percentile's cells cost more the more keys they are merged over, so the rows' limit for
+    a median depends on the grouping (kpis.FEW_KEYS_PERCENTILE_ROWS): a cohort between the
+    few keys' limit and the others' is read from its rows by territory or executor and from the
+    cells ungrouped, by topic or by source; the figure is the same either way."""
+    from sqlalchemy import event
+    from sqlalchemy.engine import Engine
+    narrowing, _ = FEW_ROWS["territory"]
+    f = Filters(dt.date(2021, 2, 1), dt.date(2021, 2, 7), **narrowing)
+    with small_db.connect() as conn:
+        name = dialect_of(conn).name
+        estimate = kpis._rows_to_read(conn, f)
+        monkeypatch.setitem(kpis.PERCENTILE_ROWS, name, 2.0)
+        monkeypatch.setitem(kpis.FEW_KEYS_PERCENTILE_ROWS, name, {None: 0.5, "topic": 0.5, "source": 0.5})
+        monkeypatch.setitem(kpis.RAW_ROWS, name, estimate / 1.5)  # above 0.5x the limit, within 2x
+        statements = []
+        listen = lambda conn_, cur, st, *a: statements.append(st)  # noqa: E731
+        event.listen(Engine, "before_cursor_execute", listen)
+        try:
+            got = kpis.kpi_frame(conn, f, ANALYST, SMALL_AS_OF, group, figures=["first_response_median"])
+        finally:
+            event.remove(Engine, "before_cursor_execute", listen)
+        monkeypatch.setitem(kpis.RAW_ROWS, name, -1)
+        cells = kpis.kpi_frame(conn, f, ANALYST, SMALL_AS_OF, group, figures=["first_response_median"])
+    assert any("agg_" in st for st in statements) == (group in (None, "topic", "source"))
+    if group:
+        got, cells = (x.sort_values("key").reset_index(drop=True) for x in (got, cells))
+    assert cells["first_response_median"].notna().any()
+    pd.testing.assert_frame_equal(got[cells.columns], cells, check_dtype=False)
 
 
 def test_a_crossed_cohort_reads_its_most_selective_dimensions_appeals(small_db):
