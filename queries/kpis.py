@@ -202,15 +202,16 @@ def _percentile_columns(group: str | None) -> list[str]:
 # dimension's index among all of that dimension's rows, which may be many more: the cells then.
 # A figure whose rows to read (_rows_to_read) are at most as many is computed from them whole.
 # bench.figures measures where the two cross. A percentile's cells (histograms merged in Python)
-# cost more than a count's, and more the more keys they are merged over, so rows stay cheaper
-# for longer there (PERCENTILE_ROWS, a factor), except where they are merged over few keys
-# (FEW_KEYS_PERCENTILE_ROWS, by grouping): on SQLite at 1 M, rows beat cells up to about 1 600
-# for a count, and for a median by territory up to 2 500 and more (its cells are its
-# settlements' summed), by source 1 300, ungrouped or by topic 600; on PostgreSQL at 10 M, up to
-# 4 000 to 7 500 for either.
+# cost more than a count's, so rows stay cheaper for longer there (PERCENTILE_ROWS, a factor),
+# and how much longer depends on the keys the cells are merged over (GROUP_PERCENTILE_ROWS, by
+# grouping where measured, for a cohort filtered on one dimension): rows beat cells for a median
+# on SQLite at 1 M up to about 600 appeals ungrouped or by topic, 1 300 by source and 2 500 and
+# more by territory (its cells are its settlements' summed); on PostgreSQL at 10 M up to 4 000,
+# 6 000 and 20 000 (a count's: 1 600 on SQLite, 4 000 to 7 500 on PostgreSQL).
 RAW_ROWS = {"sqlite": 1_600, "postgresql": 6_000}
 PERCENTILE_ROWS = {"sqlite": 1.6, "postgresql": 1.0}
-FEW_KEYS_PERCENTILE_ROWS = {"sqlite": {None: 0.4, "topic": 0.4, "source": 0.8}, "postgresql": {}}
+GROUP_PERCENTILE_ROWS = {"sqlite": {None: 0.4, "topic": 0.4, "source": 0.8},
+                         "postgresql": {None: 0.65, "topic": 0.65, "territory": 3.5}}
 # The appeals received, alone and ungrouped, filtered on one dimension, are counted from the
 # entries of that dimension's (key, received_at) index without reading a row: cheaper per
 # appeal, so rows stay cheaper for longer (SQLite at 1 M: up to about 5 000).
@@ -285,9 +286,10 @@ def _raw_rows(conn: Connection, percentiles: bool, index_only: bool = False, dim
               group: str | None = None) -> float:
     """How many appeals a figure reads from its rows at most, rather than from the cells."""
     name = "postgresql" if dialect_of(conn).pg else "sqlite"
+    if percentiles and dimensions > 1:
+        return RAW_ROWS[name] * PERCENTILE_ROWS[name] * CROSSED_PERCENTILE_ROWS[name]
     if percentiles:
-        return RAW_ROWS[name] * FEW_KEYS_PERCENTILE_ROWS[name].get(group, PERCENTILE_ROWS[name]) * \
-            (CROSSED_PERCENTILE_ROWS[name] if dimensions > 1 else 1)
+        return RAW_ROWS[name] * GROUP_PERCENTILE_ROWS[name].get(group, PERCENTILE_ROWS[name])
     return RAW_ROWS[name] * (INDEX_ONLY_ROWS[name] if index_only else 1)
 
 

@@ -658,7 +658,7 @@ def test_a_cohort_with_few_rows_is_read_from_them_with_the_cells_figures(small_d
                              {k: dialect_of(conn).ts_param(v) for k, v in zip("ab", f.utc_bounds())}).scalar()
         assert 0 < exact and exact / 3 < estimate < exact * 3  # the filter's share of the days' appeals
         # the cohort within every figure's limit, a median's the lowest
-        least = min(1.0, kpis.PERCENTILE_ROWS[name], *kpis.FEW_KEYS_PERCENTILE_ROWS[name].values())
+        least = min(1.0, kpis.PERCENTILE_ROWS[name], *kpis.GROUP_PERCENTILE_ROWS[name].values())
         monkeypatch.setitem(kpis.RAW_ROWS, name, int(estimate / least) + 1)
         statements = []
         listen = lambda conn_, cur, st, *a: statements.append(st)  # noqa: E731
@@ -705,9 +705,10 @@ def test_the_planner_estimates_a_period_from_its_own_months(small_db):
 @pytest.mark.parametrize("group", [None, "topic", "source", "territory", "executor"])
 def test_a_median_is_read_from_rows_for_longer_where_its_cells_have_more_keys(small_db, group, monkeypatch):
     """A percentile's cells cost more the more keys they are merged over, so the rows' limit for
-    a median depends on the grouping (kpis.FEW_KEYS_PERCENTILE_ROWS): a cohort between the
-    few keys' limit and the others' is read from its rows by territory or executor and from the
-    cells ungrouped, by topic or by source; the figure is the same either way."""
+    a median depends on the grouping (kpis.GROUP_PERCENTILE_ROWS): a cohort between a low
+    limit (set here ungrouped, by topic and by source) and the default (by territory, by
+    executor) is read from the cells or from its rows accordingly; the figure is the same
+    either way."""
     from sqlalchemy import event
     from sqlalchemy.engine import Engine
     narrowing, _ = FEW_ROWS["territory"]
@@ -716,7 +717,7 @@ def test_a_median_is_read_from_rows_for_longer_where_its_cells_have_more_keys(sm
         name = dialect_of(conn).name
         estimate = kpis._rows_to_read(conn, f)
         monkeypatch.setitem(kpis.PERCENTILE_ROWS, name, 2.0)
-        monkeypatch.setitem(kpis.FEW_KEYS_PERCENTILE_ROWS, name, {None: 0.5, "topic": 0.5, "source": 0.5})
+        monkeypatch.setitem(kpis.GROUP_PERCENTILE_ROWS, name, {None: 0.5, "topic": 0.5, "source": 0.5})
         monkeypatch.setitem(kpis.RAW_ROWS, name, estimate / 1.5)  # above 0.5x the limit, within 2x
         statements = []
         listen = lambda conn_, cur, st, *a: statements.append(st)  # noqa: E731
