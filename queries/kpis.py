@@ -20,6 +20,7 @@ from queries.measures import (COUNT_COLUMNS, COUNT_NAMES, FIXED_NAMES, GROUPED_P
                               flag_conditions, overdue_conditions, percentile_sql, timed_values)
 from queries.metrics import BASES, METRICS, add_shares, needs, with_shares
 from queries.run import bind, fetch, fetch_table, rows_column, run
+from queries.summaries.lattice import month_end
 from queries.viewer import Codes, Viewer
 
 
@@ -247,7 +248,7 @@ def _volumes(conn: Connection) -> dict:
         for period, n in conn.execute(text("select period, sum(received) from agg_counts "
                                            "where dims = 0 and grain = 'm' group by period")).all():
             start = dt.date.fromisoformat(str(period)[:10])
-            end = min(_month_end(start), last)
+            end = min(month_end(start), last)
             months[start] = float(n) / max((end - max(start, first)).days + 1, 1)
     days = (last - first).days + 1 if first is not None else 1
     share = {}
@@ -260,10 +261,6 @@ def _volumes(conn: Connection) -> dict:
     if total:
         _volumes_cache[key] = (time.monotonic(), out)
     return out
-
-
-def _month_end(start: dt.date) -> dt.date:
-    return (start.replace(day=28) + dt.timedelta(days=4)).replace(day=1) - dt.timedelta(days=1)
 
 
 def _period_appeals(vol: dict, date_from: dt.date, date_to: dt.date) -> float:
@@ -279,7 +276,7 @@ def _period_appeals(vol: dict, date_from: dt.date, date_to: dt.date) -> float:
     day, date_to = max(date_from, vol["first"]), min(date_to, vol["last"])
     while day <= date_to:
         start = day.replace(day=1)
-        end = min(_month_end(start), date_to)
+        end = min(month_end(start), date_to)
         n += vol["months"].get(start, 0.0) * ((end - day).days + 1)
         day = end + dt.timedelta(days=1)
     return n

@@ -266,6 +266,9 @@ def cells_path(monkeypatch):
     """The summaries' cells for every cohort, however small: the test data are small enough that
     the planner would read most cohorts from their rows (kpis.RAW_ROWS), and the tests comparing
     the cells with the appeals would compare the appeals with themselves. The tests of the
-    planner's own choice set the limits they test."""
+    planner's own choice set the limits they test. Each test starts without the planner's
+    volumes kept (kpis._volumes): a test that changes the cells in a transaction it rolls back
+    would otherwise leave its volumes to the next tests for ten minutes."""
     from queries import kpis
     monkeypatch.setattr(kpis, "RAW_ROWS", {"sqlite": -1, "postgresql": -1})
+    monkeypatch.setattr(kpis, "_volumes_cache", {})

@@ -7,6 +7,7 @@ exact value, which the test computes itself with pandas. Both databases.
 """
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import sys
 
@@ -14,7 +15,8 @@ import numpy as np
 import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
-from sqlalchemy import text
+from sqlalchemy import event, text
+from sqlalchemy.engine import Engine
 
 from queries import kpis, measures, reference, speed, summaries, trend
 from queries.dialect import dialect_of
@@ -23,6 +25,19 @@ from queries.summaries.__main__ import main as summaries_main
 from queries.filters import Filters
 from queries.viewer import Viewer
 from tests.conftest import SMALL_AS_OF, examples
+
+
+@contextlib.contextmanager
+def sent_statements(target=Engine):
+    """The statements sent to the database while the block runs (by any engine, or by `target`)."""
+    statements: list[str] = []
+    listen = lambda conn, cursor, statement, *rest: statements.append(statement)  # noqa: E731
+    event.listen(target, "before_cursor_execute", listen)
+    try:
+        yield statements
+    finally:
+        event.remove(target, "before_cursor_execute", listen)
+
 
 ANALYST = Viewer("t", "analyst")
 GROUPS = [None, "territory", "municipality", "topic", "category", "source", "executor"]
@@ -525,8 +540,6 @@ def test_a_first_page_read_from_the_period_end_is_the_sorted_cohorts(small_db, s
     """SQLite reads the first page of a large cohort in date order from the period's newest (or
     oldest) days only (cases._date_window), falling back to the whole period when they hold
     less than a page: both give pandas' order. PostgreSQL reads the whole period either way."""
-    from sqlalchemy import event
-    from sqlalchemy.engine import Engine
 
     from queries import cases
 
@@ -539,16 +552,11 @@ def test_a_first_page_read_from_the_period_end_is_the_sorted_cohorts(small_db, s
     for f in (whole, whole.narrowed(sources=("vk", "pos")), sparse_end):
         rows = cohort(raw, f)
         order = rows.sort_values(["received_at", "id"], ascending=sort == "oldest")
-        statements = []
-        listen = lambda conn_, cur, st, *a: statements.append(st)  # noqa: E731
-        event.listen(Engine, "before_cursor_execute", listen)
-        try:
+        with sent_statements() as statements:
             with small_db.connect() as conn:
                 page, total = cases.case_list(conn, f, ANALYST, SMALL_AS_OF, sort=sort)
                 windowed = cases._date_window(f, sort, total, cases.PAGE_SIZE)
                 pg = dialect_of(conn).pg
-        finally:
-            event.remove(Engine, "before_cursor_execute", listen)
         assert total > cases.DENSE_COHORT and page["id"].tolist() == order["id"].head(cases.PAGE_SIZE).tolist()
         reads = [st for st in statements if "order by a.received_at" in st]
         if pg or windowed is None:
@@ -644,8 +652,6 @@ def test_a_cohort_with_few_rows_is_read_from_them_with_the_cells_figures(small_d
     """The planner reads a figure whose rows are few (kpis._rows_to_read, from the summaries'
     volumes) from the appeals and nothing else, a median alone with its count in one statement;
     every column equals the cells'."""
-    from sqlalchemy import event
-    from sqlalchemy.engine import Engine
     narrowing, condition = FEW_ROWS[cohort]
     f = Filters(dt.date(2021, 2, 1), dt.date(2021, 2, 7), **narrowing)
     with small_db.connect() as conn:
@@ -660,13 +666,8 @@ def test_a_cohort_with_few_rows_is_read_from_them_with_the_cells_figures(small_d
         # the cohort within every figure's limit, a median's the lowest
         least = min(1.0, kpis.PERCENTILE_ROWS[name], *kpis.GROUP_PERCENTILE_ROWS[name].values())
         monkeypatch.setitem(kpis.RAW_ROWS, name, int(estimate / least) + 1)
-        statements = []
-        listen = lambda conn_, cur, st, *a: statements.append(st)  # noqa: E731
-        event.listen(Engine, "before_cursor_execute", listen)
-        try:
+        with sent_statements() as statements:
             rows = kpis.kpi_frame(conn, f, ANALYST, SMALL_AS_OF, group, figures=figures)
-        finally:
-            event.remove(Engine, "before_cursor_execute", listen)
     reads = [st for st in statements if "from appeals" in st]
     # neither a cell nor the summaries' state is read: the plain GROUP BY reads neither
     assert reads and not any("agg_" in st or "dataset_info" in st for st in statements)
@@ -709,8 +710,6 @@ def test_a_median_is_read_from_rows_for_longer_where_its_cells_have_more_keys(sm
     limit (set here ungrouped, by topic and by source) and the default (by territory, by
     executor) is read from the cells or from its rows accordingly; the figure is the same
     either way."""
-    from sqlalchemy import event
-    from sqlalchemy.engine import Engine
     narrowing, _ = FEW_ROWS["territory"]
     f = Filters(dt.date(2021, 2, 1), dt.date(2021, 2, 7), **narrowing)
     with small_db.connect() as conn:
@@ -719,13 +718,8 @@ def test_a_median_is_read_from_rows_for_longer_where_its_cells_have_more_keys(sm
         monkeypatch.setitem(kpis.PERCENTILE_ROWS, name, 2.0)
         monkeypatch.setitem(kpis.GROUP_PERCENTILE_ROWS, name, {None: 0.5, "topic": 0.5, "source": 0.5})
         monkeypatch.setitem(kpis.RAW_ROWS, name, estimate / 1.5)  # above 0.5x the limit, within 2x
-        statements = []
-        listen = lambda conn_, cur, st, *a: statements.append(st)  # noqa: E731
-        event.listen(Engine, "before_cursor_execute", listen)
-        try:
+        with sent_statements() as statements:
             got = kpis.kpi_frame(conn, f, ANALYST, SMALL_AS_OF, group, figures=["first_response_median"])
-        finally:
-            event.remove(Engine, "before_cursor_execute", listen)
         monkeypatch.setitem(kpis.RAW_ROWS, name, -1)
         cells = kpis.kpi_frame(conn, f, ANALYST, SMALL_AS_OF, group, figures=["first_response_median"])
     assert any("agg_" in st for st in statements) == (group in (None, "topic", "source"))
@@ -759,8 +753,6 @@ def test_a_count_alone_is_read_from_an_index_for_longer(small_db, group, monkeyp
     dimension's index (kpis.INDEX_ONLY_ROWS): a cohort above the rows' limit but within that
     factor of it is read from the appeals; grouped, the same cohort is read from the cells. The
     count equals a plain count either way."""
-    from sqlalchemy import event
-    from sqlalchemy.engine import Engine
     narrowing, condition = FEW_ROWS["territory"]
     f = Filters(dt.date(2021, 2, 1), dt.date(2021, 2, 28), **narrowing)
     with small_db.connect() as conn:
@@ -772,13 +764,8 @@ def test_a_count_alone_is_read_from_an_index_for_longer(small_db, group, monkeyp
                              {k: dialect_of(conn).ts_param(v) for k, v in zip("ab", f.utc_bounds())}).scalar()
         monkeypatch.setitem(kpis.RAW_ROWS, name, estimate / 2)  # above the limit, within the factor
         monkeypatch.setitem(kpis.INDEX_ONLY_ROWS, name, 4.0)
-        statements = []
-        listen = lambda conn_, cur, st, *a: statements.append(st)  # noqa: E731
-        event.listen(Engine, "before_cursor_execute", listen)
-        try:
+        with sent_statements() as statements:
             got = kpis.kpi_frame(conn, f, ANALYST, SMALL_AS_OF, group, figures=["received"])
-        finally:
-            event.remove(Engine, "before_cursor_execute", listen)
     cells = any("agg_" in st for st in statements)
     assert cells == bool(group)
     assert exact > 0 and got["received"].sum() == exact
@@ -808,13 +795,9 @@ def test_codes_resolve_to_their_rows_and_children_once_per_database(small_db):
     """A filter's territory or topic codes bind as the ids of their rows and their children's
     (a city selects its districts), as a pandas lookup of the reference tables gives them; a
     code once resolved is not asked of the database again, while one that found nothing is."""
-    from sqlalchemy import event
-
     from queries.run import _RESOLVED, bind
     from queries.viewer import Codes
     _RESOLVED.pop(small_db, None)
-    statements = []
-    listen = lambda conn_, cur, st, *a: statements.append(st)  # noqa: E731
     with small_db.connect() as conn:
         for table in ("municipalities", "topics"):
             ref = pd.read_sql(text(f"select id, code, parent_id from {table}"), conn)
@@ -826,13 +809,10 @@ def test_codes_resolve_to_their_rows_and_children_once_per_database(small_db):
                 assert bind(conn, {"x": Codes(table, tuple(codes))})["x"] == expected
             assert cities, f"{table}: a parent with children is part of the test"
     known = tuple(ref["code"][:3])  # topics', resolved above
-    with small_db.connect() as conn:  # another connection: the ids are the database's
-        event.listen(small_db, "before_cursor_execute", listen)
-        try:
-            bind(conn, {"x": Codes("topics", known)})
-            bind(conn, {"x": Codes("topics", ("no-such-code",))})
-        finally:
-            event.remove(small_db, "before_cursor_execute", listen)
+    # another connection: the ids are the database's
+    with small_db.connect() as conn, sent_statements(small_db) as statements:
+        bind(conn, {"x": Codes("topics", known)})
+        bind(conn, {"x": Codes("topics", ("no-such-code",))})
     assert len(statements) == 1  # the unknown code's, asked again
 
 
