@@ -42,7 +42,7 @@ $(VENV)/.bench: $(VENV)/.dev
 	touch $@
 
 bench: $(VENV)/.bench
-	$(PY) -m bench
+	$(PY) -m bench $(BENCH_ARGS)
 
 seed: $(VENV)/.base
 	$(PY) -m seed --replace

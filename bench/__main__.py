@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -41,6 +42,24 @@ ROOT = Path(__file__).resolve().parent.parent
 AS_OF = dt.datetime(2026, 11, 29, tzinfo=dt.timezone(dt.timedelta(hours=7))).astimezone(dt.timezone.utc)
 # Not the tests' seed (the scenario's default): a claim must hold on data the code was not tuned on.
 BENCH_SEED = seed.SEED
+
+
+def fresh(module: str, *argv: str) -> None:
+    """`python -m module argv` in a process of its own: what one benchmark leaves in memory (DuckDB's
+    buffers, a large heap) must not weigh on the next one's timings."""
+    subprocess.run([sys.executable, "-m", module, *argv], cwd=ROOT, check=True)
+
+
+def make_room(admin_url: str, name: str, scale: float) -> None:
+    """Drop the benchmark database `name` when a seeding at `scale` would not fit on the disk beside
+    it (bench.seed.room): the seeding's peak memory at every scale is one of the goals, and the
+    database is built again by the next run (half an hour at 10 M)."""
+    admin = create_engine(normalise_url(admin_url), isolation_level="AUTOCOMMIT")
+    if seed.room("postgresql", scale, seed.pg_data_directory(admin)):
+        print(f"dropping {name} to make room for the seeding at scale {scale:g}", file=sys.stderr)
+        with admin.connect() as c:
+            c.execute(text(f'drop database if exists "{name}" with (force)'))
+    admin.dispose()
 
 
 def ensure_database(url: str, scale: float) -> None:
@@ -129,15 +148,18 @@ def main(argv=None) -> int:
     p.add_argument("--seed-scales", default="1,10,20",
                    help="bench.seed's scales (10 and more on PostgreSQL only; a scale the disk cannot hold is said)")
     p.add_argument("--quick", action="store_true", help="page data, refresh and sessions only (no seeding or import runs)")
+    p.add_argument("--make-room", action="store_true",
+                   help="drop the PostgreSQL benchmark database before the seedings when the largest scale's "
+                        "database would not fit beside it (the next run builds it again)")
     args = p.parse_args(argv)
     sqlite_url = f"sqlite:///{Path(args.sqlite).resolve()}"
     ensure_database(sqlite_url, 1)
     pg_url = ensure_postgres(args.pg_admin, args.pg_name)
     ensure_database(pg_url, args.pg_scale)
-    pages.main(["--sqlite", args.sqlite, "--pg", pg_url, "--combos", str(args.combos),
-                "--baseline-combos", str(args.baseline_combos)])
+    fresh("bench.pages", "--sqlite", args.sqlite, "--pg", pg_url, "--combos", str(args.combos),
+          "--baseline-combos", str(args.baseline_combos))
     report = json.loads(pages.RESULTS.read_text())
-    figures.main(["--sqlite", args.sqlite, "--pg", pg_url, "--combos", str(args.figure_combos)])
+    fresh("bench.figures", "--sqlite", args.sqlite, "--pg", pg_url, "--combos", str(args.figure_combos))
     report["figures"] = json.loads(figures.RESULTS.read_text())
     report["seed"] = BENCH_SEED
     report["refresh_after_a_day"] = {}
@@ -149,6 +171,8 @@ def main(argv=None) -> int:
     server.main(["--db", pg_url, "--sessions", str(args.sessions)])
     report["server"] = json.loads(server.RESULTS.read_text())
     if not args.quick:
+        if args.make_room:
+            make_room(args.pg_admin, args.pg_name, max(float(x) for x in args.seed_scales.split(",")))
         seed.main(["--scales", args.seed_scales])
         importer.main([])
         report["seeding"] = json.loads(seed.RESULTS.read_text())

@@ -78,7 +78,7 @@ BYTES_PER_APPEAL = {"postgresql": 2_700, "sqlite": 2_600}
 APPEALS_PER_SCALE = 1_010_000
 
 
-def _room(backend: str, scale: float, where: Path | None) -> str | None:
+def room(backend: str, scale: float, where: Path | None) -> str | None:
     """Why a seeding at `scale` cannot run here (not enough disk where its files go), or None."""
     if where is None or not where.exists():
         return None
@@ -89,7 +89,7 @@ def _room(backend: str, scale: float, where: Path | None) -> str | None:
     return f"needs about {need / 1e9:.0f} GB of disk, {free / 1e9:.0f} GB free at {where}"
 
 
-def _pg_data_directory(admin) -> Path | None:
+def pg_data_directory(admin) -> Path | None:
     with admin.connect() as c:
         try:
             return Path(c.execute(text("show data_directory")).scalar())
@@ -109,10 +109,10 @@ def main(argv=None) -> int:
     rows = []
     tmp = Path(tempfile.mkdtemp(prefix="pulse-bench-"))
     admin = create_engine(normalise_url(args.pg), isolation_level="AUTOCOMMIT")
-    pg_dir = _pg_data_directory(admin)
+    pg_dir = pg_data_directory(admin)
     for scale in [float(s) for s in args.scales.split(",")]:
         for backend in (args.backends if scale < 10 else args.large_backends).split(","):
-            why = _room(backend, scale, tmp if backend == "sqlite" else pg_dir)
+            why = room(backend, scale, tmp if backend == "sqlite" else pg_dir)
             if why:
                 print(f"{backend:<11} scale {scale:>4g}: not measured, {why}", file=sys.stderr)
                 rows.append({"backend": backend, "scale": scale, "skipped": why})
