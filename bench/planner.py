@@ -14,6 +14,7 @@ bench/planner_results.json (every measurement, for fitting the planner's costs).
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
 import random
 import sys
@@ -30,8 +31,8 @@ from queries.dialect import dialect_of
 from queries.filters import Filters
 from queries.measures import PERCENTILES
 from queries.summaries.read import day_cells_plan
-from queries.summaries.lattice import (DAY_NODES, DIMS, FULL, YEAR_HIST_NODES, day_hist_metrics, edge_plan, node_for,
-                                       pieces, stored_node)
+from queries.summaries.lattice import (DAY_NODES, DIMS, FULL, YEAR_HIST_NODES, day_hist_metrics, edge_plan, month_end,
+                                       node_for, pieces, stored_node)
 
 RESULTS = Path(__file__).with_name("planner_results.json")
 FORCED = {"rows": {"sqlite": 1e15, "postgresql": 1e15}, "cells": {"sqlite": -1, "postgresql": -1}}
@@ -68,18 +69,21 @@ def cells_to_read(conn, filters: Filters, group: str | None, hist: bool) -> dict
     if p.days and not day_cells:
         p, add, subtract = edge_plan(p)
         least = min((s for s, _ in shares.values()), default=1.0)
-        edge_rows = vol["per_day"] * least * sum((b - a).days + 1 for a, b in (*add, *subtract))
+        edge_rows = least * sum(kpis._period_appeals(vol, a, b) for a, b in (*add, *subtract))
     elif p.days and not hist:  # the counts read a month less its other days (read.day_cells_plan)
         p, minus = day_cells_plan(p)
-    lengths = [365.25] * len(p.years) + [30.44] * len(p.months) + [float((b - a).days + 1) for a, b in
-                                                                    (*p.days, *minus)]
 
-    def occupied(days: float, per_cell: float) -> float:
-        n = vol["per_day"] * days * prefix
+    def occupied(appeals: float, per_cell: float) -> float:
+        """The cells that hold `appeals` of the whole (before the filters) spread over `per_cell` keys."""
+        n = appeals * prefix
         return per_cell * -np.expm1(-n / per_cell) if per_cell else 0.0
 
-    cells = sum(occupied(n, keys) for n in lengths[:len(p.years) + len(p.months)])
-    cells += sum(occupied(1.0, keys) * n for n in lengths[len(p.years) + len(p.months):])  # day cells
+    # each piece's appeals from its own months (kpis._period_appeals), as the planner estimates
+    spans = [(y, dt.date(y.year, 12, 31)) for y in p.years] + [(m, month_end(m)) for m in p.months]
+    cells = sum(occupied(kpis._period_appeals(vol, a, b), keys) for a, b in spans)
+    for a, b in (*p.days, *minus):  # a day cell per day
+        days = (b - a).days + 1
+        cells += occupied(kpis._period_appeals(vol, a, b) / days, keys) * days
     return {"cells": cells, "edge_rows": edge_rows, "arms": float(len(p.years) > 0) + float(len(p.months) > 0)
             + len(p.days) + len(minus), "node": float(node)}
 
