@@ -16,12 +16,26 @@ from pathlib import Path
 
 import pytest
 from hypothesis import settings
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, event, text
+from sqlalchemy.engine import Engine
 
 from queries.config import normalise_url
 from queries.db import make_engine
 from seed.generator import Scenario
 from seed.load import seed_database
+
+
+@contextlib.contextmanager
+def sent_statements(target=Engine):
+    """The statements sent to the database while the block runs (by any engine, or by `target`)."""
+    statements: list[str] = []
+    listen = lambda conn, cursor, statement, *rest: statements.append(statement)  # noqa: E731
+    event.listen(target, "before_cursor_execute", listen)
+    try:
+        yield statements
+    finally:
+        event.remove(target, "before_cursor_execute", listen)
+
 
 ROOT = Path(__file__).resolve().parent.parent
 # Hypothesis: "ci" runs every property test's full number of examples, "dev" (the default) a quarter

@@ -7,7 +7,6 @@ exact value, which the test computes itself with pandas. Both databases.
 """
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import sys
 
@@ -15,8 +14,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
-from sqlalchemy import event, text
-from sqlalchemy.engine import Engine
+from sqlalchemy import text
 
 from queries import kpis, measures, reference, speed, summaries, trend
 from queries.dialect import dialect_of
@@ -24,19 +22,7 @@ from queries.summaries import lattice
 from queries.summaries.__main__ import main as summaries_main
 from queries.filters import Filters
 from queries.viewer import Viewer
-from tests.conftest import SMALL_AS_OF, examples
-
-
-@contextlib.contextmanager
-def sent_statements(target=Engine):
-    """The statements sent to the database while the block runs (by any engine, or by `target`)."""
-    statements: list[str] = []
-    listen = lambda conn, cursor, statement, *rest: statements.append(statement)  # noqa: E731
-    event.listen(target, "before_cursor_execute", listen)
-    try:
-        yield statements
-    finally:
-        event.remove(target, "before_cursor_execute", listen)
+from tests.conftest import SMALL_AS_OF, examples, sent_statements
 
 
 ANALYST = Viewer("t", "analyst")

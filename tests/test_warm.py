@@ -5,15 +5,13 @@ import os
 import re
 
 import streamlit as st
-from sqlalchemy import event
-from sqlalchemy.engine import Engine
 
 from dashboard import warm
 from dashboard.urlstate import default_filters
 from queries.localtime import local_date
 from queries.viewer import Viewer
 
-from .conftest import SMALL_AS_OF
+from .conftest import SMALL_AS_OF, sent_statements
 from .pagetools import frame, metric, number, run_page, select
 
 FIGURES = re.compile(r"\b(appeals|appeal_events|agg_counts|agg_hist|agg_closed)\b")
@@ -21,17 +19,9 @@ FIGURES = re.compile(r"\b(appeals|appeal_events|agg_counts|agg_hist|agg_closed)\
 
 def _reads(fn, *args):
     """fn(*args) and the number of statements it sent for figures or cases."""
-    statements: list[str] = []
-
-    def seen(conn, cursor, statement, parameters, context, executemany):
-        if FIGURES.search(statement):
-            statements.append(statement)
-
-    event.listen(Engine, "before_cursor_execute", seen)
-    try:
-        return fn(*args), len(statements)
-    finally:
-        event.remove(Engine, "before_cursor_execute", seen)
+    with sent_statements() as statements:
+        out = fn(*args)
+    return out, sum(bool(FIGURES.search(s)) for s in statements)
 
 
 def test_after_the_warm_up_the_overview_reads_no_figure(small_db):
