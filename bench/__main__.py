@@ -170,6 +170,7 @@ def main(argv=None) -> int:
         print(f"| {name} | {r['appeals_added']:,} | {r['insert_s']} | {r['delta_s']} | {r['refresh_s']} |")
     server.main(["--db", pg_url, "--sessions", str(args.sessions)])
     report["server"] = json.loads(server.RESULTS.read_text())
+    report["machine"] = figures.machine(pg_url)  # before --make-room may drop the database it asks
     if not args.quick:
         if args.make_room:
             make_room(args.pg_admin, args.pg_name, max(float(x) for x in args.seed_scales.split(",")))
@@ -177,7 +178,6 @@ def main(argv=None) -> int:
         importer.main([])
         report["seeding"] = json.loads(seed.RESULTS.read_text())
         report["import"] = json.loads(importer.RESULTS.read_text())
-    report["machine"] = figures.machine(pg_url)
     pages.RESULTS.write_text(json.dumps(report, indent=2, ensure_ascii=False))
     summary(report)
     return 0
